@@ -1,0 +1,213 @@
+//===- LocateElf.cpp - Find a payload in the running ELF image ------------===//
+//
+// The payload of an image is described by a PYOX note (pyox/runtime.h): a
+// descriptor that holds the payload's offset from the descriptor itself,
+// its size and its name. Both `pyox-inject inject` (post-link) and the
+// objects of `pyox-inject object` (link time) produce that note, so this one
+// locator serves both.
+//
+// Which image? The one whose PT_LOAD segments contain the caller's address.
+// dl_iterate_phdr reports every loaded image with its load bias and program
+// headers, in static executables too (glibc fills it from AT_PHDR), where
+// dladdr would need a dynamic symbol table. Nothing here trusts the file:
+// the note segment and the payload range must both lie inside a file-backed
+// PT_LOAD range of the same image before a byte of them is read, every note
+// size is checked against its segment, and the payload header is checked by
+// pyox_payload_open. No allocation, no I/O, no global state.
+//
+//===----------------------------------------------------------------------===//
+
+#include "pyox/runtime.h"
+
+#include "pyox/payload.h"
+
+#include <link.h>
+#include <string.h>
+
+namespace {
+
+using Phdr = ElfW(Phdr);
+
+// True when [Addr, Addr + Size) lies in the file-backed part of one of the
+// image's PT_LOAD segments.
+bool inLoadedFile(uintptr_t Bias, const Phdr *Phdrs, size_t Phnum,
+                  uintptr_t Addr, uint64_t Size) {
+  for (size_t I = 0; I < Phnum; ++I) {
+    const Phdr &P = Phdrs[I];
+    if (P.p_type != PT_LOAD)
+      continue;
+    uintptr_t Start = Bias + P.p_vaddr;
+    if (Addr < Start)
+      continue;
+    uint64_t Off = Addr - Start;
+    if (Off <= P.p_filesz && Size <= P.p_filesz - Off)
+      return true;
+  }
+  return false;
+}
+
+uint32_t readU32(const uint8_t *P) {
+  uint32_t V;
+  memcpy(&V, P, 4);
+  return V;
+}
+
+uint64_t readU64(const uint8_t *P) {
+  uint64_t V;
+  memcpy(&V, P, 8);
+  return V;
+}
+
+struct Search {
+  const char *Name;
+  size_t NameSize;
+  const void *Data = nullptr;
+  size_t Size = 0;
+  const char *Error = nullptr;
+  int Result = PYOX_FIND_NOT_FOUND;
+};
+
+// Looks through one PT_NOTE segment. Returns true when the search is over
+// (found, or a malformed note stopped it).
+bool searchNotes(uintptr_t Bias, const Phdr *Phdrs, size_t Phnum,
+                 const Phdr &Note, Search &S) {
+  uintptr_t Base = Bias + Note.p_vaddr;
+  uint64_t Size = Note.p_filesz;
+  if (!inLoadedFile(Bias, Phdrs, Phnum, Base, Size))
+    return false; // not mapped from the file: not something we can read
+  // gABI: note entries are aligned to the segment's p_align, 4 or 8.
+  uint64_t Align = Note.p_align == 8 ? 8 : 4;
+  const uint8_t *P = reinterpret_cast<const uint8_t *>(Base);
+  uint64_t Off = 0;
+  while (Size - Off >= 12) {
+    uint32_t NameSz = readU32(P + Off);
+    uint32_t DescSz = readU32(P + Off + 4);
+    uint32_t Type = readU32(P + Off + 8);
+    uint64_t NameOff = Off + 12;
+    uint64_t DescOff = NameOff + ((uint64_t(NameSz) + Align - 1) & ~(Align - 1));
+    uint64_t Next = DescOff + ((uint64_t(DescSz) + Align - 1) & ~(Align - 1));
+    if (DescOff > Size || Next > Size || DescSz > Size - DescOff)
+      return false; // a truncated note ends this segment's list
+    Off = Next;
+    if (NameSz != PYOX_NOTE_OWNER_SIZE ||
+        memcmp(P + NameOff, PYOX_NOTE_OWNER, PYOX_NOTE_OWNER_SIZE) != 0 ||
+        Type != PYOX_NOTE_PAYLOAD)
+      continue;
+    const uint8_t *Desc = P + DescOff;
+    if (DescSz < PYOX_ELF_NOTE_SIZE) {
+      S.Error = "pyox: malformed PYOX payload note (descriptor too small)";
+      S.Result = PYOX_FIND_INVALID;
+      return true;
+    }
+    uint32_t NameSize = readU32(Desc + 16);
+    if (NameSize > DescSz - PYOX_ELF_NOTE_SIZE) {
+      S.Error = "pyox: malformed PYOX payload note (name out of bounds)";
+      S.Result = PYOX_FIND_INVALID;
+      return true;
+    }
+    if (NameSize != S.NameSize ||
+        memcmp(Desc + PYOX_ELF_NOTE_SIZE, S.Name, NameSize) != 0)
+      continue;
+    int64_t Rel = static_cast<int64_t>(readU64(Desc));
+    uint64_t PayloadSize = readU64(Desc + 8);
+    uintptr_t DescAddr = reinterpret_cast<uintptr_t>(Desc);
+    uintptr_t Addr = DescAddr + static_cast<uintptr_t>(Rel);
+    if ((Rel < 0 && Addr > DescAddr) || (Rel > 0 && Addr < DescAddr) ||
+        !inLoadedFile(Bias, Phdrs, Phnum, Addr, PayloadSize)) {
+      S.Error = "pyox: PYOX payload note points outside the loaded image";
+      S.Result = PYOX_FIND_INVALID;
+      return true;
+    }
+    pyox_payload Payload;
+    const char *Why = nullptr;
+    if (pyox_payload_open(&Payload, reinterpret_cast<const void *>(Addr),
+                          PayloadSize, &Why) != 0) {
+      S.Error = Why;
+      S.Result = PYOX_FIND_INVALID;
+      return true;
+    }
+    S.Data = Payload.base;
+    S.Size = static_cast<size_t>(Payload.header->total_size);
+    S.Result = PYOX_FIND_OK;
+    return true;
+  }
+  return false;
+}
+
+void searchImage(uintptr_t Bias, const Phdr *Phdrs, size_t Phnum,
+                 Search &S) {
+  for (size_t I = 0; I < Phnum; ++I)
+    if (Phdrs[I].p_type == PT_NOTE &&
+        searchNotes(Bias, Phdrs, Phnum, Phdrs[I], S))
+      return;
+}
+
+struct ImageQuery {
+  uintptr_t Address; // 0: the first image reported (the main program)
+  Search *S;
+  bool Matched = false;
+};
+
+int visitImage(struct dl_phdr_info *Info, size_t, void *Arg) {
+  ImageQuery &Q = *static_cast<ImageQuery *>(Arg);
+  if (Q.Address != 0 &&
+      !inLoadedFile(Info->dlpi_addr, Info->dlpi_phdr, Info->dlpi_phnum,
+                    Q.Address, 1)) {
+    // The address may be in .bss (memsz beyond filesz): accept that too.
+    bool InMemory = false;
+    for (size_t I = 0; I < Info->dlpi_phnum && !InMemory; ++I) {
+      const Phdr &P = Info->dlpi_phdr[I];
+      uintptr_t Start = Info->dlpi_addr + P.p_vaddr;
+      InMemory = P.p_type == PT_LOAD && Q.Address >= Start &&
+                 Q.Address - Start < P.p_memsz;
+    }
+    if (!InMemory)
+      return 0;
+  }
+  Q.Matched = true;
+  searchImage(Info->dlpi_addr, Info->dlpi_phdr, Info->dlpi_phnum, *Q.S);
+  return 1;
+}
+
+int finish(const Search &S, const void **Data, size_t *Size,
+           const char **Error) {
+  if (S.Result == PYOX_FIND_OK) {
+    *Data = S.Data;
+    *Size = S.Size;
+  } else if (Error) {
+    *Error = S.Error;
+  }
+  return S.Result;
+}
+
+Search makeSearch(const char *Name) {
+  Search S;
+  S.Name = Name ? Name : PYOX_DEFAULT_PAYLOAD_NAME;
+  S.NameSize = strlen(S.Name);
+  S.Error = "pyox: no embedded payload of that name in this image";
+  return S;
+}
+
+} // namespace
+
+extern "C" int pyox_find_payload_in_image(uintptr_t load_bias,
+                                          const void *phdrs, size_t phnum,
+                                          const char *name, const void **data,
+                                          size_t *size, const char **error) {
+  Search S = makeSearch(name);
+  searchImage(load_bias, static_cast<const Phdr *>(phdrs), phnum, S);
+  return finish(S, data, size, error);
+}
+
+extern "C" int pyox_find_payload(const char *name, const void *caller_address,
+                                 const void **data, size_t *size,
+                                 const char **error) {
+  Search S = makeSearch(name);
+  ImageQuery Q{reinterpret_cast<uintptr_t>(caller_address), &S};
+  dl_iterate_phdr(visitImage, &Q);
+  if (!Q.Matched) {
+    S.Error = "pyox: the address is in no loaded image";
+    S.Result = PYOX_FIND_NOT_FOUND;
+  }
+  return finish(S, data, size, error);
+}
