@@ -1,0 +1,57 @@
+# Dependencies, all from Debian 12 packages (scripts/install-deps.sh):
+# LLVM 19 (shared libLLVM), static CPython 3.11, fmt, GoogleTest.
+
+# LLVMConfigVersion matches major.minor exactly, so ask for no version and
+# check the major one.
+find_package(LLVM REQUIRED CONFIG NO_DEFAULT_PATH
+  PATHS /usr/lib/llvm-19/lib/cmake/llvm)
+if(NOT LLVM_VERSION_MAJOR EQUAL 19)
+  message(FATAL_ERROR "LLVM 19 is needed, found ${LLVM_PACKAGE_VERSION}")
+endif()
+message(STATUS "LLVM ${LLVM_PACKAGE_VERSION} in ${LLVM_TOOLS_BINARY_DIR}")
+
+# One target that brings libLLVM-19.so with LLVM's include path and flags.
+# LLVM is built without RTTI; code deriving from its classes must be too.
+add_library(pyox_llvm INTERFACE)
+target_include_directories(pyox_llvm SYSTEM INTERFACE ${LLVM_INCLUDE_DIRS})
+separate_arguments(_llvm_defs UNIX_COMMAND "${LLVM_DEFINITIONS}")
+target_compile_definitions(pyox_llvm INTERFACE ${_llvm_defs})
+target_compile_options(pyox_llvm INTERFACE -fno-rtti)
+target_link_libraries(pyox_llvm INTERFACE LLVM)
+
+# CPython 3.11, the Debian build. The interpreter that compiles bytecode at
+# pack time and the one in pyox-run must be the same version, so both come
+# from libpython3.11-pic.a (position independent, for PIE executables).
+set(PYOX_PYTHON /usr/bin/python3.11 CACHE FILEPATH "Host Python 3.11")
+execute_process(
+  COMMAND ${PYOX_PYTHON} -c "import sysconfig as s; print(s.get_config_var('INCLUDEPY')); print(s.get_config_var('LIBPL')); print(s.get_path('stdlib')); print(s.get_config_var('DESTSHARED')); print(s.get_config_var('SOABI'))"
+  OUTPUT_VARIABLE _py_out RESULT_VARIABLE _py_rc OUTPUT_STRIP_TRAILING_WHITESPACE)
+if(NOT _py_rc EQUAL 0)
+  message(FATAL_ERROR "cannot run ${PYOX_PYTHON}: install python3.11 (scripts/install-deps.sh)")
+endif()
+string(REPLACE "\n" ";" _py_out "${_py_out}")
+list(GET _py_out 0 PYOX_PYTHON_INCLUDE)
+list(GET _py_out 1 _py_libpl)
+list(GET _py_out 2 PYOX_PYTHON_STDLIB)
+list(GET _py_out 3 PYOX_PYTHON_DYNLOAD)
+list(GET _py_out 4 PYOX_PYTHON_SOABI)
+set(PYOX_PYTHON_STATIC ${_py_libpl}/libpython3.11-pic.a)
+if(NOT EXISTS ${PYOX_PYTHON_STATIC})
+  message(FATAL_ERROR "${PYOX_PYTHON_STATIC} not found: install libpython3.11-dev")
+endif()
+add_library(pyox_python_static STATIC IMPORTED GLOBAL)
+set_target_properties(pyox_python_static PROPERTIES
+  IMPORTED_LOCATION ${PYOX_PYTHON_STATIC}
+  INTERFACE_INCLUDE_DIRECTORIES ${PYOX_PYTHON_INCLUDE}
+  # Debian builds pyexpat and zlib into libpython.
+  INTERFACE_LINK_LIBRARIES "expat;z;m;dl;pthread;util")
+
+find_package(fmt REQUIRED)
+find_package(GTest REQUIRED)
+find_package(Threads REQUIRED)
+
+set(PYOX_LIT ${LLVM_TOOLS_BINARY_DIR}/../build/utils/lit/lit.py)
+get_filename_component(PYOX_LIT ${PYOX_LIT} ABSOLUTE)
+if(NOT EXISTS ${PYOX_LIT})
+  message(FATAL_ERROR "lit not found at ${PYOX_LIT}: install llvm-19-tools")
+endif()

@@ -1,0 +1,14 @@
+# Runs a libFuzzer target for SECONDS seconds over a corpus directory seeded
+# from SEEDS (a directory of inputs, optional). Fails on any finding.
+file(MAKE_DIRECTORY ${CORPUS})
+set(_dirs ${CORPUS})
+if(SEEDS AND EXISTS ${SEEDS})
+  list(APPEND _dirs ${SEEDS})
+endif()
+execute_process(
+  COMMAND ${FUZZER} -max_total_time=${SECONDS} -timeout=10 -rss_limit_mb=4096
+          -print_final_stats=1 -artifact_prefix=${CORPUS}/../ ${_dirs}
+  RESULT_VARIABLE _rc)
+if(NOT _rc EQUAL 0)
+  message(FATAL_ERROR "${FUZZER} found a problem (exit ${_rc})")
+endif()

@@ -1,0 +1,311 @@
+//===- Compiler.cpp -------------------------------------------------------===//
+
+#include "Pack/Compiler.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Threading.h"
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <marshal.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+using namespace llvm;
+
+namespace pyox {
+namespace {
+
+// Worker-to-parent records: a fixed header, then Size bytes.
+enum RecordStatus : uint32_t { Handshake = 0, Compiled = 1, Failed = 2 };
+struct RecordHeader {
+  uint32_t Status;
+  uint32_t Job;
+  uint32_t Size;
+  uint32_t Aux; // handshake: bytecode magic; otherwise 0
+};
+
+bool writeAll(int FD, const void *Data, size_t Size) {
+  const char *P = static_cast<const char *>(Data);
+  while (Size) {
+    ssize_t N = ::write(FD, P, Size);
+    if (N < 0 && errno == EINTR)
+      continue;
+    if (N <= 0)
+      return false;
+    P += N;
+    Size -= size_t(N);
+  }
+  return true;
+}
+
+bool sendRecord(int FD, RecordStatus Status, uint32_t Job, StringRef Bytes,
+                uint32_t Aux = 0) {
+  RecordHeader H{Status, Job, uint32_t(Bytes.size()), Aux};
+  return writeAll(FD, &H, sizeof H) && writeAll(FD, Bytes.data(), Bytes.size());
+}
+
+// Formats the pending Python exception for File as one line.
+std::string describePythonError(const std::string &File) {
+  PyObject *Type, *Value, *Trace;
+  PyErr_Fetch(&Type, &Value, &Trace);
+  PyErr_NormalizeException(&Type, &Value, &Trace);
+  std::string Line = File;
+  std::string Kind = Type ? ((PyTypeObject *)Type)->tp_name : "error";
+  std::string Message;
+  if (Value && PyErr_GivenExceptionMatches(Type, PyExc_SyntaxError)) {
+    PyObject *LineNo = PyObject_GetAttrString(Value, "lineno");
+    PyObject *Msg = PyObject_GetAttrString(Value, "msg");
+    if (LineNo && PyLong_Check(LineNo))
+      Line += ":" + std::to_string(PyLong_AsLong(LineNo));
+    if (Msg && PyUnicode_Check(Msg))
+      Message = PyUnicode_AsUTF8(Msg);
+    Py_XDECREF(LineNo);
+    Py_XDECREF(Msg);
+  } else if (Value) {
+    PyObject *S = PyObject_Str(Value);
+    if (S && PyUnicode_Check(S))
+      Message = PyUnicode_AsUTF8(S);
+    Py_XDECREF(S);
+  }
+  PyErr_Clear();
+  Py_XDECREF(Type);
+  Py_XDECREF(Value);
+  Py_XDECREF(Trace);
+  return Line + ": " + Kind + ": " + Message;
+}
+
+// The body of one worker process. Never returns.
+[[noreturn]] void runWorker(ArrayRef<CompileJob> Jobs, size_t Begin,
+                            size_t End, int Optimize, int FD) {
+  PyConfig Config;
+  PyConfig_InitIsolatedConfig(&Config);
+  Config._init_main = 0;
+  Config.install_signal_handlers = 0;
+  Config.site_import = 0;
+  Config.write_bytecode = 0;
+  Config.pathconfig_warnings = 0;
+  Config.optimization_level = Optimize;
+  PyStatus Status = Py_InitializeFromConfig(&Config);
+  PyConfig_Clear(&Config);
+  if (PyStatus_Exception(Status)) {
+    sendRecord(FD, Failed, UINT32_MAX,
+               std::string("cannot start the embedded Python: ") +
+                   (Status.err_msg ? Status.err_msg : "unknown error"));
+    ::_exit(1);
+  }
+  // importlib.util.MAGIC_NUMBER lives in the frozen external bootstrap,
+  // which the core phase has not installed yet; importing it is enough.
+  uint32_t Magic = 0;
+  if (PyObject *Ext = PyImport_ImportModule("_frozen_importlib_external")) {
+    if (PyObject *Raw = PyObject_GetAttrString(Ext, "_RAW_MAGIC_NUMBER")) {
+      Magic = uint32_t(PyLong_AsUnsignedLong(Raw));
+      Py_DECREF(Raw);
+    }
+    Py_DECREF(Ext);
+  }
+  PyErr_Clear();
+  if (!sendRecord(FD, Handshake, UINT32_MAX, "", Magic))
+    ::_exit(1);
+
+  for (uint32_t J = uint32_t(Begin); J < End; ++J) {
+    const CompileJob &Job = Jobs[J];
+    auto Buf = MemoryBuffer::getFile(Job.File, /*IsText=*/false,
+                                     /*RequiresNullTerminator=*/true);
+    if (!Buf) {
+      sendRecord(FD, Failed, J,
+                 Job.File + ": cannot read: " + Buf.getError().message());
+      continue;
+    }
+    StringRef Source = (*Buf)->getBuffer();
+    if (Source.contains('\0')) {
+      sendRecord(FD, Failed, J,
+                 Job.File + ": source code contains a null byte");
+      continue;
+    }
+    PyCompilerFlags Flags = _PyCompilerFlags_INIT;
+    PyObject *Code = Py_CompileStringExFlags(
+        Source.data(), Job.CodeFilename.c_str(), Py_file_input, &Flags,
+        Optimize);
+    if (!Code) {
+      sendRecord(FD, Failed, J, describePythonError(Job.File));
+      continue;
+    }
+    PyObject *Data = PyMarshal_WriteObjectToString(Code, Py_MARSHAL_VERSION);
+    Py_DECREF(Code);
+    if (!Data) {
+      sendRecord(FD, Failed, J, describePythonError(Job.File));
+      continue;
+    }
+    char *Bytes;
+    Py_ssize_t Size;
+    PyBytes_AsStringAndSize(Data, &Bytes, &Size);
+    bool Sent = sendRecord(FD, Compiled, J, StringRef(Bytes, size_t(Size)));
+    Py_DECREF(Data);
+    if (!Sent)
+      ::_exit(1);
+  }
+  ::_exit(0);
+}
+
+struct Worker {
+  pid_t Pid = -1;
+  int FD = -1;
+  std::string Pending; // bytes read but not yet parsed
+  bool SawHandshake = false;
+};
+
+} // namespace
+
+Expected<CompileOutput> compileSources(ArrayRef<CompileJob> Jobs, int Optimize,
+                                       unsigned Workers) {
+  if (Optimize < 0 || Optimize > 2)
+    return createStringError(std::errc::invalid_argument,
+                             "optimisation level must be 0, 1 or 2");
+  if (Workers == 0)
+    Workers = std::max(1, llvm::get_physical_cores());
+
+  // Fixed chunks of consecutive jobs, each compiled by a fresh process with
+  // a fresh interpreter. marshal output depends on the interpreter's history
+  // (an object referenced from elsewhere gets a back-reference flag), so the
+  // history of each file must not depend on how many workers there are or
+  // which finishes first. A chunk costs one fork and one interpreter start
+  // (~5 ms); 32 files amortise that and still balance well.
+  constexpr size_t ChunkSize = 32;
+  const size_t Chunks = std::max<size_t>(1, (Jobs.size() + ChunkSize - 1) / ChunkSize);
+
+  std::vector<Worker> Running;
+  auto KillAll = [&]() {
+    for (Worker &W : Running) {
+      if (W.FD >= 0)
+        ::close(W.FD);
+      if (W.Pid > 0) {
+        ::kill(W.Pid, SIGKILL);
+        ::waitpid(W.Pid, nullptr, 0);
+      }
+    }
+  };
+  size_t NextChunk = 0;
+  auto StartChunk = [&]() -> Error {
+    size_t Begin = NextChunk * ChunkSize;
+    size_t End = std::min(Jobs.size(), Begin + ChunkSize);
+    ++NextChunk;
+    int Pipe[2];
+    if (::pipe2(Pipe, O_CLOEXEC) != 0)
+      return createStringError(std::error_code(errno, std::generic_category()),
+                               "cannot create a pipe for a compiler worker");
+    pid_t Pid = ::fork();
+    if (Pid < 0) {
+      ::close(Pipe[0]);
+      ::close(Pipe[1]);
+      return createStringError(std::error_code(errno, std::generic_category()),
+                               "cannot start a compiler worker");
+    }
+    if (Pid == 0)
+      runWorker(Jobs, Begin, End, Optimize, Pipe[1]);
+    ::close(Pipe[1]);
+    Worker W;
+    W.Pid = Pid;
+    W.FD = Pipe[0];
+    Running.push_back(std::move(W));
+    return Error::success();
+  };
+
+  CompileOutput Out;
+  Out.Bytecode.resize(Jobs.size());
+  Out.PythonVersion = (uint32_t(PY_MAJOR_VERSION) << 24) |
+                      (uint32_t(PY_MINOR_VERSION) << 16);
+  std::vector<std::string> Failures(Jobs.size());
+  std::vector<bool> Done(Jobs.size(), false);
+  std::string WorkerFailure;
+  bool Crashed = false;
+
+  // Keep up to Workers chunks running, and drain every pipe as data
+  // arrives, or workers block on full pipes.
+  std::vector<char> Buffer(1 << 16);
+  for (;;) {
+    while (Running.size() < Workers && NextChunk < Chunks)
+      if (Error E = StartChunk()) {
+        KillAll();
+        return std::move(E);
+      }
+    if (Running.empty())
+      break;
+    std::vector<pollfd> Polls;
+    for (Worker &W : Running)
+      Polls.push_back({W.FD, POLLIN, 0});
+    if (::poll(Polls.data(), Polls.size(), -1) < 0) {
+      if (errno == EINTR)
+        continue;
+      KillAll();
+      return createStringError(std::error_code(errno, std::generic_category()),
+                               "poll failed while compiling");
+    }
+    for (size_t K = Polls.size(); K-- > 0;) {
+      if (!(Polls[K].revents & (POLLIN | POLLHUP | POLLERR)))
+        continue;
+      Worker &W = Running[K];
+      ssize_t N = ::read(W.FD, Buffer.data(), Buffer.size());
+      if (N < 0 && errno == EINTR)
+        continue;
+      if (N <= 0) { // the worker is done: reap it
+        ::close(W.FD);
+        int Status = 0;
+        ::waitpid(W.Pid, &Status, 0);
+        if (!WIFEXITED(Status) || WEXITSTATUS(Status) != 0 || !W.SawHandshake)
+          Crashed = true;
+        Running.erase(Running.begin() + K);
+        continue;
+      }
+      W.Pending.append(Buffer.data(), size_t(N));
+      size_t Pos = 0;
+      while (W.Pending.size() - Pos >= sizeof(RecordHeader)) {
+        RecordHeader H;
+        std::memcpy(&H, W.Pending.data() + Pos, sizeof H);
+        if (W.Pending.size() - Pos - sizeof H < H.Size)
+          break;
+        std::string Body = W.Pending.substr(Pos + sizeof H, H.Size);
+        Pos += sizeof H + H.Size;
+        if (H.Status == Handshake) {
+          W.SawHandshake = true;
+          if (Out.BytecodeMagic != 0 && Out.BytecodeMagic != H.Aux)
+            WorkerFailure = "compiler workers disagree on the bytecode magic";
+          Out.BytecodeMagic = H.Aux;
+        } else if (H.Job == UINT32_MAX || H.Job >= Jobs.size()) {
+          WorkerFailure = Body;
+        } else if (H.Status == Compiled) {
+          Out.Bytecode[H.Job] = std::move(Body);
+          Done[H.Job] = true;
+        } else {
+          Failures[H.Job] = std::move(Body);
+          Done[H.Job] = true;
+        }
+      }
+      W.Pending.erase(0, Pos);
+    }
+  }
+
+  if (!WorkerFailure.empty())
+    return createStringError(std::errc::io_error, "%s", WorkerFailure.c_str());
+  for (size_t J = 0; J < Jobs.size(); ++J)
+    if (!Failures[J].empty())
+      return createStringError(std::errc::invalid_argument, "%s",
+                               Failures[J].c_str());
+  if (Crashed || !all_of(Done, [](bool D) { return D; }))
+    return createStringError(std::errc::io_error,
+                             "a compiler worker process died unexpectedly");
+  if (Out.BytecodeMagic == 0)
+    return createStringError(std::errc::io_error,
+                             "the embedded Python reported no bytecode magic");
+  return Out;
+}
+
+} // namespace pyox

@@ -1,0 +1,136 @@
+//===- Pack.cpp - The pack pipeline ---------------------------------------===//
+
+#include "Pack/Pack.h"
+
+#include "Pack/Collector.h"
+#include "Pack/Compiler.h"
+#include "Pack/PayloadWriter.h"
+
+#include "pyox/format.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+using namespace llvm;
+
+namespace pyox {
+
+std::string defaultStdlibDir() { return PYOX_PYTHON_STDLIB; }
+std::string defaultDynloadDir() { return PYOX_PYTHON_DYNLOAD; }
+
+static Expected<std::string> readFile(const std::string &File) {
+  auto Buf = MemoryBuffer::getFile(File, /*IsText=*/false,
+                                   /*RequiresNullTerminator=*/false);
+  if (!Buf)
+    return createStringError(Buf.getError(), "%s: cannot read: %s",
+                             File.c_str(), Buf.getError().message().c_str());
+  return (*Buf)->getBuffer().str();
+}
+
+// "module" or "module:function", each part a dotted name.
+static Error checkEntryPoint(StringRef Entry,
+                             ArrayRef<CollectedFile> Files) {
+  StringRef Module = Entry.split(':').first;
+  StringRef Function = Entry.split(':').second;
+  auto ValidDotted = [](StringRef S) {
+    if (S.empty())
+      return false;
+    SmallVector<StringRef, 8> Parts;
+    S.split(Parts, '.');
+    return all_of(Parts, [](StringRef P) {
+      return !P.empty() && !isDigit(P[0]) &&
+             all_of(P, [](char C) { return isAlnum(C) || C == '_' || (unsigned char)C >= 0x80; });
+    });
+  };
+  if (!ValidDotted(Module) || (Entry.contains(':') && !ValidDotted(Function)))
+    return createStringError(std::errc::invalid_argument,
+                             "--entry %s: expected MODULE or MODULE:FUNCTION",
+                             Entry.str().c_str());
+  bool Found = any_of(Files, [&](const CollectedFile &F) {
+    return pyox_kind_group(F.Kind) == PYOX_GROUP_MODULE && F.Name == Module;
+  });
+  if (!Found)
+    return createStringError(std::errc::no_such_file_or_directory,
+                             "--entry %s: module '%s' is not in the payload",
+                             Entry.str().c_str(), Module.str().c_str());
+  return Error::success();
+}
+
+Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
+  // 1. Collect: the standard library first, as on sys.path, then the roots
+  //    in the order given.
+  CollectConfig CC;
+  if (Config.Stdlib) {
+    CC.Roots.push_back({Config.StdlibDir.empty() ? defaultStdlibDir()
+                                                 : Config.StdlibDir,
+                        /*IsStdlib=*/true, /*ExtensionsOnly=*/false});
+    CC.Roots.push_back({Config.DynloadDir.empty() ? defaultDynloadDir()
+                                                  : Config.DynloadDir,
+                        /*IsStdlib=*/true, /*ExtensionsOnly=*/true});
+  }
+  for (const std::string &P : Config.Paths)
+    CC.Roots.push_back({P, false, false});
+  CC.Packages = Config.Packages;
+  CC.Excludes = Config.Excludes;
+  CC.Warn = Config.Warn;
+  if (!Config.Packages.empty() && Config.Paths.empty() && !Config.Stdlib)
+    return createStringError(std::errc::invalid_argument,
+                             "--package needs a search root (--path or "
+                             "--stdlib)");
+  auto Files = collect(CC);
+  if (!Files)
+    return Files.takeError();
+  if (!Config.EntryPoint.empty())
+    if (Error E = checkEntryPoint(Config.EntryPoint, *Files))
+      return std::move(E);
+
+  // 2. Compile every module and package.
+  std::vector<CompileJob> Jobs;
+  std::vector<size_t> JobOf(Files->size(), SIZE_MAX);
+  for (size_t I = 0; I < Files->size(); ++I) {
+    const CollectedFile &F = (*Files)[I];
+    if (F.Kind == PYOX_KIND_MODULE || F.Kind == PYOX_KIND_PACKAGE) {
+      JobOf[I] = Jobs.size();
+      Jobs.push_back({F.File, F.Path});
+    }
+  }
+  auto Compiled = compileSources(Jobs, Config.Optimize, Config.Jobs);
+  if (!Compiled)
+    return Compiled.takeError();
+
+  // 3. Read everything else and lay the payload out.
+  std::vector<PayloadItem> Items;
+  Items.reserve(Files->size() * (Config.Sources ? 2 : 1));
+  for (size_t I = 0; I < Files->size(); ++I) {
+    CollectedFile &F = (*Files)[I];
+    PayloadItem It{F.Kind, F.Name, F.Path, {}};
+    if (JobOf[I] != SIZE_MAX) {
+      It.Data = std::move(Compiled->Bytecode[JobOf[I]]);
+      if (Config.Sources) {
+        auto Text = readFile(F.File);
+        if (!Text)
+          return Text.takeError();
+        Items.push_back({PYOX_KIND_SOURCE, F.Name, F.Path, std::move(*Text)});
+      }
+    } else if (!F.File.empty()) {
+      auto Bytes = readFile(F.File);
+      if (!Bytes)
+        return Bytes.takeError();
+      It.Data = std::move(*Bytes);
+    }
+    Items.push_back(std::move(It));
+  }
+
+  PayloadInfo Info;
+  Info.PythonVersion = Compiled->PythonVersion;
+  Info.BytecodeMagic = Compiled->BytecodeMagic;
+  Info.EntryPoint = Config.EntryPoint;
+  Info.Optimize = uint8_t(Config.Optimize);
+  Info.HasSources = Config.Sources;
+  return writePayload(std::move(Items), Info);
+}
+
+} // namespace pyox

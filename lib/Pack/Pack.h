@@ -1,0 +1,53 @@
+//===- Pack.h - Collect, compile and pack modules into a payload ----------===//
+//
+// The pack pipeline, in three passes:
+//   1. collect (Collector.h): walk the roots, decide what each file is;
+//   2. compile (Compiler.h): .py to marshalled code objects, in parallel
+//      worker processes, each with an embedded CPython 3.11;
+//   3. write (PayloadWriter.h): lay the entries out in the format of
+//      pyox/format.h, with the lookup table and checksums.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PYOX_PACK_PACK_H
+#define PYOX_PACK_PACK_H
+
+#include "llvm/ADT/STLFunctionalExtras.h"
+#include "llvm/ADT/Twine.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace pyox {
+
+struct PackConfig {
+  // --stdlib: the host's Python 3.11 standard library (StdlibDir) and its
+  // lib-dynload extension modules (DynloadDir), without tests and the
+  // modules listed in Collector.h.
+  bool Stdlib = false;
+  std::string StdlibDir;  // default: the stdlib pyox was built against
+  std::string DynloadDir; // default: its lib-dynload
+  std::vector<std::string> Paths;    // --path, in sys.path order
+  std::vector<std::string> Packages; // --package: top-level names to take
+  std::vector<std::string> Excludes; // --exclude: globs over relative paths
+  std::string EntryPoint;            // --entry MODULE[:FUNCTION]
+  bool Sources = false;              // --sources
+  int Optimize = 0;                  // --optimize 0|1|2
+  unsigned Jobs = 0;                 // -j: worker processes, 0 = one per core
+  // Receives warnings (e.g. a module shadowed by an earlier root).
+  std::function<void(const llvm::Twine &)> Warn;
+};
+
+// Runs the whole pipeline and returns the payload bytes.
+llvm::Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config);
+
+// Default locations of the host standard library, fixed at configure time.
+std::string defaultStdlibDir();
+std::string defaultDynloadDir();
+
+} // namespace pyox
+
+#endif

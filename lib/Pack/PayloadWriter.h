@@ -1,0 +1,43 @@
+//===- PayloadWriter.h - Lay out a payload (pyox/format.h) ----------------===//
+//
+// The writer does at pack time everything the runtime must not do at start
+// up: it sorts the entries, builds the hash table, pools the strings, aligns
+// the data and computes every checksum, so that the runtime maps the result
+// and reads it in place. The output depends only on the entries given: same
+// entries, same bytes.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PYOX_PACK_PAYLOADWRITER_H
+#define PYOX_PACK_PAYLOADWRITER_H
+
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace pyox {
+
+struct PayloadItem {
+  uint8_t Kind = 0;  // pyox_kind
+  std::string Name;  // lookup name
+  std::string Path;  // root-relative file path
+  std::string Data;  // contents
+};
+
+struct PayloadInfo {
+  uint32_t PythonVersion = 0; // (major << 24) | (minor << 16)
+  uint32_t BytecodeMagic = 0;
+  std::string EntryPoint;     // "module[:function]" or empty
+  uint8_t Optimize = 0;
+  bool HasSources = false;
+};
+
+// Lays out Items (any order; names must be unique within a lookup group).
+llvm::Expected<std::vector<uint8_t>> writePayload(std::vector<PayloadItem> Items,
+                                                  const PayloadInfo &Info);
+
+} // namespace pyox
+
+#endif

@@ -1,0 +1,129 @@
+/*===- pyox/format.h - The pyox payload format, version 1 ------*- C -*-===*
+ *
+ * This header is the one definition of the payload layout. The build-time
+ * library (lib/) writes it, the runtime (runtime/) reads it; nothing else
+ * describes these bytes. The prose specification is docs/format.md.
+ *
+ * A payload is one contiguous, position-independent blob:
+ *
+ *   [pyox_header]                 64 bytes at offset 0
+ *   [pyox_entry x entry_count]    sorted by (lookup group, name bytes)
+ *   [uint32 x bucket_count]       open-addressing hash table of entry indices
+ *   [string pool]                 names and paths, not NUL-terminated
+ *   ---- index_size ----          header + the three tables above: index_crc
+ *   [data]                        each entry's bytes, 16-byte aligned,
+ *                                 zero padding between; entry.data_crc each
+ *   ---- total_size ----
+ *
+ * Every multi-byte field is little-endian with a fixed width and a fixed
+ * offset. The runtime maps the blob and points into it: nothing is copied or
+ * parsed per entry at start-up, and every offset is bounds-checked before it
+ * is followed (see pyox/payload.h).
+ *
+ * Checksums are CRC32C (Castagnoli). A CRC detects every error burst of up to
+ * 32 bits, so every single-byte corruption of a covered range is detected,
+ * not merely detected with high probability; padding bytes are required to be
+ * zero, so `verify` covers every byte of a payload.
+ *===----------------------------------------------------------------------===*/
+
+#ifndef PYOX_FORMAT_H
+#define PYOX_FORMAT_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* "\x89PYOX\r\n\x1a": a high byte to catch 7-bit transfers, CR LF and ^Z to
+ * catch newline translation, as PNG does. */
+#define PYOX_MAGIC "\x89PYOX\r\n\x1a"
+#define PYOX_MAGIC_SIZE 8
+#define PYOX_FORMAT_VERSION 1u
+
+/* Alignment of the index tables and of each entry's data. 16 suits every
+ * scalar a consumer may read in place and keeps padding small. */
+#define PYOX_DATA_ALIGN 16u
+
+/* Entry kinds. Names are in one of four lookup groups (pyox_kind_group):
+ * modules, sources, resources, metadata. */
+enum pyox_kind {
+  PYOX_KIND_MODULE = 1,    /* name "pkg.mod"; data: marshalled code object */
+  PYOX_KIND_PACKAGE = 2,   /* name "pkg"; data: code of pkg/__init__.py */
+  PYOX_KIND_NAMESPACE = 3, /* name "ns"; PEP 420 namespace package, no data */
+  PYOX_KIND_EXTENSION = 4, /* name "pkg._speedups"; data: shared object */
+  PYOX_KIND_SOURCE = 5,    /* name "pkg.mod"; data: the .py text (--sources) */
+  PYOX_KIND_RESOURCE = 6,  /* name "pkg/sub/data.txt"; data: file bytes */
+  PYOX_KIND_METADATA = 7   /* name "dist-1.0.dist-info/METADATA"; file bytes */
+};
+#define PYOX_KIND_LAST PYOX_KIND_METADATA
+
+enum pyox_group {
+  PYOX_GROUP_MODULE = 0, /* kinds MODULE, PACKAGE, NAMESPACE, EXTENSION */
+  PYOX_GROUP_SOURCE = 1,
+  PYOX_GROUP_RESOURCE = 2,
+  PYOX_GROUP_METADATA = 3
+};
+
+static inline uint32_t pyox_kind_group(uint32_t kind) {
+  return kind <= PYOX_KIND_EXTENSION ? (uint32_t)PYOX_GROUP_MODULE
+                                     : kind - PYOX_KIND_SOURCE + 1u;
+}
+
+/* Header flags. */
+#define PYOX_FLAG_HAS_SOURCES 0x01u
+
+typedef struct pyox_header {
+  uint8_t magic[8];            /*  0: PYOX_MAGIC */
+  uint32_t format_version;     /*  8: PYOX_FORMAT_VERSION */
+  uint32_t header_size;        /* 12: sizeof(pyox_header) == 64 */
+  uint32_t python_version;     /* 16: (major << 24) | (minor << 16) */
+  uint32_t bytecode_magic;     /* 20: importlib.util.MAGIC_NUMBER as LE u32 */
+  uint32_t entry_count;        /* 24 */
+  uint32_t bucket_count;       /* 28: power of two > entry_count, or 0 */
+  uint64_t total_size;         /* 32: bytes in the whole payload */
+  uint32_t index_size;         /* 40: header + entries + buckets + strings */
+  uint32_t entry_point_offset; /* 44: "module[:function]" in the pool */
+  uint16_t entry_point_size;   /* 48: 0 when there is no entry point */
+  uint8_t optimize;            /* 50: 0, 1 or 2 as for python -O */
+  uint8_t flags;               /* 51: PYOX_FLAG_* */
+  uint32_t reserved[2];        /* 52: zero */
+  uint32_t index_crc;          /* 60: CRC32C of [0,60) then [64,index_size) */
+} pyox_header;
+
+typedef struct pyox_entry {
+  uint32_t name_offset; /*  0: from payload start, into the string pool */
+  uint16_t name_size;   /*  4 */
+  uint8_t kind;         /*  6: pyox_kind */
+  uint8_t flags;        /*  7: zero */
+  uint32_t path_offset; /*  8: file path relative to its sys.path root */
+  uint16_t path_size;   /* 12: 0 for namespace packages */
+  uint16_t reserved;    /* 14: zero */
+  uint32_t data_crc;    /* 16: CRC32C of the data bytes */
+  uint32_t reserved2;   /* 20: zero */
+  uint64_t data_offset; /* 24: from payload start; PYOX_DATA_ALIGN aligned */
+  uint64_t data_size;   /* 32 */
+} pyox_entry;
+
+/* The lookup hash: 64-bit FNV-1a over the group byte, then the name bytes.
+ * Buckets hold entry index + 1 (0 is empty) and are probed linearly from
+ * hash & (bucket_count - 1). */
+static inline uint64_t pyox_name_hash(uint32_t group, const char *name,
+                                      uint64_t size) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  h = (h ^ (uint8_t)group) * 0x100000001b3ull;
+  for (uint64_t i = 0; i < size; ++i)
+    h = (h ^ (uint8_t)name[i]) * 0x100000001b3ull;
+  return h;
+}
+
+#ifdef __cplusplus
+} /* extern "C" */
+static_assert(sizeof(pyox_header) == 64, "pyox_header is 64 bytes on disk");
+static_assert(sizeof(pyox_entry) == 40, "pyox_entry is 40 bytes on disk");
+#else
+_Static_assert(sizeof(pyox_header) == 64, "pyox_header is 64 bytes on disk");
+_Static_assert(sizeof(pyox_entry) == 40, "pyox_entry is 40 bytes on disk");
+#endif
+
+#endif /* PYOX_FORMAT_H */

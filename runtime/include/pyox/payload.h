@@ -1,0 +1,83 @@
+/*===- pyox/payload.h - Bounds-checked payload reader ----------*- C -*-===*
+ *
+ * Opening a payload validates the header and the index checksum and checks
+ * every entry's name, path and data range against the payload's bounds, in
+ * one pass over the entry table, so that every later accessor can index
+ * without checks. Entry data is checked (CRC32C) separately, when it is used:
+ * pyox_entry_verify. Nothing here allocates, copies or does I/O.
+ *===----------------------------------------------------------------------===*/
+
+#ifndef PYOX_PAYLOAD_H
+#define PYOX_PAYLOAD_H
+
+#include "pyox/format.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct pyox_payload {
+  const uint8_t *base;
+  uint64_t size;
+  const pyox_header *header;
+  const pyox_entry *entries;
+  const uint32_t *buckets;
+} pyox_payload;
+
+/* Checks DATA[0, SIZE) as a payload and fills *OUT. SIZE may exceed
+ * header.total_size (a section padded to a page); the payload is the first
+ * total_size bytes. Returns 0, or -1 with *ERROR set to a static message. */
+int pyox_payload_open(pyox_payload *out, const void *data, uint64_t size,
+                      const char **error);
+
+/* Checks that the payload was compiled for this Python version and bytecode
+ * magic. Returns 0 or -1 with *ERROR set. */
+int pyox_payload_check_python(const pyox_payload *p, uint32_t python_version,
+                              uint32_t bytecode_magic, const char **error);
+
+/* The entry named NAME[0, SIZE) in GROUP (pyox_group), or NULL. */
+const pyox_entry *pyox_payload_find(const pyox_payload *p, uint32_t group,
+                                    const char *name, size_t size);
+
+/* Index of the first entry of GROUP whose name starts with PREFIX, for range
+ * scans over the sorted table; entry_count when there is none. */
+uint32_t pyox_payload_lower_bound(const pyox_payload *p, uint32_t group,
+                                  const char *prefix, size_t size);
+
+static inline const char *pyox_entry_name(const pyox_payload *p,
+                                          const pyox_entry *e) {
+  return (const char *)p->base + e->name_offset;
+}
+static inline const char *pyox_entry_path(const pyox_payload *p,
+                                          const pyox_entry *e) {
+  return (const char *)p->base + e->path_offset;
+}
+static inline const uint8_t *pyox_entry_data(const pyox_payload *p,
+                                             const pyox_entry *e) {
+  return p->base + e->data_offset;
+}
+
+/* 0 when the entry's data matches its checksum, -1 otherwise. */
+int pyox_entry_verify(const pyox_payload *p, const pyox_entry *e);
+
+/* Full structural check for `verify`: everything pyox_payload_open checks,
+ * plus every entry's checksum, sorted unique names, a consistent hash table,
+ * and zero padding and reserved fields, so that any changed byte is found.
+ * Returns 0 or -1 with a message in ERROR[0, ERROR_SIZE). */
+int pyox_payload_verify_all(const pyox_payload *p, char *error,
+                            size_t error_size);
+
+/* CRC32C (Castagnoli, reflected 0x82F63B78), hardware-accelerated where the
+ * CPU has it. Chain calls by passing the previous result as CRC; start at 0. */
+uint32_t pyox_crc32c(uint32_t crc, const void *data, size_t size);
+
+const char *pyox_kind_name(uint32_t kind);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* PYOX_PAYLOAD_H */

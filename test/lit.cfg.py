@@ -1,0 +1,42 @@
+# lit configuration for pyox. Tests are *.test files; each states its intent
+# in `##` comments. Substitutions:
+#   pyox-inject, pyox-run, pyox-ld     the built tools (build/bin)
+#   FileCheck, not, yaml2obj, llvm-*   LLVM 19 tools
+#   %python        /usr/bin/python3.11 (the interpreter pyox embeds)
+#   %stdlib        its standard library directory
+#   %stdlib_payload  a payload of the whole stdlib, built once per build
+#   %cc            the C compiler the project was built with
+#   %S %s %t %p    lit's usual
+import os
+import lit.formats
+
+config.name = "pyox"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".test"]
+config.excludes = ["Inputs"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.pyox_obj_root, "test")
+
+path = [config.pyox_bin_dir, config.llvm_tools_dir, os.environ.get("PATH", "")]
+config.environment["PATH"] = os.pathsep.join(path)
+for var in ("HOME", "TMPDIR", "LANG"):
+    if var in os.environ:
+        config.environment[var] = os.environ[var]
+
+config.substitutions.append(("%python", config.python311))
+config.substitutions.append(("%stdlib_payload", config.stdlib_payload))
+config.substitutions.append(("%stdlib", config.python_stdlib))
+config.substitutions.append(("%dynload", config.python_dynload))
+config.substitutions.append(("%pyinclude", config.python_include))
+config.substitutions.append(("%cc", config.c_compiler))
+config.substitutions.append(("%cxx", config.cxx_compiler))
+config.substitutions.append(("%srcroot", config.pyox_src_root))
+
+# Optional tools: tests that need them say `REQUIRES: name`.
+import shutil
+for tool in ("strip", "readelf", "eu-elflint", "strace", "unshare", "gcc",
+             "ld.bfd", "ld.gold", "mold", "wine64", "x86_64-w64-mingw32-gcc"):
+    if shutil.which(tool, path=os.pathsep.join(path)):
+        config.available_features.add(tool)
+if os.geteuid() == 0:
+    config.available_features.add("root")
