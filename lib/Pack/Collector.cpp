@@ -265,6 +265,11 @@ Error Walker::walkPackage(StringRef Dir, StringRef Dotted, StringRef Rel) {
       std::string ChildDotted = (Dotted + "." + Name).str();
       if (excluded(ChildRel, IsPackage ? StringRef(ChildDotted) : ""))
         continue;
+      // The stdlib's own test suites (lib2to3.tests, ctypes.test, ... when
+      // Debian's libpython3.11-testsuite is installed) stay out.
+      if (Root->IsStdlib && IsPackage &&
+          (Name == "test" || Name == "tests" || Name == "idle_test"))
+        continue;
       if (Error Err = IsPackage ? walkPackage(Child, ChildDotted, ChildRel)
                                 : walkResources(Child, ChildRel))
         return Err;

@@ -1,0 +1,5 @@
+import sys
+
+from hello import main
+
+sys.exit(main())
