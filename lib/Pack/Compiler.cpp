@@ -15,6 +15,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,12 +26,11 @@ namespace pyox {
 namespace {
 
 // Worker-to-parent records: a fixed header, then Size bytes.
-enum RecordStatus : uint32_t { Handshake = 0, Compiled = 1, Failed = 2 };
+enum RecordStatus : uint32_t { Compiled = 1, Failed = 2 };
 struct RecordHeader {
   uint32_t Status;
   uint32_t Job;
   uint32_t Size;
-  uint32_t Aux; // handshake: bytecode magic; otherwise 0
 };
 
 bool writeAll(int FD, const void *Data, size_t Size) {
@@ -47,9 +47,8 @@ bool writeAll(int FD, const void *Data, size_t Size) {
   return true;
 }
 
-bool sendRecord(int FD, RecordStatus Status, uint32_t Job, StringRef Bytes,
-                uint32_t Aux = 0) {
-  RecordHeader H{Status, Job, uint32_t(Bytes.size()), Aux};
+bool sendRecord(int FD, RecordStatus Status, uint32_t Job, StringRef Bytes) {
+  RecordHeader H{Status, Job, uint32_t(Bytes.size())};
   return writeAll(FD, &H, sizeof H) && writeAll(FD, Bytes.data(), Bytes.size());
 }
 
@@ -83,9 +82,19 @@ std::string describePythonError(const std::string &File) {
   return Line + ": " + Kind + ": " + Message;
 }
 
-// The body of one worker process. Never returns.
-[[noreturn]] void runWorker(ArrayRef<CompileJob> Jobs, size_t Begin,
-                            size_t End, int Optimize, int FD) {
+// Starts the embedded interpreter in this process, once: the core phase
+// only (PEP 587 _init_main = 0), which is all the compiler needs, and reads
+// the bytecode magic. Workers are forked from this pristine state.
+Expected<uint32_t> startEmbeddedPython() {
+  static uint32_t Magic = 0;
+  static std::string Failure;
+  static bool Started = false;
+  if (Started) {
+    if (!Failure.empty())
+      return createStringError(std::errc::io_error, "%s", Failure.c_str());
+    return Magic;
+  }
+  Started = true;
   PyConfig Config;
   PyConfig_InitIsolatedConfig(&Config);
   Config._init_main = 0;
@@ -93,18 +102,15 @@ std::string describePythonError(const std::string &File) {
   Config.site_import = 0;
   Config.write_bytecode = 0;
   Config.pathconfig_warnings = 0;
-  Config.optimization_level = Optimize;
   PyStatus Status = Py_InitializeFromConfig(&Config);
   PyConfig_Clear(&Config);
   if (PyStatus_Exception(Status)) {
-    sendRecord(FD, Failed, UINT32_MAX,
-               std::string("cannot start the embedded Python: ") +
-                   (Status.err_msg ? Status.err_msg : "unknown error"));
-    ::_exit(1);
+    Failure = std::string("cannot start the embedded Python: ") +
+              (Status.err_msg ? Status.err_msg : "unknown error");
+    return createStringError(std::errc::io_error, "%s", Failure.c_str());
   }
   // importlib.util.MAGIC_NUMBER lives in the frozen external bootstrap,
   // which the core phase has not installed yet; importing it is enough.
-  uint32_t Magic = 0;
   if (PyObject *Ext = PyImport_ImportModule("_frozen_importlib_external")) {
     if (PyObject *Raw = PyObject_GetAttrString(Ext, "_RAW_MAGIC_NUMBER")) {
       Magic = uint32_t(PyLong_AsUnsignedLong(Raw));
@@ -113,9 +119,18 @@ std::string describePythonError(const std::string &File) {
     Py_DECREF(Ext);
   }
   PyErr_Clear();
-  if (!sendRecord(FD, Handshake, UINT32_MAX, "", Magic))
-    ::_exit(1);
+  if (Magic == 0) {
+    Failure = "the embedded Python reported no bytecode magic";
+    return createStringError(std::errc::io_error, "%s", Failure.c_str());
+  }
+  return Magic;
+}
 
+// The body of one worker process, forked from a process that has run
+// startEmbeddedPython. Never returns.
+[[noreturn]] void runWorker(ArrayRef<CompileJob> Jobs, size_t Begin,
+                            size_t End, int Optimize, int FD) {
+  PyOS_AfterFork_Child();
   for (uint32_t J = uint32_t(Begin); J < End; ++J) {
     const CompileJob &Job = Jobs[J];
     auto Buf = MemoryBuffer::getFile(Job.File, /*IsText=*/false,
@@ -160,7 +175,6 @@ struct Worker {
   pid_t Pid = -1;
   int FD = -1;
   std::string Pending; // bytes read but not yet parsed
-  bool SawHandshake = false;
 };
 
 } // namespace
@@ -172,15 +186,33 @@ Expected<CompileOutput> compileSources(ArrayRef<CompileJob> Jobs, int Optimize,
                              "optimisation level must be 0, 1 or 2");
   if (Workers == 0)
     Workers = std::max(1, llvm::get_physical_cores());
+  Expected<uint32_t> Magic = startEmbeddedPython();
+  if (!Magic)
+    return Magic.takeError();
 
-  // Fixed chunks of consecutive jobs, each compiled by a fresh process with
-  // a fresh interpreter. marshal output depends on the interpreter's history
-  // (an object referenced from elsewhere gets a back-reference flag), so the
-  // history of each file must not depend on how many workers there are or
-  // which finishes first. A chunk costs one fork and one interpreter start
-  // (~5 ms); 32 files amortise that and still balance well.
+  // Fixed chunks of consecutive jobs, each compiled by a process forked from
+  // the pristine interpreter. marshal output depends on the interpreter's
+  // history (an object referenced from elsewhere gets a back-reference
+  // flag), so the history of each file must not depend on how many workers
+  // there are or which finishes first. A fork copies the page tables of a
+  // process that maps libLLVM, ~1-2 ms of system time, so chunks are not
+  // tiny; they start largest first (by source bytes), which balances the
+  // load as well as small chunks would.
   constexpr size_t ChunkSize = 32;
   const size_t Chunks = std::max<size_t>(1, (Jobs.size() + ChunkSize - 1) / ChunkSize);
+  std::vector<uint64_t> ChunkBytes(Chunks, 0);
+  for (size_t J = 0; J < Jobs.size(); ++J) {
+    struct stat St;
+    if (::stat(Jobs[J].File.c_str(), &St) == 0)
+      ChunkBytes[J / ChunkSize] += uint64_t(St.st_size);
+  }
+  std::vector<size_t> ChunkOrder(Chunks);
+  for (size_t C = 0; C < Chunks; ++C)
+    ChunkOrder[C] = C;
+  llvm::sort(ChunkOrder, [&](size_t A, size_t B) {
+    return ChunkBytes[A] != ChunkBytes[B] ? ChunkBytes[A] > ChunkBytes[B]
+                                          : A < B;
+  });
 
   std::vector<Worker> Running;
   auto KillAll = [&]() {
@@ -195,7 +227,7 @@ Expected<CompileOutput> compileSources(ArrayRef<CompileJob> Jobs, int Optimize,
   };
   size_t NextChunk = 0;
   auto StartChunk = [&]() -> Error {
-    size_t Begin = NextChunk * ChunkSize;
+    size_t Begin = ChunkOrder[NextChunk] * ChunkSize;
     size_t End = std::min(Jobs.size(), Begin + ChunkSize);
     ++NextChunk;
     int Pipe[2];
@@ -220,6 +252,7 @@ Expected<CompileOutput> compileSources(ArrayRef<CompileJob> Jobs, int Optimize,
   };
 
   CompileOutput Out;
+  Out.BytecodeMagic = *Magic;
   Out.Bytecode.resize(Jobs.size());
   Out.PythonVersion = (uint32_t(PY_MAJOR_VERSION) << 24) |
                       (uint32_t(PY_MINOR_VERSION) << 16);
@@ -260,7 +293,7 @@ Expected<CompileOutput> compileSources(ArrayRef<CompileJob> Jobs, int Optimize,
         ::close(W.FD);
         int Status = 0;
         ::waitpid(W.Pid, &Status, 0);
-        if (!WIFEXITED(Status) || WEXITSTATUS(Status) != 0 || !W.SawHandshake)
+        if (!WIFEXITED(Status) || WEXITSTATUS(Status) != 0)
           Crashed = true;
         Running.erase(Running.begin() + K);
         continue;
@@ -274,12 +307,7 @@ Expected<CompileOutput> compileSources(ArrayRef<CompileJob> Jobs, int Optimize,
           break;
         std::string Body = W.Pending.substr(Pos + sizeof H, H.Size);
         Pos += sizeof H + H.Size;
-        if (H.Status == Handshake) {
-          W.SawHandshake = true;
-          if (Out.BytecodeMagic != 0 && Out.BytecodeMagic != H.Aux)
-            WorkerFailure = "compiler workers disagree on the bytecode magic";
-          Out.BytecodeMagic = H.Aux;
-        } else if (H.Job == UINT32_MAX || H.Job >= Jobs.size()) {
+        if (H.Job == UINT32_MAX || H.Job >= Jobs.size()) {
           WorkerFailure = Body;
         } else if (H.Status == Compiled) {
           Out.Bytecode[H.Job] = std::move(Body);
@@ -302,9 +330,6 @@ Expected<CompileOutput> compileSources(ArrayRef<CompileJob> Jobs, int Optimize,
   if (Crashed || !all_of(Done, [](bool D) { return D; }))
     return createStringError(std::errc::io_error,
                              "a compiler worker process died unexpectedly");
-  if (Out.BytecodeMagic == 0)
-    return createStringError(std::errc::io_error,
-                             "the embedded Python reported no bytecode magic");
   return Out;
 }
 

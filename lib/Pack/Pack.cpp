@@ -13,6 +13,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Timer.h"
 
 using namespace llvm;
 
@@ -60,6 +61,15 @@ static Error checkEntryPoint(StringRef Entry,
 }
 
 Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
+  TimerGroup Timers("pack", "pyox-inject pack passes");
+  Timer CollectTimer("collect", "collect the files", Timers);
+  Timer CompileTimer("compile", "compile to bytecode", Timers);
+  Timer ReadTimer("read", "read resources and extensions", Timers);
+  Timer WriteTimer("layout", "lay the payload out", Timers);
+  auto Time = [&](Timer &T) {
+    return std::make_unique<TimeRegion>(Config.TimePasses ? &T : nullptr);
+  };
+  auto Region = Time(CollectTimer);
   // 1. Collect: the standard library first, as on sys.path, then the roots
   //    in the order given.
   CollectConfig CC;
@@ -88,6 +98,7 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
       return std::move(E);
 
   // 2. Compile every module and package.
+  Region = Time(CompileTimer);
   std::vector<CompileJob> Jobs;
   std::vector<size_t> JobOf(Files->size(), SIZE_MAX);
   for (size_t I = 0; I < Files->size(); ++I) {
@@ -102,6 +113,7 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
     return Compiled.takeError();
 
   // 3. Read everything else and lay the payload out.
+  Region = Time(ReadTimer);
   std::vector<PayloadItem> Items;
   Items.reserve(Files->size() * (Config.Sources ? 2 : 1));
   for (size_t I = 0; I < Files->size(); ++I) {
@@ -124,13 +136,18 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
     Items.push_back(std::move(It));
   }
 
+  Region = Time(WriteTimer);
   PayloadInfo Info;
   Info.PythonVersion = Compiled->PythonVersion;
   Info.BytecodeMagic = Compiled->BytecodeMagic;
   Info.EntryPoint = Config.EntryPoint;
   Info.Optimize = uint8_t(Config.Optimize);
   Info.HasSources = Config.Sources;
-  return writePayload(std::move(Items), Info);
+  auto Payload = writePayload(std::move(Items), Info);
+  Region.reset();
+  if (Config.TimePasses)
+    Timers.print(errs(), /*ResetAfterPrint=*/true);
+  return Payload;
 }
 
 } // namespace pyox

@@ -37,6 +37,7 @@ struct PackConfig {
   bool Sources = false;              // --sources
   int Optimize = 0;                  // --optimize 0|1|2
   unsigned Jobs = 0;                 // -j: worker processes, 0 = one per core
+  bool TimePasses = false;           // --time-passes: report each pass's time
   // Receives warnings (e.g. a module shadowed by an earlier root).
   std::function<void(const llvm::Twine &)> Warn;
 };

@@ -31,6 +31,10 @@ bool scanPackOption(ArgScanner &S, PackConfig &C) {
     C.Stdlib = true;
     return true;
   }
+  if (S.flag("--time-passes")) {
+    C.TimePasses = true;
+    return true;
+  }
   if (S.flag("--sources")) {
     C.Sources = true;
     return true;
