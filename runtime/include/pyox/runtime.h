@@ -96,6 +96,35 @@ int pyox_find_payload_in_image(uintptr_t load_bias, const void *phdrs,
                                const void **data, size_t *size,
                                const char **error);
 
+/* ---- Running Python from a payload (library pyox_runtime) --------------- *
+ *
+ * pyox_run starts an embedded CPython 3.11 whose import system reads the
+ * payload first: modules, packages, extension modules, resources and
+ * distribution metadata, all from memory (docs/runtime.md). With an entry
+ * point in the payload it runs that; without one it behaves like the
+ * python3 command line. It returns the process exit status, python3's
+ * (SystemExit values, 1 for an uncaught exception, 130 after Ctrl-C); on a
+ * missing, damaged or mismatched payload it prints one `pyox: ` line on
+ * stderr and returns 1. Call it once per process, from the main thread. */
+typedef struct pyox_run_config {
+  /* The payload bytes (8-byte aligned, alive until exit), or NULL to locate
+   * PAYLOAD_NAME in the image containing pyox_run (pyox_find_payload). */
+  const void *payload;
+  size_t payload_size;
+  const char *payload_name; /* NULL: PYOX_DEFAULT_PAYLOAD_NAME */
+  /* Path that modules' virtual file names start with and that sys.path
+   * holds; NULL: the executable (/proc/self/exe). */
+  const char *root;
+  int argc; /* the program's arguments, argv[0] first */
+  char **argv;
+} pyox_run_config;
+
+int pyox_run(const pyox_run_config *config);
+
+/* pyox_run with the default payload of this image: what pyox-run's main
+ * calls. */
+int pyox_main(int argc, char **argv);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -1,0 +1,137 @@
+//===- Extension.cpp - Extension modules from memory ----------------------===//
+//
+// The dynamic loader only maps files, and pyox never writes one. Linux has a
+// file that is not on any filesystem: memfd_create(2). The shared object's
+// bytes go into a memfd, which is then sealed (F_SEAL_WRITE, _SHRINK, _GROW,
+// _SEAL: nobody, not even this process, can change the image afterwards),
+// and the loader opens it by its /proc/self/fd/N name.
+//
+// The module is then created by CPython's own extension loader,
+// _imp.create_dynamic, with a spec whose origin is that /proc name: it
+// dlopens with sys.getdlopenflags(), finds PyInit_<name>, handles single-
+// and multi-phase initialisation (PEP 489) and records the module for
+// re-imports exactly as for a file on disk. Afterwards __file__ is the
+// virtual path (ROOT/pkg/_ext.cpython-311-x86_64-linux-gnu.so).
+//
+// The memfd stays open for the life of the process: glibc recognises a
+// second dlopen of the same /proc name as the same object only while the
+// name still denotes it, and the mapping keeps the pages alive anyway.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Extension.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <vector>
+
+namespace pyox {
+
+struct ExtensionCache {
+  std::vector<int> Fds; // by entry index; -1 when not loaded yet
+};
+
+ExtensionCache *newExtensionCache(uint32_t EntryCount) {
+  ExtensionCache *C = new ExtensionCache;
+  C->Fds.assign(EntryCount, -1);
+  return C;
+}
+
+namespace {
+
+// A sealed memfd holding DATA, or -1 with a Python OSError set.
+int sealedMemoryFile(const char *Name, const uint8_t *Data, uint64_t Size) {
+  int Fd = memfd_create(Name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (Fd < 0) {
+    PyErr_SetFromErrno(PyExc_OSError);
+    return -1;
+  }
+  uint64_t Done = 0;
+  while (Done < Size) {
+    ssize_t N = write(Fd, Data + Done, size_t(Size - Done));
+    if (N < 0 && errno == EINTR)
+      continue;
+    if (N <= 0) {
+      PyErr_SetFromErrno(PyExc_OSError);
+      close(Fd);
+      return -1;
+    }
+    Done += uint64_t(N);
+  }
+  if (fcntl(Fd, F_ADD_SEALS,
+            F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
+    PyErr_SetFromErrno(PyExc_OSError);
+    close(Fd);
+    return -1;
+  }
+  return Fd;
+}
+
+} // namespace
+
+PyObject *createExtensionModule(ExtensionCache &Cache, uint32_t Index,
+                                const uint8_t *Data, uint64_t Size,
+                                PyObject *Spec, PyObject *ModuleSpec,
+                                PyObject *Loader) {
+  PyObject *Name = PyObject_GetAttrString(Spec, "name");
+  if (!Name)
+    return nullptr;
+  const char *NameUtf8 = PyUnicode_AsUTF8(Name);
+  if (!NameUtf8) {
+    Py_DECREF(Name);
+    return nullptr;
+  }
+  int &Fd = Cache.Fds[Index];
+  if (Fd < 0) {
+    Fd = sealedMemoryFile(NameUtf8, Data, Size);
+    if (Fd < 0) {
+      Py_DECREF(Name);
+      return nullptr;
+    }
+  }
+  PyObject *Module = nullptr, *LoadSpec = nullptr, *Imp = nullptr;
+  PyObject *Origin = PyUnicode_FromFormat("/proc/self/fd/%d", Fd);
+  PyObject *Args = Origin ? PyTuple_Pack(2, Name, Loader) : nullptr;
+  PyObject *Kwargs = Args ? Py_BuildValue("{sO}", "origin", Origin) : nullptr;
+  if (Kwargs)
+    LoadSpec = PyObject_Call(ModuleSpec, Args, Kwargs);
+  Py_XDECREF(Args);
+  Py_XDECREF(Kwargs);
+  if (LoadSpec)
+    Imp = PyImport_ImportModule("_imp");
+  if (Imp)
+    Module = PyObject_CallMethod(Imp, "create_dynamic", "O", LoadSpec);
+  if (Module) {
+    // Single-phase modules get __file__ from the loader's origin; show the
+    // virtual path instead, as for every other module.
+    PyObject *File = PyObject_GetAttrString(Spec, "origin");
+    if (File && File != Py_None && PyModule_Check(Module) &&
+        PyObject_SetAttrString(Module, "__file__", File) < 0)
+      Py_CLEAR(Module);
+    Py_XDECREF(File);
+  }
+  Py_XDECREF(Imp);
+  Py_XDECREF(LoadSpec);
+  Py_XDECREF(Origin);
+  Py_DECREF(Name);
+  return Module;
+}
+
+PyObject *execExtensionModule(PyObject *Module) {
+  PyObject *Imp = PyImport_ImportModule("_imp");
+  if (!Imp)
+    return nullptr;
+  PyObject *R = PyObject_CallMethod(Imp, "exec_dynamic", "O", Module);
+  Py_DECREF(Imp);
+  if (!R)
+    return nullptr;
+  Py_DECREF(R);
+  Py_RETURN_NONE;
+}
+
+} // namespace pyox

@@ -1,0 +1,312 @@
+//===- Startup.cpp - Start an interpreter that imports from a payload -----===//
+//
+// Start-up is a straight pipeline; every pass is cheap and none looks at
+// the host's Python installation:
+//
+//   1. locate     pyox_find_payload: the payload note of this image;
+//   2. validate   pyox_payload_open (header, index CRC, bounds) and the
+//                 Python version and bytecode magic it was compiled for;
+//   3. configure  PEP 587: UTF-8 mode, sys.executable = this program,
+//                 sys.path = [ROOT] (plus PYTHONPATH in command-line mode),
+//                 home = the program's directory so that getpath probes
+//                 nothing; _init_main = 0 to stop after the core;
+//   4. core       Py_InitializeFromConfig: builtins, sys, the frozen
+//                 importlib; no module has been imported from files yet;
+//   5. importer   the payload finder at sys.meta_path[0], sys.frozen;
+//   6. main       _Py_InitializeMain: encodings, io, site... all from the
+//                 payload; then our path hook goes first in sys.path_hooks;
+//   7. run        Py_RunMain: the entry point, or the python3 command line.
+//
+// What runs in step 7 is decided before step 3. A payload with an entry
+// point runs it, and sys.argv[1:] are the user's. Without one, the program
+// is python3: CPython parses -c/-m/script/-I/-S/-E/-X/-u/-B itself. Either
+// way, a child that multiprocessing starts through sys.executable is
+// recognised and dispatched (docs/runtime.md, "multiprocessing").
+//
+//===----------------------------------------------------------------------===//
+
+#include "Importer.h"
+
+#include "pyox/payload.h"
+#include "pyox/runtime.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <string>
+
+// importlib.util.MAGIC_NUMBER of CPython 3.11 (3495, then "\r\n") as the
+// little-endian u32 the payload header stores.
+#if PY_MAJOR_VERSION != 3 || PY_MINOR_VERSION != 11
+#error "pyox's runtime is built for CPython 3.11"
+#endif
+static constexpr uint32_t BytecodeMagic311 = 3495u | (0x0a0du << 16);
+
+namespace pyox {
+namespace {
+
+std::string executablePath() {
+  char Buf[PATH_MAX];
+  ssize_t N = readlink("/proc/self/exe", Buf, sizeof(Buf) - 1);
+  if (N <= 0)
+    return {};
+  return std::string(Buf, size_t(N));
+}
+
+int fail(const std::string &Program, const char *What) {
+  fprintf(stderr, "pyox: %s: %s\n", Program.empty() ? "?" : Program.c_str(),
+          What);
+  return 1;
+}
+
+// True when ARGV is a helper process multiprocessing starts with python3
+// syntax: `EXE [interpreter flags] -c "from multiprocessing... "` (the
+// resource tracker, the forkserver).
+bool isMultiprocessingHelper(int Argc, char **Argv) {
+  for (int I = 1; I < Argc; ++I) {
+    const char *A = Argv[I];
+    if (strcmp(A, "-c") == 0)
+      return I + 1 < Argc &&
+             strncmp(Argv[I + 1], "from multiprocessing", 20) == 0;
+    if (A[0] != '-' || A[1] == '\0' || A[1] == '-')
+      return false;
+    if (strcmp(A, "-X") == 0 || strcmp(A, "-W") == 0)
+      ++I;
+  }
+  return false;
+}
+
+// Module and attribute names are identifiers joined by dots.
+bool isDottedName(const std::string &S) {
+  if (S.empty() || S.front() == '.' || S.back() == '.')
+    return false;
+  for (char C : S)
+    if (!(C == '_' || C == '.' || (C >= '0' && C <= '9') ||
+          (C >= 'a' && C <= 'z') || (C >= 'A' && C <= 'Z') ||
+          (unsigned char)C >= 0x80))
+      return false;
+  return S.find("..") == std::string::npos;
+}
+
+// The statement that runs the entry point "module[:function]": a module
+// runs as __main__ (like python -m, but sys.argv[0] stays the program); a
+// function is called and its result is the exit status (like a
+// console_scripts wrapper).
+bool entryCommand(const std::string &Entry, std::string &Command) {
+  size_t Colon = Entry.find(':');
+  std::string Module = Entry.substr(0, Colon);
+  if (!isDottedName(Module))
+    return false;
+  if (Colon == std::string::npos) {
+    Command = "__import__('runpy')._run_module_as_main('" + Module +
+              "', False)\n";
+    return true;
+  }
+  std::string Function = Entry.substr(Colon + 1);
+  if (!isDottedName(Function))
+    return false;
+  Command = "__import__('sys').exit(__import__('_pyox').call_entry_point('" +
+            Module + "', '" + Function + "'))\n";
+  return true;
+}
+
+PyObject *initPyox() { return initPyoxModule(); }
+
+
+int statusFailure(const std::string &Program, PyStatus S) {
+  if (PyStatus_IsExit(S))
+    return S.exitcode;
+  std::string Msg = "cannot start Python: ";
+  if (S.func) {
+    Msg += S.func;
+    Msg += ": ";
+  }
+  Msg += S.err_msg ? S.err_msg : "unknown error";
+  return fail(Program, Msg.c_str());
+}
+
+void freezeStartupObjects() {
+  PyObject *Gc = PyImport_ImportModule("gc");
+  PyObject *R = Gc ? PyObject_CallMethod(Gc, "freeze", nullptr) : nullptr;
+  Py_XDECREF(R);
+  Py_XDECREF(Gc);
+  PyErr_Clear();
+}
+
+bool appendPath(PyConfig &C, const char *Path) {
+  wchar_t *W = Py_DecodeLocale(Path, nullptr);
+  if (!W)
+    return false;
+  PyStatus S = PyWideStringList_Append(&C.module_search_paths, W);
+  PyMem_RawFree(W);
+  return !PyStatus_Exception(S);
+}
+
+} // namespace
+} // namespace pyox
+
+using namespace pyox;
+
+extern "C" int pyox_run(const pyox_run_config *Config) {
+  std::string Exe = executablePath();
+  const char *Root = Config->root ? Config->root : Exe.c_str();
+  if (!*Root)
+    return fail(Exe, "cannot find the program's own path (/proc/self/exe)");
+
+  // 1-2. Locate and validate.
+  const void *Data = Config->payload;
+  size_t Size = Config->payload_size;
+  const char *Error = nullptr;
+  if (!Data) {
+    int R = pyox_find_payload(Config->payload_name,
+                              reinterpret_cast<const void *>(&pyox_run), &Data,
+                              &Size, &Error);
+    if (R == PYOX_FIND_NOT_FOUND)
+      return fail(Exe, "no pyox payload in this program (add one with "
+                       "`pyox-inject build` or `pyox-inject inject`)");
+    if (R != PYOX_FIND_OK)
+      return fail(Exe, Error ? Error : "malformed payload note");
+  }
+  static pyox_payload Payload; // read by the finder until exit
+  if (pyox_payload_open(&Payload, Data, Size, &Error) != 0)
+    return fail(Exe, Error);
+  if (pyox_payload_check_python(&Payload, uint32_t(PY_VERSION_HEX),
+                                BytecodeMagic311, &Error) != 0)
+    return fail(Exe, Error);
+
+  int Argc = Config->argc;
+  char **Argv = Config->argv;
+  std::string Entry(reinterpret_cast<const char *>(Payload.base) +
+                        Payload.header->entry_point_offset,
+                    Payload.header->entry_point_size);
+  bool MultiprocessingChild =
+      Argc > 1 && strcmp(Argv[1], "--multiprocessing-fork") == 0;
+  bool CommandLine = !MultiprocessingChild &&
+                     (Entry.empty() || isMultiprocessingHelper(Argc, Argv));
+  std::string Command;
+  if (MultiprocessingChild)
+    Command = "from multiprocessing.spawn import freeze_support\n"
+              "freeze_support()\n";
+  else if (!CommandLine && !entryCommand(Entry, Command))
+    return fail(Exe, "payload entry point is not MODULE[:FUNCTION]");
+
+  if (PyImport_AppendInittab("_pyox", initPyox) < 0)
+    return fail(Exe, "cannot register the _pyox module");
+
+  // 3. Configure.
+  PyPreConfig Pre;
+  PyPreConfig_InitPythonConfig(&Pre);
+  Pre.utf8_mode = 1;
+  Pre.parse_argv = CommandLine;
+  if (!CommandLine)
+    Pre.use_environment = 0;
+  PyStatus S = Py_PreInitializeFromBytesArgs(&Pre, Argc, Argv);
+  if (PyStatus_Exception(S))
+    return statusFailure(Exe, S);
+
+  PyConfig C;
+  PyConfig_InitPythonConfig(&C);
+  C._init_main = 0;
+  C.parse_argv = CommandLine;
+  C.install_signal_handlers = 1;
+  C.pathconfig_warnings = 0;
+  if (!CommandLine) {
+    // An application, not a python3: PYTHON* variables and the user's
+    // site-packages do not change it, and the current directory is not
+    // on sys.path.
+    C.use_environment = 0;
+    C.user_site_directory = 0;
+    C.safe_path = 1;
+  }
+  std::string Home = Exe.substr(0, Exe.rfind('/'));
+  if (Home.empty())
+    Home = "/";
+  S = PyConfig_SetBytesArgv(&C, Argc, Argv);
+  if (!PyStatus_Exception(S))
+    S = PyConfig_SetBytesString(&C, &C.executable, Exe.c_str());
+  if (!PyStatus_Exception(S))
+    S = PyConfig_SetBytesString(&C, &C.home, Home.c_str());
+  if (!PyStatus_Exception(S) && !Command.empty())
+    S = PyConfig_SetBytesString(&C, &C.run_command, Command.c_str());
+  C.module_search_paths_set = 1;
+  if (!PyStatus_Exception(S))
+    S = PyConfig_Read(&C);
+  if (PyStatus_Exception(S)) {
+    PyConfig_Clear(&C);
+    return statusFailure(Exe, S);
+  }
+  // sys.path: [PYTHONPATH..., ROOT]; the script's directory or '' goes in
+  // front later, as for python3. Nothing of the host's installation.
+  for (Py_ssize_t I = 0; I < C.module_search_paths.length; ++I)
+    PyMem_RawFree(C.module_search_paths.items[I]);
+  C.module_search_paths.length = 0;
+  bool PathOk = true;
+  if (C.use_environment && C.pythonpath_env) {
+    char *Env = Py_EncodeLocale(C.pythonpath_env, nullptr);
+    if (Env) {
+      std::string List(Env);
+      PyMem_Free(Env);
+      size_t Start = 0;
+      while (Start <= List.size()) {
+        size_t End = List.find(':', Start);
+        if (End == std::string::npos)
+          End = List.size();
+        if (End > Start)
+          PathOk &= appendPath(C, List.substr(Start, End - Start).c_str());
+        Start = End + 1;
+      }
+    }
+  }
+  PathOk &= appendPath(C, Root);
+  // sys._stdlib_dir is where FrozenImporter says the frozen stdlib modules
+  // come from: ROOT, so that os.__file__ is ROOT/os.py like every payload
+  // module.
+  if (PyStatus_Exception(PyConfig_SetBytesString(&C, &C.stdlib_dir, Root)))
+    PathOk = false;
+  if (!PathOk) {
+    PyConfig_Clear(&C);
+    return fail(Exe, "cannot set sys.path");
+  }
+
+  // 4. Core.
+  S = Py_InitializeFromConfig(&C);
+  PyConfig_Clear(&C);
+  if (PyStatus_Exception(S))
+    return statusFailure(Exe, S);
+
+  // 5. The importer, before anything is imported from "files".
+  if (installFinder(Payload, Root) < 0 ||
+      PySys_SetObject("frozen", Py_True) < 0 ||
+      ((Payload.header->flags & PYOX_FLAG_HAS_SOURCES) &&
+       installSourceExcepthook() < 0)) {
+    PyErr_Print();
+    return fail(Exe, "cannot install the payload importer");
+  }
+
+  // 6. Main. Start-up allocates many objects that all stay alive (module
+  // code and dicts, where python3.11 has static deep-frozen objects):
+  // cyclic GC passes over them would find nothing, so the collector is off
+  // meanwhile and they go to the permanent generation afterwards.
+  PyGC_Disable();
+  S = _Py_InitializeMain();
+  if (PyStatus_Exception(S))
+    return statusFailure(Exe, S);
+  if (finishImporter() < 0) {
+    PyErr_Print();
+    return fail(Exe, "cannot install the payload path hook");
+  }
+  freezeStartupObjects();
+  PyGC_Enable();
+
+  // 7. Run.
+  return Py_RunMain();
+}
+
+extern "C" int pyox_main(int Argc, char **Argv) {
+  pyox_run_config Config = {};
+  Config.argc = Argc;
+  Config.argv = Argv;
+  return pyox_run(&Config);
+}
