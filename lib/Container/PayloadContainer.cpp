@@ -2,6 +2,8 @@
 
 #include "Container/PayloadContainer.h"
 
+#include "ELF/ElfImage.h"
+#include "ELF/ElfPayloads.h"
 #include "pyox/format.h"
 
 #include <cstring>
@@ -17,6 +19,8 @@ Expected<std::vector<EmbeddedPayload>> findPayloads(MemoryBufferRef File) {
   if (Data.size() >= PYOX_MAGIC_SIZE &&
       std::memcmp(Data.data(), PYOX_MAGIC, PYOX_MAGIC_SIZE) == 0)
     return std::vector<EmbeddedPayload>{{"", "payload file", 0, Bytes}};
+  if (elf::isElf(Data))
+    return elf::findElfPayloads(File);
   return createStringError(std::errc::invalid_argument,
                            "%s: not a pyox payload or a supported binary",
                            File.getBufferIdentifier().str().c_str());

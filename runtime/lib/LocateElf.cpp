@@ -67,17 +67,40 @@ struct Search {
   int Result = PYOX_FIND_NOT_FOUND;
 };
 
+// The note alignment that walks [P, P + Size) without overrunning it: the
+// segment's p_align (gABI: 4 or 8), else 4. The fallback is for linkers (mold)
+// that put 4-aligned notes in a PT_NOTE whose p_align is 8 because it also
+// holds .note.gnu.property. Returns 0 when neither walks.
+uint64_t noteAlignment(const uint8_t *P, uint64_t Size, uint64_t PAlign) {
+  const uint64_t Candidates[2] = {PAlign == 8 ? 8u : 4u, 4u};
+  for (uint64_t Align : Candidates) {
+    uint64_t Off = 0;
+    bool Fits = true;
+    while (Fits && Size - Off >= 12) {
+      uint64_t NameSz = readU32(P + Off), DescSz = readU32(P + Off + 4);
+      uint64_t DescOff = Off + 12 + ((NameSz + Align - 1) & ~(Align - 1));
+      uint64_t Next = DescOff + ((DescSz + Align - 1) & ~(Align - 1));
+      Fits = DescOff <= Size && DescSz <= Size - DescOff;
+      Off = Next > Size ? Size : Next;
+    }
+    if (Fits)
+      return Align;
+  }
+  return 0;
+}
+
 // Looks through one PT_NOTE segment. Returns true when the search is over
-// (found, or a malformed note stopped it).
+// (found, or a malformed PYOX note stopped it).
 bool searchNotes(uintptr_t Bias, const Phdr *Phdrs, size_t Phnum,
                  const Phdr &Note, Search &S) {
   uintptr_t Base = Bias + Note.p_vaddr;
   uint64_t Size = Note.p_filesz;
   if (!inLoadedFile(Bias, Phdrs, Phnum, Base, Size))
     return false; // not mapped from the file: not something we can read
-  // gABI: note entries are aligned to the segment's p_align, 4 or 8.
-  uint64_t Align = Note.p_align == 8 ? 8 : 4;
   const uint8_t *P = reinterpret_cast<const uint8_t *>(Base);
+  uint64_t Align = noteAlignment(P, Size, Note.p_align);
+  if (Align == 0)
+    return false; // not a note list we can read; not ours either
   uint64_t Off = 0;
   while (Size - Off >= 12) {
     uint32_t NameSz = readU32(P + Off);
@@ -86,9 +109,7 @@ bool searchNotes(uintptr_t Bias, const Phdr *Phdrs, size_t Phnum,
     uint64_t NameOff = Off + 12;
     uint64_t DescOff = NameOff + ((uint64_t(NameSz) + Align - 1) & ~(Align - 1));
     uint64_t Next = DescOff + ((uint64_t(DescSz) + Align - 1) & ~(Align - 1));
-    if (DescOff > Size || Next > Size || DescSz > Size - DescOff)
-      return false; // a truncated note ends this segment's list
-    Off = Next;
+    Off = Next > Size ? Size : Next; // the walk above checked the bounds
     if (NameSz != PYOX_NOTE_OWNER_SIZE ||
         memcmp(P + NameOff, PYOX_NOTE_OWNER, PYOX_NOTE_OWNER_SIZE) != 0 ||
         Type != PYOX_NOTE_PAYLOAD)

@@ -38,9 +38,12 @@ std::string toolDirectory();
 bool scanPackOption(ArgScanner &Scanner, PackConfig &Config);
 
 int runPack(CommandArgs Args);
+int runBuild(CommandArgs Args);
 int runList(CommandArgs Args);
 int runVerify(CommandArgs Args);
 int runExtract(CommandArgs Args);
+int runInject(CommandArgs Args);
+int runRemove(CommandArgs Args);
 
 } // namespace pyox
 

@@ -21,9 +21,12 @@ using namespace pyox;
 
 static const Command Commands[] = {
     {"pack", "pack -o PAYLOAD [--stdlib] [--path DIR]... [options]", runPack},
+    {"build", "build -o EXECUTABLE [--template FILE] [pack options]", runBuild},
     {"list", "list FILE", runList},
     {"verify", "verify FILE", runVerify},
     {"extract", "extract FILE -o DIR", runExtract},
+    {"inject", "inject BINARY PAYLOAD [-o OUT] [--name NAME]", runInject},
+    {"remove", "remove BINARY [-o OUT] [--name NAME]", runRemove},
 };
 
 static const char *Argv0;

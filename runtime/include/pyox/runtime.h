@@ -45,6 +45,9 @@ extern "C" {
 /* Note type of the record `pyox-inject inject` leaves so `remove` can put the
  * original program header table back (see docs/elf-injection.md). */
 #define PYOX_NOTE_ORIGINAL_LAYOUT 2u
+/* Note type `pyox-inject remove` gives a link-time payload's note, whose
+ * bytes it cannot take out of the file; the locator skips it. */
+#define PYOX_NOTE_REMOVED 3u
 
 /* The name used when none is given. */
 #define PYOX_DEFAULT_PAYLOAD_NAME "pyox"
@@ -66,8 +69,11 @@ typedef struct pyox_elf_note {
 typedef struct pyox_elf_layout_note {
   uint64_t original_phoff; /*  0: e_phoff before the first injection */
   uint32_t original_phnum; /*  8: e_phnum before the first injection */
-  uint32_t reserved;       /* 12: zero */
+  uint32_t flags;          /* 12: PYOX_LAYOUT_* */
 } pyox_elf_layout_note;
+/* The PT_PHDR entry was added by pyox-inject (the file had none); `remove`
+ * drops it again. */
+#define PYOX_LAYOUT_ADDED_PHDR 1u
 #define PYOX_ELF_LAYOUT_NOTE_SIZE 16u
 
 /* Results of pyox_find_payload. */

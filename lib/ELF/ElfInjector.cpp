@@ -1,0 +1,655 @@
+//===- ElfInjector.cpp - Put payloads into a linked ELF file --------------===//
+//
+// The problem: give an already-linked executable or shared library a
+// read-only segment the kernel or ld.so maps, without moving a byte of what
+// the linker laid out (code addresses, relocations, debug info and any
+// tool's idea of the file stay valid), and so that doing it again replaces
+// the segment instead of stacking a new one.
+//
+// The approach, in file order:
+//
+//   [original bytes, up to the end of the last section or segment]
+//   [zeros up to a page boundary P]
+//   [new program header table: the old entries + PT_LOAD + PT_NOTE]  <- P
+//   [PYOX notes: one layout record, one per payload]
+//   [payloads, 16-byte aligned]
+//   [non-allocated sections that had to move, rebuilt .shstrtab]
+//   [section header table: the old entries + .note.pyox + .pyox...]
+//
+// A new PT_LOAD needs a program header table with room for it, and the old
+// table cannot grow in place (the first sections follow it), so the table
+// moves into the new segment and PT_PHDR follows it. The segment's address
+// is chosen on the "diagonal" of the first PT_LOAD: V = P + (first p_vaddr -
+// first p_offset). Kernels before 5.18 compute AT_PHDR as exactly that
+// (load_addr + e_phoff), and ld.so trusts AT_PHDR; newer kernels look the
+// table up through the PT_LOAD containing it and agree. V must also lie
+// above every segment's p_vaddr + p_memsz (nothing over .bss) and start on a
+// fresh page, which is what P is padded for; p_vaddr == p_offset modulo the
+// page size holds because the first PT_LOAD's difference is page aligned.
+// The new PT_LOAD has the highest address, so PT_LOADs stay sorted.
+//
+// Section headers over the notes and each payload (SHF_ALLOC) make strip and
+// objcopy treat them as contents of the segment and keep them.
+//
+// Refresh: everything from the old pyox segment to the end of the file is
+// pyox's (plus non-allocated sections a strip may have put after it, which
+// are moved along), so a new injection cuts the file there and lays out the
+// segment again: the same payload gives the same size, a smaller one a
+// smaller file. `remove` of the last payload puts the original program
+// header table back (its bytes were never touched) when it still matches,
+// which gives back the original file.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ELF/ElfImage.h"
+
+#include "Support/AtomicFile.h"
+#include "pyox/payload.h"
+#include "pyox/runtime.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/BinaryFormat/ELF.h"
+#include "llvm/Support/Endian.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MathExtras.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+
+using namespace llvm;
+using namespace llvm::support;
+
+namespace pyox {
+namespace elf {
+
+namespace {
+
+Error problem(const Image &Img, const Twine &What) {
+  return createStringError(std::errc::invalid_argument, "%s: %s",
+                           Img.FileName.c_str(), What.str().c_str());
+}
+
+void put16(std::vector<uint8_t> &B, size_t At, uint16_t V) {
+  endian::write16le(B.data() + At, V);
+}
+void put32(std::vector<uint8_t> &B, size_t At, uint32_t V) {
+  endian::write32le(B.data() + At, V);
+}
+void put64(std::vector<uint8_t> &B, size_t At, uint64_t V) {
+  endian::write64le(B.data() + At, V);
+}
+// An address-sized field: 8 bytes in ELF64, 4 in ELF32.
+void putAddr(const Image &Img, std::vector<uint8_t> &B, size_t At,
+             uint64_t V) {
+  if (Img.Is64)
+    put64(B, At, V);
+  else
+    put32(B, At, static_cast<uint32_t>(V));
+}
+
+void appendPhdr(const Image &Img, std::vector<uint8_t> &B, const Segment &S) {
+  size_t At = B.size();
+  B.resize(At + Img.phdrSize());
+  put32(B, At, S.Type);
+  if (Img.Is64) {
+    put32(B, At + 4, S.Flags);
+    put64(B, At + 8, S.Offset);
+    put64(B, At + 16, S.VAddr);
+    put64(B, At + 24, S.PAddr);
+    put64(B, At + 32, S.FileSize);
+    put64(B, At + 40, S.MemSize);
+    put64(B, At + 48, S.Align);
+  } else {
+    put32(B, At + 4, static_cast<uint32_t>(S.Offset));
+    put32(B, At + 8, static_cast<uint32_t>(S.VAddr));
+    put32(B, At + 12, static_cast<uint32_t>(S.PAddr));
+    put32(B, At + 16, static_cast<uint32_t>(S.FileSize));
+    put32(B, At + 20, static_cast<uint32_t>(S.MemSize));
+    put32(B, At + 24, S.Flags);
+    put32(B, At + 28, static_cast<uint32_t>(S.Align));
+  }
+}
+
+Segment decodePhdr(const Image &Img, const uint8_t *P) {
+  Segment S;
+  S.Type = endian::read32le(P);
+  if (Img.Is64) {
+    S.Flags = endian::read32le(P + 4);
+    S.Offset = endian::read64le(P + 8);
+    S.VAddr = endian::read64le(P + 16);
+    S.PAddr = endian::read64le(P + 24);
+    S.FileSize = endian::read64le(P + 32);
+    S.MemSize = endian::read64le(P + 40);
+    S.Align = endian::read64le(P + 48);
+  } else {
+    S.Offset = endian::read32le(P + 4);
+    S.VAddr = endian::read32le(P + 8);
+    S.PAddr = endian::read32le(P + 12);
+    S.FileSize = endian::read32le(P + 16);
+    S.MemSize = endian::read32le(P + 20);
+    S.Flags = endian::read32le(P + 24);
+    S.Align = endian::read32le(P + 28);
+  }
+  return S;
+}
+
+void appendShdr(const Image &Img, std::vector<uint8_t> &B, const Section &S) {
+  size_t At = B.size();
+  B.resize(At + Img.shdrSize());
+  put32(B, At, S.NameOffset);
+  put32(B, At + 4, S.Type);
+  if (Img.Is64) {
+    put64(B, At + 8, S.Flags);
+    put64(B, At + 16, S.Addr);
+    put64(B, At + 24, S.Offset);
+    put64(B, At + 32, S.Size);
+    put32(B, At + 40, S.Link);
+    put32(B, At + 44, S.Info);
+    put64(B, At + 48, S.AddrAlign);
+    put64(B, At + 56, S.EntSize);
+  } else {
+    put32(B, At + 8, static_cast<uint32_t>(S.Flags));
+    put32(B, At + 12, static_cast<uint32_t>(S.Addr));
+    put32(B, At + 16, static_cast<uint32_t>(S.Offset));
+    put32(B, At + 20, static_cast<uint32_t>(S.Size));
+    put32(B, At + 24, S.Link);
+    put32(B, At + 28, S.Info);
+    put32(B, At + 32, static_cast<uint32_t>(S.AddrAlign));
+    put32(B, At + 36, static_cast<uint32_t>(S.EntSize));
+  }
+}
+
+// Appends one note with owner PYOX; returns the offset of its descriptor.
+size_t appendNote(std::vector<uint8_t> &B, uint32_t Type,
+                  ArrayRef<uint8_t> Desc) {
+  size_t At = B.size();
+  size_t DescAt = At + 12 + 8;
+  B.resize(DescAt + alignTo(Desc.size(), 4), 0);
+  put32(B, At, PYOX_NOTE_OWNER_SIZE);
+  put32(B, At + 4, static_cast<uint32_t>(Desc.size()));
+  put32(B, At + 8, Type);
+  memcpy(B.data() + At + 12, PYOX_NOTE_OWNER, PYOX_NOTE_OWNER_SIZE);
+  std::copy(Desc.begin(), Desc.end(), B.begin() + DescAt);
+  return DescAt;
+}
+
+bool sameSegment(const Segment &A, const Segment &B) {
+  return A.Type == B.Type && A.Flags == B.Flags && A.Offset == B.Offset &&
+         A.VAddr == B.VAddr && A.PAddr == B.PAddr &&
+         A.FileSize == B.FileSize && A.MemSize == B.MemSize &&
+         A.Align == B.Align;
+}
+
+// The original program header table, when its bytes at OriginalPhOff still
+// describe the kept segments (the PT_PHDR entry aside, which now points at
+// the moved table).
+std::optional<std::vector<Segment>>
+intactOriginalTable(const Image &Img, ArrayRef<Segment> Kept, uint64_t Limit) {
+  if (Img.AddedPhdrEntry && !Kept.empty() && Kept[0].Type == ELF::PT_PHDR)
+    Kept = Kept.drop_front();
+  if (!Img.OriginalPhOff || Img.OriginalPhNum != Kept.size())
+    return std::nullopt;
+  uint64_t Off = *Img.OriginalPhOff;
+  uint64_t Size = uint64_t(Img.OriginalPhNum) * Img.phdrSize();
+  if (Off < Img.EhSize || Off > Limit || Size > Limit - Off)
+    return std::nullopt;
+  std::vector<Segment> Original;
+  for (size_t I = 0; I < Kept.size(); ++I) {
+    Segment O = decodePhdr(
+        Img, reinterpret_cast<const uint8_t *>(Img.Bytes.data()) + Off +
+                 I * Img.phdrSize());
+    if (O.Type == ELF::PT_PHDR) {
+      if (Kept[I].Type != ELF::PT_PHDR || O.Offset != Off ||
+          O.FileSize != Size || O.Flags != Kept[I].Flags)
+        return std::nullopt;
+    } else if (!sameSegment(O, Kept[I])) {
+      return std::nullopt;
+    }
+    Original.push_back(O);
+  }
+  return Original;
+}
+
+} // namespace
+
+std::string payloadSectionName(StringRef Name) {
+  if (Name == PYOX_DEFAULT_PAYLOAD_NAME)
+    return ".pyox";
+  return (".pyox." + Name).str();
+}
+
+Error checkPayloadName(StringRef Name) {
+  if (Name.empty() || Name.size() > PYOX_MAX_PAYLOAD_NAME)
+    return createStringError(std::errc::invalid_argument,
+                             "payload name must be 1 to %u bytes",
+                             PYOX_MAX_PAYLOAD_NAME);
+  for (char C : Name)
+    if (C <= ' ' || C > '~' || C == '/')
+      return createStringError(std::errc::invalid_argument,
+                               "payload name '%s' has a character other than "
+                               "printable ASCII (no space or '/')",
+                               Name.str().c_str());
+  return Error::success();
+}
+
+Expected<OutputPlan> planOutput(const Image &Img,
+                                ArrayRef<PayloadInput> Payloads) {
+  OutputPlan Plan;
+  const uint64_t Page = Img.PageSize;
+
+  // Link-time payloads are refreshed where the linker put them; the rest go
+  // into the pyox segment.
+  std::vector<PayloadInput> PostLink;
+  for (const PayloadInput &In : Payloads) {
+    const PayloadRef *Old = nullptr;
+    for (const PayloadRef &R : Img.Payloads)
+      if (R.Name == In.Name && !R.PostLink)
+        Old = &R;
+    if (!Old) {
+      PostLink.push_back(In);
+      continue;
+    }
+    if (In.Bytes.size() > Old->Size)
+      return problem(Img, "payload '" + In.Name + "' (" +
+                              Twine(In.Bytes.size()) +
+                              " bytes) does not fit the " + Twine(Old->Size) +
+                              " bytes its link-time section reserved; relink "
+                              "with the new payload");
+    Plan.Overwrites.push_back({Old->FileOffset, In.Bytes, Old->Size});
+  }
+  for (const PayloadRef &R : Img.Payloads) {
+    if (R.PostLink || any_of(Payloads, [&](const PayloadInput &In) {
+          return In.Name == R.Name;
+        }))
+      continue;
+    // A link-time payload to remove: its bytes stay reserved but zero, its
+    // note gets a type the locator ignores.
+    static const uint8_t Removed[4] = {PYOX_NOTE_REMOVED, 0, 0, 0};
+    Plan.Overwrites.push_back({R.NoteTypeOffset, ArrayRef<uint8_t>(Removed), 4});
+    Plan.Overwrites.push_back({R.FileOffset, {}, R.Size});
+  }
+
+  // What stays: every segment and section that is not pyox-inject's.
+  std::vector<Segment> Kept;
+  for (size_t I = 0; I < Img.Segments.size(); ++I)
+    if (I != Img.PyoxLoad && I != Img.PyoxNote)
+      Kept.push_back(Img.Segments[I]);
+  uint64_t OldStart = Img.PyoxLoad ? Img.Segments[*Img.PyoxLoad].Offset
+                                   : std::numeric_limits<uint64_t>::max();
+  uint64_t KeepEnd = Img.EhSize;
+  uint64_t VEnd = 0;
+  for (const Segment &S : Kept) {
+    if (S.Type == ELF::PT_PHDR && Img.PyoxLoad)
+      continue; // it describes the moved table, in the old pyox segment
+    if (S.FileSize && S.Offset < OldStart)
+      KeepEnd = std::max(KeepEnd, S.Offset + S.FileSize);
+    if (S.Type == ELF::PT_LOAD)
+      VEnd = std::max(VEnd, S.VAddr + S.MemSize);
+  }
+  if (!Img.PyoxLoad)
+    KeepEnd = std::max(KeepEnd, Img.PhOff + Img.Segments.size() * Img.phdrSize());
+  std::vector<size_t> Moved; // sections after the old pyox segment
+  for (size_t I = 1; I < Img.Sections.size(); ++I) {
+    const Section &S = Img.Sections[I];
+    if (S.Pyox || I == Img.ShStrNdx || S.Type == ELF::SHT_NOBITS ||
+        S.Type == ELF::SHT_NULL || S.Size == 0)
+      continue;
+    if (S.Offset < OldStart)
+      KeepEnd = std::max(KeepEnd, S.Offset + S.Size);
+    else if (S.Offset >= Img.Segments[*Img.PyoxLoad].Offset +
+                             Img.Segments[*Img.PyoxLoad].FileSize)
+      Moved.push_back(I);
+    else
+      return problem(Img, "section " + S.Name +
+                              " overlaps the pyox segment; cannot rewrite");
+  }
+  Plan.KeepEnd = KeepEnd;
+
+  const Segment *First = nullptr;
+  for (const Segment &S : Kept)
+    if (S.Type == ELF::PT_LOAD && !First)
+      First = &S;
+  uint64_t FirstDelta = First->VAddr - First->Offset;
+
+  std::vector<Segment> Phdrs;
+  std::optional<std::vector<Segment>> Original;
+  if (PostLink.empty())
+    Original = intactOriginalTable(Img, Kept, KeepEnd);
+  uint64_t Cursor;
+  if (Original) {
+    // Nothing to carry and the original table is intact: the file as it
+    // was before the first injection.
+    Phdrs = *Original;
+    Cursor = KeepEnd;
+  } else if (PostLink.empty() && !Img.PyoxLoad) {
+    // Only link-time payloads changed: the layout stays.
+    Phdrs = Kept;
+    Cursor = KeepEnd;
+  } else {
+    // The pyox segment: program header table, notes, payloads.
+    // P: at or after KeepEnd, on the first PT_LOAD's diagonal above every
+    // segment, and congruent to the end of the loaded file contents
+    // (LoadEnd) modulo the page size. The last condition is for GNU strip:
+    // BFD lays out a segment that holds the program headers as if they
+    // started right where the previous segment's file contents end, and
+    // stays consistent only if no alignment padding is needed there.
+    uint64_t LoadEnd = 0;
+    for (const Segment &S : Kept)
+      if (S.Type == ELF::PT_LOAD)
+        LoadEnd = std::max(LoadEnd, S.Offset + S.FileSize);
+    uint64_t VFloor = alignTo(VEnd, Page);
+    uint64_t Min = std::max(KeepEnd, VFloor > FirstDelta ? VFloor - FirstDelta : 0);
+    uint64_t P = alignDown(Min, Page) + LoadEnd % Page;
+    if (P < Min)
+      P += Page;
+    uint64_t V = FirstDelta + P;
+    // A file without PT_PHDR (shared libraries from ld.bfd, gold) gets one:
+    // ld.so takes a library's table address from PT_PHDR when there is one,
+    // and otherwise from the first segment whose page-rounded file range
+    // covers e_phoff, which after a GNU strip (BFD packs the table right
+    // behind the data segment) is the data segment, whose page tail ld.so
+    // clears for .bss.
+    bool AddPhdr = !any_of(Kept, [](const Segment &S) {
+      return S.Type == ELF::PT_PHDR;
+    });
+    size_t Phnum = Kept.size() + 2 + AddPhdr;
+    uint64_t NotesAt = P + Phnum * Img.phdrSize();
+
+    std::vector<uint8_t> Notes;
+    std::vector<uint8_t> Layout(PYOX_ELF_LAYOUT_NOTE_SIZE, 0);
+    put64(Layout, 0, Img.OriginalPhOff ? *Img.OriginalPhOff : Img.PhOff);
+    put32(Layout, 8,
+          Img.OriginalPhOff ? Img.OriginalPhNum
+                            : static_cast<uint32_t>(Img.Segments.size()));
+    if (AddPhdr || Img.AddedPhdrEntry)
+      put32(Layout, 12, PYOX_LAYOUT_ADDED_PHDR);
+    appendNote(Notes, PYOX_NOTE_ORIGINAL_LAYOUT, Layout);
+    std::vector<size_t> DescAt;
+    for (const PayloadInput &In : PostLink) {
+      std::vector<uint8_t> Desc(PYOX_ELF_NOTE_SIZE + In.Name.size(), 0);
+      memcpy(Desc.data() + PYOX_ELF_NOTE_SIZE, In.Name.data(), In.Name.size());
+      DescAt.push_back(appendNote(Notes, PYOX_NOTE_PAYLOAD, Desc));
+    }
+    uint64_t At = alignTo(NotesAt + Notes.size(), PYOX_DATA_ALIGN);
+    for (size_t I = 0; I < PostLink.size(); ++I) {
+      const PayloadInput &In = PostLink[I];
+      uint64_t DescOff = NotesAt + DescAt[I];
+      put64(Notes, DescAt[I], At - DescOff); // same delta in memory
+      put64(Notes, DescAt[I] + 8, In.Bytes.size());
+      put32(Notes, DescAt[I] + 16, static_cast<uint32_t>(In.Name.size()));
+      Plan.Payloads.push_back({At, In.Bytes});
+      At = alignTo(At + In.Bytes.size(), PYOX_DATA_ALIGN);
+    }
+    uint64_t End = PostLink.empty() ? NotesAt + Notes.size()
+                                    : Plan.Payloads.back().Offset +
+                                          Plan.Payloads.back().Bytes.size();
+
+    Segment Load;
+    Load.Type = ELF::PT_LOAD;
+    Load.Flags = ELF::PF_R;
+    Load.Offset = P;
+    Load.VAddr = Load.PAddr = V;
+    Load.FileSize = Load.MemSize = End - P;
+    Load.Align = Page;
+    Segment Note;
+    Note.Type = ELF::PT_NOTE;
+    Note.Flags = ELF::PF_R;
+    Note.Offset = NotesAt;
+    Note.VAddr = Note.PAddr = FirstDelta + NotesAt;
+    Note.FileSize = Note.MemSize = Notes.size();
+    Note.Align = 4;
+
+    // The old entries keep their indices (tools and diagnostics refer to
+    // them); the new PT_LOAD and PT_NOTE go at the end. PT_LOADs stay in
+    // ascending address order among themselves (gABI), as the new one has
+    // the highest address, and PT_PHDR still precedes them.
+    if (AddPhdr) {
+      Segment Phdr;
+      Phdr.Type = ELF::PT_PHDR;
+      Phdr.Flags = ELF::PF_R;
+      Phdr.Align = Img.Is64 ? 8 : 4;
+      Kept.insert(Kept.begin(), Phdr); // gABI: before any PT_LOAD
+    }
+    for (Segment S : Kept) {
+      if (S.Type == ELF::PT_PHDR) {
+        S.Offset = P;
+        S.VAddr = S.PAddr = V;
+        S.FileSize = S.MemSize = Phnum * Img.phdrSize();
+      }
+      Phdrs.push_back(S);
+    }
+    Phdrs.push_back(Load);
+    Phdrs.push_back(Note);
+
+    Plan.SegmentOffset = P;
+    Plan.SegmentVAddr = V;
+    for (const Segment &S : Phdrs)
+      appendPhdr(Img, Plan.SegmentHead, S);
+    Plan.SegmentHead.resize(NotesAt - P, 0);
+    Plan.SegmentHead.insert(Plan.SegmentHead.end(), Notes.begin(), Notes.end());
+    Plan.SegmentEnd = End;
+    Cursor = End;
+  }
+
+  // Sections: the kept ones in their places in the table (pyox's old ones
+  // dropped from the end of it, or blanked if something follows them), then
+  // pyox's new ones.
+  std::vector<Section> Sections;
+  size_t TableEnd = Img.Sections.size();
+  while (TableEnd > 1 && Img.Sections[TableEnd - 1].Pyox)
+    --TableEnd;
+  for (size_t I = 0; I < TableEnd; ++I) {
+    Section S = Img.Sections[I];
+    if (S.Pyox)
+      S = Section(); // SHT_NULL: keeps the indices of later sections
+    Sections.push_back(S);
+  }
+  std::vector<uint8_t> ShStr;
+  if (!Sections.empty()) {
+    const Section &Old = Img.Sections[Img.ShStrNdx];
+    uint64_t Used = 1;
+    for (const Section &S : Sections)
+      if (S.Type != ELF::SHT_NULL || S.NameOffset)
+        Used = std::max<uint64_t>(Used, S.NameOffset + S.Name.size() + 1);
+    Used = std::min(Used, Old.Size);
+    StringRef OldBytes = Img.Bytes.substr(Old.Offset, Used);
+    ShStr.assign(OldBytes.begin(), OldBytes.end());
+    auto AddName = [&](StringRef Name) {
+      uint32_t Off = static_cast<uint32_t>(ShStr.size());
+      ShStr.insert(ShStr.end(), Name.begin(), Name.end());
+      ShStr.push_back(0);
+      return Off;
+    };
+    if (Plan.SegmentOffset) {
+      Section Note;
+      Note.Name = ".note.pyox";
+      Note.NameOffset = AddName(Note.Name);
+      Note.Type = ELF::SHT_NOTE;
+      Note.Flags = ELF::SHF_ALLOC;
+      for (const Segment &S : Phdrs)
+        if (S.Type == ELF::PT_NOTE && S.Offset >= Plan.SegmentOffset) {
+          Note.Offset = S.Offset;
+          Note.Addr = S.VAddr;
+          Note.Size = S.FileSize;
+        }
+      Note.AddrAlign = 4;
+      Sections.push_back(Note);
+      for (size_t I = 0; I < PostLink.size(); ++I) {
+        Section S;
+        S.Name = payloadSectionName(PostLink[I].Name);
+        S.NameOffset = AddName(S.Name);
+        S.Type = ELF::SHT_PROGBITS;
+        S.Flags = ELF::SHF_ALLOC;
+        S.Offset = Plan.Payloads[I].Offset;
+        S.Addr = Plan.SegmentVAddr + (S.Offset - Plan.SegmentOffset);
+        S.Size = PostLink[I].Bytes.size();
+        S.AddrAlign = PYOX_DATA_ALIGN;
+        Sections.push_back(S);
+      }
+    }
+    // Non-allocated sections from after the old segment move behind it.
+    for (size_t I : Moved) {
+      Section &S = Sections[I];
+      Cursor = alignTo(Cursor, std::max<uint64_t>(S.AddrAlign, 1));
+      Plan.Tail.push_back(
+          {Cursor, arrayRefFromStringRef(Img.Bytes.substr(S.Offset, S.Size)),
+           S.Size});
+      S.Offset = Cursor;
+      Cursor += S.Size;
+    }
+    Section &Str = Sections[Img.ShStrNdx];
+    Str.Offset = Cursor;
+    Str.Size = ShStr.size();
+    Cursor += ShStr.size();
+    if (Sections.size() >= ELF::SHN_LORESERVE)
+      return problem(Img, "too many sections");
+    Cursor = alignTo(Cursor, Img.Is64 ? 8 : 4);
+    Plan.SectionHeaderOffset = Cursor;
+    for (const Section &S : Sections)
+      appendShdr(Img, Plan.SectionHeaders, S);
+    Cursor += Plan.SectionHeaders.size();
+  }
+  Plan.FileSize = Cursor;
+  if (!Img.Is64 && Cursor > std::numeric_limits<uint32_t>::max())
+    return problem(Img, "the result would be too large for a 32-bit ELF file");
+
+  // The ELF header, pointing at the new tables.
+  Plan.Header.assign(Img.Bytes.begin(), Img.Bytes.begin() + Img.EhSize);
+  uint64_t PhOff = Original ? *Img.OriginalPhOff
+                   : Plan.SegmentOffset ? Plan.SegmentOffset
+                                        : Img.PhOff;
+  uint16_t ShNum = static_cast<uint16_t>(Sections.size());
+  uint16_t ShStrNdx = Sections.empty() ? 0 : static_cast<uint16_t>(Img.ShStrNdx);
+  size_t PhOffAt = Img.Is64 ? 32 : 28, ShOffAt = Img.Is64 ? 40 : 32,
+         PhNumAt = Img.Is64 ? 56 : 44;
+  putAddr(Img, Plan.Header, PhOffAt, PhOff);
+  putAddr(Img, Plan.Header, ShOffAt, Plan.SectionHeaderOffset);
+  put16(Plan.Header, PhNumAt, static_cast<uint16_t>(Phdrs.size()));
+  put16(Plan.Header, PhNumAt + 4, ShNum);
+  put16(Plan.Header, PhNumAt + 6, ShStrNdx);
+  Plan.ShStrTab = std::move(ShStr);
+  if (!Sections.empty())
+    Plan.Tail.push_back({Sections[Img.ShStrNdx].Offset, Plan.ShStrTab,
+                         Plan.ShStrTab.size()});
+  return std::move(Plan);
+}
+
+Error writeOutput(const Image &Img, const OutputPlan &Plan, raw_ostream &OS) {
+  uint64_t Pos = 0;
+  // Bytes at At (zeros up to At first), then zeros up to At + Size.
+  auto Emit = [&](uint64_t At, ArrayRef<uint8_t> Bytes, uint64_t Size) {
+    assert(At >= Pos && "plan places are in file order");
+    OS.write_zeros(At - Pos);
+    OS.write(reinterpret_cast<const char *>(Bytes.data()), Bytes.size());
+    if (Size > Bytes.size())
+      OS.write_zeros(Size - Bytes.size());
+    Pos = At + std::max<uint64_t>(Size, Bytes.size());
+  };
+  // Input bytes up to KeepEnd, with the new ELF header and the link-time
+  // payload updates applied over them.
+  ArrayRef<uint8_t> Keep =
+      arrayRefFromStringRef(Img.Bytes.substr(0, Plan.KeepEnd));
+  std::vector<OutputPlan::Placed> Patches = Plan.Overwrites;
+  Patches.push_back({0, Plan.Header, Plan.Header.size()});
+  llvm::sort(Patches, [](const OutputPlan::Placed &A,
+                         const OutputPlan::Placed &B) {
+    return A.Offset < B.Offset;
+  });
+  for (const OutputPlan::Placed &Patch : Patches) {
+    if (Patch.Offset < Pos || Patch.Offset + Patch.Size > Keep.size())
+      return createStringError(std::errc::invalid_argument,
+                               "%s: overlapping in-place updates",
+                               Img.FileName.c_str());
+    Emit(Pos, Keep.slice(Pos, Patch.Offset - Pos), Patch.Offset - Pos);
+    Emit(Patch.Offset, Patch.Bytes, Patch.Size);
+  }
+  Emit(Pos, Keep.slice(Pos), Keep.size() - Pos);
+  if (Plan.SegmentOffset) {
+    Emit(Plan.SegmentOffset, Plan.SegmentHead, Plan.SegmentHead.size());
+    for (const OutputPlan::Placed &P : Plan.Payloads)
+      Emit(P.Offset, P.Bytes, P.Bytes.size());
+  }
+  for (const OutputPlan::Placed &P : Plan.Tail)
+    Emit(P.Offset, P.Bytes, P.Size);
+  if (!Plan.SectionHeaders.empty())
+    Emit(Plan.SectionHeaderOffset, Plan.SectionHeaders,
+         Plan.SectionHeaders.size());
+  if (Pos != Plan.FileSize)
+    return createStringError(std::errc::invalid_argument,
+                             "%s: internal error: planned %llu bytes, wrote %llu",
+                             Img.FileName.c_str(),
+                             (unsigned long long)Plan.FileSize,
+                             (unsigned long long)Pos);
+  return Error::success();
+}
+
+static Error writeImage(const Image &Img, ArrayRef<PayloadInput> Payloads,
+                        StringRef OutputPath) {
+  Expected<OutputPlan> Plan = planOutput(Img, Payloads);
+  if (!Plan)
+    return Plan.takeError();
+  AtomicWriteOptions Options;
+  // A new output gets the input's mode; an existing one keeps its own.
+  sys::fs::file_status Status;
+  if (!sys::fs::exists(OutputPath) && !sys::fs::status(Img.FileName, Status))
+    Options.Mode = Status.permissions() & 07777;
+  else
+    Options.Executable = true;
+  return writeFileAtomically(
+      OutputPath,
+      [&](raw_pwrite_stream &OS) { return writeOutput(Img, *Plan, OS); },
+      Options);
+}
+
+// The payloads the file carries now, by name, with their bytes.
+static std::vector<PayloadInput> currentPayloads(const Image &Img) {
+  std::vector<PayloadInput> Result;
+  for (const PayloadRef &R : Img.Payloads)
+    Result.push_back(
+        {R.Name, arrayRefFromStringRef(Img.Bytes.substr(R.FileOffset, R.Size))});
+  return Result;
+}
+
+Error injectPayload(MemoryBufferRef Input, StringRef Name,
+                    ArrayRef<uint8_t> Payload, StringRef OutputPath) {
+  if (Error E = checkPayloadName(Name))
+    return E;
+  pyox_payload Parsed;
+  const char *Why = nullptr;
+  if (pyox_payload_open(&Parsed, Payload.data(), Payload.size(), &Why) != 0)
+    return createStringError(std::errc::invalid_argument,
+                             "the payload is not valid: %s", Why);
+  Expected<Image> Img = readImage(Input);
+  if (!Img)
+    return Img.takeError();
+  std::vector<PayloadInput> Payloads = currentPayloads(*Img);
+  // Replace in place in the list, so that the order (and with it the layout
+  // of the other payloads) does not change on a refresh.
+  auto It = find_if(Payloads, [&](const PayloadInput &P) { return P.Name == Name; });
+  ArrayRef<uint8_t> Bytes =
+      Payload.take_front(static_cast<size_t>(Parsed.header->total_size));
+  if (It != Payloads.end())
+    It->Bytes = Bytes;
+  else
+    Payloads.push_back({Name.str(), Bytes});
+  return writeImage(*Img, Payloads, OutputPath);
+}
+
+Error removePayload(MemoryBufferRef Input, StringRef Name,
+                    StringRef OutputPath) {
+  Expected<Image> Img = readImage(Input);
+  if (!Img)
+    return Img.takeError();
+  std::vector<PayloadInput> Payloads = currentPayloads(*Img);
+  auto It = find_if(Payloads, [&](const PayloadInput &P) { return P.Name == Name; });
+  if (It == Payloads.end())
+    return createStringError(std::errc::invalid_argument,
+                             "%s: no payload named '%s'",
+                             Img->FileName.c_str(), Name.str().c_str());
+  Payloads.erase(It);
+  return writeImage(*Img, Payloads, OutputPath);
+}
+
+} // namespace elf
+} // namespace pyox

@@ -1,0 +1,2 @@
+import os
+DATA = [i * i for i in range(100)]

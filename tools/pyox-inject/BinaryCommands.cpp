@@ -1,0 +1,128 @@
+//===- BinaryCommands.cpp - inject, remove --------------------------------===//
+//
+// Post-link injection into linked binaries. The commands parse options and
+// call the object-format library; lib/ELF does the work and writes the
+// output atomically (in place when there is no -o).
+//
+//===----------------------------------------------------------------------===//
+
+#include "Commands.h"
+#include "Options.h"
+
+#include "ELF/ElfImage.h"
+
+#include "pyox/runtime.h"
+
+#include "llvm/Support/MemoryBuffer.h"
+
+using namespace llvm;
+
+namespace pyox {
+
+namespace {
+
+struct BinaryConfig {
+  std::string Binary;
+  std::string Payload; // inject only
+  std::string Output;  // empty: rewrite Binary in place
+  std::string Name = PYOX_DEFAULT_PAYLOAD_NAME;
+};
+
+Expected<BinaryConfig> parseBinaryArgs(StringRef Command, CommandArgs Args,
+                                       bool WantPayload) {
+  BinaryConfig C;
+  ArgScanner S(Args);
+  std::vector<std::string> Positionals;
+  while (!S.done()) {
+    if (std::optional<std::string> P = S.positional()) {
+      Positionals.push_back(*P);
+      continue;
+    }
+    if (S.value("-o", "--output", C.Output) || S.value("--name", C.Name))
+      continue;
+    S.unknown();
+  }
+  if (Error E = S.error(Command))
+    return std::move(E);
+  size_t Want = WantPayload ? 2 : 1;
+  if (Positionals.size() != Want)
+    return createStringError(std::errc::invalid_argument,
+                             WantPayload
+                                 ? "usage: pyox-inject inject BINARY PAYLOAD "
+                                   "[-o OUT] [--name NAME]"
+                                 : "usage: pyox-inject remove BINARY [-o OUT] "
+                                   "[--name NAME]");
+  C.Binary = Positionals[0];
+  if (WantPayload)
+    C.Payload = Positionals[1];
+  if (C.Output.empty())
+    C.Output = C.Binary;
+  if (Error E = elf::checkPayloadName(C.Name))
+    return std::move(E);
+  return C;
+}
+
+Expected<std::unique_ptr<MemoryBuffer>> openInput(StringRef Path) {
+  ErrorOr<std::unique_ptr<MemoryBuffer>> B =
+      MemoryBuffer::getFile(Path, /*IsText=*/false,
+                            /*RequiresNullTerminator=*/false);
+  if (!B)
+    return createStringError(B.getError(), "%s: %s", Path.str().c_str(),
+                             B.getError().message().c_str());
+  return std::move(*B);
+}
+
+// Opens the binary to edit. The one object-format check here: which
+// library handles the file (only ELF so far).
+Expected<std::unique_ptr<MemoryBuffer>> openBinary(StringRef Path) {
+  Expected<std::unique_ptr<MemoryBuffer>> B = openInput(Path);
+  if (B && !elf::isElf((*B)->getBuffer()))
+    return createStringError(std::errc::invalid_argument,
+                             "%s: not an ELF executable or shared library",
+                             Path.str().c_str());
+  return B;
+}
+
+} // namespace
+
+int runInject(CommandArgs Args) {
+  Expected<BinaryConfig> C = parseBinaryArgs("inject", Args, true);
+  if (!C)
+    return reportError(C.takeError());
+  Expected<std::unique_ptr<MemoryBuffer>> Binary = openBinary(C->Binary);
+  if (!Binary)
+    return reportError(Binary.takeError());
+  Expected<std::unique_ptr<MemoryBuffer>> Payload = openInput(C->Payload);
+  if (!Payload)
+    return reportError(Payload.takeError());
+  ArrayRef<uint8_t> Bytes(
+      reinterpret_cast<const uint8_t *>((*Payload)->getBufferStart()),
+      (*Payload)->getBufferSize());
+  if (Error E = elf::injectPayload((*Binary)->getMemBufferRef(), C->Name,
+                                   Bytes, C->Output)) {
+    // Name the payload file when it is the payload that is wrong.
+    return reportError(handleErrors(std::move(E), [&](const StringError &SE)
+                                                      -> Error {
+      if (StringRef(SE.getMessage()).starts_with("the payload is not valid"))
+        return createStringError(std::errc::invalid_argument, "%s: %s",
+                                 C->Payload.c_str(), SE.getMessage().c_str());
+      return make_error<StringError>(SE.getMessage(), SE.convertToErrorCode());
+    }));
+  }
+  return 0;
+}
+
+int runRemove(CommandArgs Args) {
+  Expected<BinaryConfig> C = parseBinaryArgs("remove", Args, false);
+  if (!C)
+    return reportError(C.takeError());
+  Expected<std::unique_ptr<MemoryBuffer>> Binary = openBinary(C->Binary);
+  if (!Binary)
+    return reportError(Binary.takeError());
+  if (Error E =
+          elf::removePayload((*Binary)->getMemBufferRef(), C->Name, C->Output))
+    return reportError(std::move(E));
+  return 0;
+}
+
+} // namespace pyox
