@@ -71,7 +71,8 @@ int main(int argc, char **argv) {
               P.header->entry_count, P.header->index_size);
   std::printf("open+validate+lookup, fresh mapping: median %.1f us\n",
               Cold[Cold.size() / 2]);
-  std::printf("open+validate+lookup, warm:          median %.1f us (goal: well under 100 us)\n",
+  std::printf("open+validate+lookup, warm:          median %.1f us (goal: well "
+              "under 100 us)\n",
               Warm[Warm.size() / 2]);
   return 0;
 }

@@ -20,9 +20,9 @@
 namespace pyox {
 
 struct EmbeddedPayload {
-  std::string Name;           // payload name ("" for a bare payload file)
-  std::string Where;          // human-readable location, e.g. "section .pyox"
-  uint64_t FileOffset = 0;    // where the payload bytes start in the file
+  std::string Name;        // payload name ("" for a bare payload file)
+  std::string Where;       // human-readable location, e.g. "section .pyox"
+  uint64_t FileOffset = 0; // where the payload bytes start in the file
   llvm::ArrayRef<uint8_t> Bytes; // the payload (may include trailing padding)
 };
 

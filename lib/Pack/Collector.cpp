@@ -26,8 +26,8 @@ using namespace llvm;
 namespace pyox {
 
 const char *const StdlibExcludedNames[] = {
-    "test", "idlelib", "tkinter", "turtledemo", "ensurepip",
-    "sitecustomize", nullptr};
+    "test",      "idlelib",       "tkinter", "turtledemo",
+    "ensurepip", "sitecustomize", nullptr};
 
 // importlib.machinery.EXTENSION_SUFFIXES of the interpreter pyox embeds.
 static const char *const ExtensionSuffixes[] = {"." PYOX_PYTHON_SOABI ".so",
@@ -60,6 +60,14 @@ bool isIdentifier(StringRef S) {
   return all_of(S, [](char C) {
     return isAlnum(C) || C == '_' || static_cast<unsigned char>(C) >= 0x80;
   });
+}
+
+Error badModuleName(StringRef File, StringRef Stem) {
+  return createStringError(std::errc::invalid_argument,
+                           "%s: '%s' cannot be a module name (it contains "
+                           "'.'); rename the file or leave it out with "
+                           "--exclude",
+                           File.str().c_str(), Stem.str().c_str());
 }
 
 bool isMetadataDirName(StringRef Name) {
@@ -154,8 +162,8 @@ Error Walker::listDir(StringRef Dir, std::vector<DirEntry> &Out) {
   DIR *D = ::opendir(Dir.str().c_str());
   if (!D)
     return createStringError(std::error_code(errno, std::generic_category()),
-                             "%s: cannot read directory: %s",
-                             Dir.str().c_str(), strerror(errno));
+                             "%s: cannot read directory: %s", Dir.str().c_str(),
+                             strerror(errno));
   while (struct dirent *E = ::readdir(D)) {
     StringRef Name = E->d_name;
     if (Name == "." || Name == "..")
@@ -172,8 +180,7 @@ Error Walker::listDir(StringRef Dir, std::vector<DirEntry> &Out) {
         return createStringError(std::errc::too_many_symbolic_link_levels,
                                  "%s: symlink loop", P.c_str());
       return createStringError(std::error_code(Err, std::generic_category()),
-                               "%s: cannot stat: %s", P.c_str(),
-                               strerror(Err));
+                               "%s: cannot stat: %s", P.c_str(), strerror(Err));
     }
     if (!S_ISDIR(St.st_mode) && !S_ISREG(St.st_mode))
       continue; // sockets, fifos, devices: never part of an application
@@ -259,9 +266,9 @@ Error Walker::walkPackage(StringRef Dir, StringRef Dotted, StringRef Rel) {
     if (Name == "__pycache__" || Name == "__init__.py")
       continue;
     if (E.IsDir) {
-      bool IsPackage = !Name.contains('.') &&
-                       (isIdentifier(Name) ||
-                        sys::fs::exists(Child + "/__init__.py"));
+      bool IsPackage =
+          !Name.contains('.') &&
+          (isIdentifier(Name) || sys::fs::exists(Child + "/__init__.py"));
       std::string ChildDotted = (Dotted + "." + Name).str();
       if (excluded(ChildRel, IsPackage ? StringRef(ChildDotted) : ""))
         continue;
@@ -281,11 +288,7 @@ Error Walker::walkPackage(StringRef Dir, StringRef Dotted, StringRef Rel) {
       if (excluded(ChildRel, ChildDotted))
         continue;
       if (Stem.empty() || Stem.contains('.'))
-        return createStringError(
-            std::errc::invalid_argument,
-            "%s: '%s' cannot be a module name (it contains '.'); rename the "
-            "file or leave it out with --exclude",
-            Child.c_str(), Stem.str().c_str());
+        return badModuleName(Child, Stem);
       add(PYOX_KIND_MODULE, ChildDotted, ChildRel, Child.str().str());
       continue;
     }
@@ -374,14 +377,15 @@ Error Walker::walkRoot(const CollectRoot &R) {
             return Err;
         continue;
       }
-      bool IsPackage = !Name.contains('.') &&
-                       (isIdentifier(Name) ||
-                        sys::fs::exists(Child + "/__init__.py"));
+      bool IsPackage =
+          !Name.contains('.') &&
+          (isIdentifier(Name) || sys::fs::exists(Child + "/__init__.py"));
       if (!IsPackage)
         continue; // not importable from this root: site-packages, config-*
-      if (R.IsStdlib && is_contained(ArrayRef(StdlibExcludedNames,
-                                              std::size(StdlibExcludedNames) - 1),
-                                     Name))
+      if (R.IsStdlib &&
+          is_contained(
+              ArrayRef(StdlibExcludedNames, std::size(StdlibExcludedNames) - 1),
+              Name))
         continue;
       if (!wanted(Name) || excluded(Name, Name) || !Claim(Name))
         continue;
@@ -392,18 +396,15 @@ Error Walker::walkRoot(const CollectRoot &R) {
 
     if (Name.ends_with(".py")) {
       StringRef Stem = Name.drop_back(3);
-      if (R.IsStdlib && is_contained(ArrayRef(StdlibExcludedNames,
-                                              std::size(StdlibExcludedNames) - 1),
-                                     Stem))
+      if (R.IsStdlib &&
+          is_contained(
+              ArrayRef(StdlibExcludedNames, std::size(StdlibExcludedNames) - 1),
+              Stem))
         continue;
       if (!wanted(Stem) || excluded(Name, Stem))
         continue;
       if (Stem.empty() || Stem.contains('.'))
-        return createStringError(
-            std::errc::invalid_argument,
-            "%s: '%s' cannot be a module name (it contains '.'); rename the "
-            "file or leave it out with --exclude",
-            Child.c_str(), Stem.str().c_str());
+        return badModuleName(Child, Stem);
       if (Claim(Stem))
         add(PYOX_KIND_MODULE, Stem.str(), Name.str(), Child.str().str());
       continue;

@@ -49,10 +49,10 @@ struct CollectConfig {
 };
 
 struct CollectedFile {
-  uint8_t Kind = 0;  // pyox_kind (never SOURCE: sources derive from modules)
-  std::string Name;  // lookup name (see pyox/format.h)
-  std::string Path;  // path relative to its root, '/'-separated
-  std::string File;  // file on disk; empty for namespace packages
+  uint8_t Kind = 0; // pyox_kind (never SOURCE: sources derive from modules)
+  std::string Name; // lookup name (see pyox/format.h)
+  std::string Path; // path relative to its root, '/'-separated
+  std::string File; // file on disk; empty for namespace packages
 };
 
 // Top-level stdlib names that are never packed (tests, Tk, installers, and

@@ -15,8 +15,8 @@
 #include <cstring>
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/stat.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -128,8 +128,8 @@ Expected<uint32_t> startEmbeddedPython() {
 
 // The body of one worker process, forked from a process that has run
 // startEmbeddedPython. Never returns.
-[[noreturn]] void runWorker(ArrayRef<CompileJob> Jobs, size_t Begin,
-                            size_t End, int Optimize, int FD) {
+[[noreturn]] void runWorker(ArrayRef<CompileJob> Jobs, size_t Begin, size_t End,
+                            int Optimize, int FD) {
   PyOS_AfterFork_Child();
   for (uint32_t J = uint32_t(Begin); J < End; ++J) {
     const CompileJob &Job = Jobs[J];
@@ -147,9 +147,9 @@ Expected<uint32_t> startEmbeddedPython() {
       continue;
     }
     PyCompilerFlags Flags = _PyCompilerFlags_INIT;
-    PyObject *Code = Py_CompileStringExFlags(
-        Source.data(), Job.CodeFilename.c_str(), Py_file_input, &Flags,
-        Optimize);
+    PyObject *Code =
+        Py_CompileStringExFlags(Source.data(), Job.CodeFilename.c_str(),
+                                Py_file_input, &Flags, Optimize);
     if (!Code) {
       sendRecord(FD, Failed, J, describePythonError(Job.File));
       continue;
@@ -199,7 +199,8 @@ Expected<CompileOutput> compileSources(ArrayRef<CompileJob> Jobs, int Optimize,
   // tiny; they start largest first (by source bytes), which balances the
   // load as well as small chunks would.
   constexpr size_t ChunkSize = 32;
-  const size_t Chunks = std::max<size_t>(1, (Jobs.size() + ChunkSize - 1) / ChunkSize);
+  const size_t Chunks =
+      std::max<size_t>(1, (Jobs.size() + ChunkSize - 1) / ChunkSize);
   std::vector<uint64_t> ChunkBytes(Chunks, 0);
   for (size_t J = 0; J < Jobs.size(); ++J) {
     struct stat St;
@@ -254,8 +255,8 @@ Expected<CompileOutput> compileSources(ArrayRef<CompileJob> Jobs, int Optimize,
   CompileOutput Out;
   Out.BytecodeMagic = *Magic;
   Out.Bytecode.resize(Jobs.size());
-  Out.PythonVersion = (uint32_t(PY_MAJOR_VERSION) << 24) |
-                      (uint32_t(PY_MINOR_VERSION) << 16);
+  Out.PythonVersion =
+      (uint32_t(PY_MAJOR_VERSION) << 24) | (uint32_t(PY_MINOR_VERSION) << 16);
   std::vector<std::string> Failures(Jobs.size());
   std::vector<bool> Done(Jobs.size(), false);
   std::string WorkerFailure;

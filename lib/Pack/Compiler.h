@@ -27,7 +27,7 @@
 namespace pyox {
 
 struct CompileJob {
-  std::string File;        // source file on disk
+  std::string File;         // source file on disk
   std::string CodeFilename; // co_filename to record (root-relative path)
 };
 

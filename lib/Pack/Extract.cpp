@@ -40,10 +40,9 @@ static Error extractEntry(StringRef File, StringRef Dir, const pyox_payload &P,
   std::string PycPath;
   if (E.kind == PYOX_KIND_MODULE || E.kind == PYOX_KIND_PACKAGE) {
     if (!Path.ends_with(".py"))
-      return createStringError(std::errc::invalid_argument,
-                               "%s: entry '%s' has a bad path '%s'",
-                               File.str().c_str(), Name.str().c_str(),
-                               Path.str().c_str());
+      return createStringError(
+          std::errc::invalid_argument, "%s: entry '%s' has a bad path '%s'",
+          File.str().c_str(), Name.str().c_str(), Path.str().c_str());
     PycPath = (Path + "c").str();
     Rel = PycPath;
   }

@@ -32,8 +32,7 @@ static Expected<std::string> readFile(const std::string &File) {
 }
 
 // "module" or "module:function", each part a dotted name.
-static Error checkEntryPoint(StringRef Entry,
-                             ArrayRef<CollectedFile> Files) {
+static Error checkEntryPoint(StringRef Entry, ArrayRef<CollectedFile> Files) {
   StringRef Module = Entry.split(':').first;
   StringRef Function = Entry.split(':').second;
   auto ValidDotted = [](StringRef S) {
@@ -42,8 +41,9 @@ static Error checkEntryPoint(StringRef Entry,
     SmallVector<StringRef, 8> Parts;
     S.split(Parts, '.');
     return all_of(Parts, [](StringRef P) {
-      return !P.empty() && !isDigit(P[0]) &&
-             all_of(P, [](char C) { return isAlnum(C) || C == '_' || (unsigned char)C >= 0x80; });
+      return !P.empty() && !isDigit(P[0]) && all_of(P, [](char C) {
+        return isAlnum(C) || C == '_' || (unsigned char)C >= 0x80;
+      });
     });
   };
   if (!ValidDotted(Module) || (Entry.contains(':') && !ValidDotted(Function)))
@@ -74,12 +74,12 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
   //    in the order given.
   CollectConfig CC;
   if (Config.Stdlib) {
-    CC.Roots.push_back({Config.StdlibDir.empty() ? defaultStdlibDir()
-                                                 : Config.StdlibDir,
-                        /*IsStdlib=*/true, /*ExtensionsOnly=*/false});
-    CC.Roots.push_back({Config.DynloadDir.empty() ? defaultDynloadDir()
-                                                  : Config.DynloadDir,
-                        /*IsStdlib=*/true, /*ExtensionsOnly=*/true});
+    CC.Roots.push_back(
+        {Config.StdlibDir.empty() ? defaultStdlibDir() : Config.StdlibDir,
+         /*IsStdlib=*/true, /*ExtensionsOnly=*/false});
+    CC.Roots.push_back(
+        {Config.DynloadDir.empty() ? defaultDynloadDir() : Config.DynloadDir,
+         /*IsStdlib=*/true, /*ExtensionsOnly=*/true});
   }
   for (const std::string &P : Config.Paths)
     CC.Roots.push_back({P, false, false});

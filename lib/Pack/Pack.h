@@ -28,9 +28,9 @@ struct PackConfig {
   // lib-dynload extension modules (DynloadDir), without tests and the
   // modules listed in Collector.h.
   bool Stdlib = false;
-  std::string StdlibDir;  // default: the stdlib pyox was built against
-  std::string DynloadDir; // default: its lib-dynload
-  std::vector<std::string> Paths;    // --path, in sys.path order
+  std::string StdlibDir;          // default: the stdlib pyox was built against
+  std::string DynloadDir;         // default: its lib-dynload
+  std::vector<std::string> Paths; // --path, in sys.path order
   std::vector<std::string> Packages; // --package: top-level names to take
   std::vector<std::string> Excludes; // --exclude: globs over relative paths
   std::string EntryPoint;            // --entry MODULE[:FUNCTION]

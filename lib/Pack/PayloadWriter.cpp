@@ -35,8 +35,8 @@ Expected<std::vector<uint8_t>> writePayload(std::vector<PayloadItem> Items,
                                "%s: name or path is empty or longer than "
                                "65535 bytes",
                                It.Name.c_str());
-    if (I > 0 && pyox_kind_group(Items[I - 1].Kind) ==
-                     pyox_kind_group(It.Kind) &&
+    if (I > 0 &&
+        pyox_kind_group(Items[I - 1].Kind) == pyox_kind_group(It.Kind) &&
         Items[I - 1].Name == It.Name)
       return createStringError(std::errc::invalid_argument,
                                "%s: two entries of the same name",
@@ -50,13 +50,14 @@ Expected<std::vector<uint8_t>> writePayload(std::vector<PayloadItem> Items,
 
   const uint32_t Count = uint32_t(Items.size());
   // Load factor at most 1/2 keeps probe sequences short.
-  const uint32_t Buckets = Count ? uint32_t(NextPowerOf2(2 * uint64_t(Count) - 1)) : 0;
+  const uint32_t Buckets =
+      Count ? uint32_t(NextPowerOf2(2 * uint64_t(Count) - 1)) : 0;
 
   // String pool: the entry point, then each entry's name and path (a path
   // equal to the name is stored once).
-  const uint64_t PoolBegin =
-      sizeof(pyox_header) + uint64_t(Count) * sizeof(pyox_entry) +
-      uint64_t(Buckets) * 4;
+  const uint64_t PoolBegin = sizeof(pyox_header) +
+                             uint64_t(Count) * sizeof(pyox_entry) +
+                             uint64_t(Buckets) * 4;
   std::string Pool = Info.EntryPoint;
   std::vector<pyox_entry> Entries(Count); // value-initialised: all zero
   for (uint32_t I = 0; I < Count; ++I) {
@@ -84,7 +85,8 @@ Expected<std::vector<uint8_t>> writePayload(std::vector<PayloadItem> Items,
   for (uint32_t I = 0; I < Count; ++I) {
     Entries[I].data_offset = Cursor;
     Entries[I].data_size = Items[I].Data.size();
-    Entries[I].data_crc = pyox_crc32c(0, Items[I].Data.data(), Items[I].Data.size());
+    Entries[I].data_crc =
+        pyox_crc32c(0, Items[I].Data.data(), Items[I].Data.size());
     Cursor = alignTo(Cursor + Items[I].Data.size(), PYOX_DATA_ALIGN);
   }
   const uint64_t Total = Cursor;
@@ -133,7 +135,8 @@ Expected<std::vector<uint8_t>> writePayload(std::vector<PayloadItem> Items,
     Put(Entries[I].data_offset, Items[I].Data.data(), Items[I].Data.size());
   std::memcpy(P, &H, sizeof H);
   uint32_t Crc = pyox_crc32c(0, P, offsetof(pyox_header, index_crc));
-  Crc = pyox_crc32c(Crc, P + sizeof(pyox_header), IndexSize - sizeof(pyox_header));
+  Crc = pyox_crc32c(Crc, P + sizeof(pyox_header),
+                    IndexSize - sizeof(pyox_header));
   std::memcpy(P + offsetof(pyox_header, index_crc), &Crc, sizeof Crc);
   return Out;
 }

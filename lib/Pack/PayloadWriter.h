@@ -20,23 +20,23 @@
 namespace pyox {
 
 struct PayloadItem {
-  uint8_t Kind = 0;  // pyox_kind
-  std::string Name;  // lookup name
-  std::string Path;  // root-relative file path
-  std::string Data;  // contents
+  uint8_t Kind = 0; // pyox_kind
+  std::string Name; // lookup name
+  std::string Path; // root-relative file path
+  std::string Data; // contents
 };
 
 struct PayloadInfo {
   uint32_t PythonVersion = 0; // (major << 24) | (minor << 16)
   uint32_t BytecodeMagic = 0;
-  std::string EntryPoint;     // "module[:function]" or empty
+  std::string EntryPoint; // "module[:function]" or empty
   uint8_t Optimize = 0;
   bool HasSources = false;
 };
 
 // Lays out Items (any order; names must be unique within a lookup group).
-llvm::Expected<std::vector<uint8_t>> writePayload(std::vector<PayloadItem> Items,
-                                                  const PayloadInfo &Info);
+llvm::Expected<std::vector<uint8_t>>
+writePayload(std::vector<PayloadItem> Items, const PayloadInfo &Info);
 
 } // namespace pyox
 

@@ -18,13 +18,13 @@ namespace pyox {
 
 static Error errnoError(StringRef Path, const Twine &What) {
   return createStringError(std::error_code(errno, std::generic_category()),
-                           "%s: %s: %s", Path.str().c_str(),
-                           What.str().c_str(), strerror(errno));
+                           "%s: %s: %s", Path.str().c_str(), What.str().c_str(),
+                           strerror(errno));
 }
 
-Error writeFileAtomically(
-    StringRef Path, function_ref<Error(raw_pwrite_stream &)> Write,
-    AtomicWriteOptions Options) {
+Error writeFileAtomically(StringRef Path,
+                          function_ref<Error(raw_pwrite_stream &)> Write,
+                          AtomicWriteOptions Options) {
   mode_t Mode;
   struct stat St;
   if (Options.Mode >= 0) {

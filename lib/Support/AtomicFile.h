@@ -38,10 +38,10 @@ struct AtomicWriteOptions {
 // Writes Path through a temporary file beside it. Write produces the
 // contents; if it or any step fails, Path is untouched and the temporary file
 // is removed.
-llvm::Error
-writeFileAtomically(llvm::StringRef Path,
-                    llvm::function_ref<llvm::Error(llvm::raw_pwrite_stream &)> Write,
-                    AtomicWriteOptions Options = {});
+llvm::Error writeFileAtomically(
+    llvm::StringRef Path,
+    llvm::function_ref<llvm::Error(llvm::raw_pwrite_stream &)> Write,
+    AtomicWriteOptions Options = {});
 
 // The same, for contents already in memory.
 llvm::Error writeFileAtomically(llvm::StringRef Path,

@@ -15,7 +15,8 @@
 #include <string.h>
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-#error "pyox reads its little-endian payload in place: big-endian hosts are not supported"
+#error                                                                         \
+    "pyox reads its little-endian payload in place: big-endian hosts are not supported"
 #endif
 
 namespace {
@@ -37,7 +38,8 @@ struct IndexLayout {
 IndexLayout layoutOf(const pyox_header &H) {
   IndexLayout L;
   L.EntriesBegin = HeaderSize;
-  L.BucketsBegin = L.EntriesBegin + uint64_t(H.entry_count) * sizeof(pyox_entry);
+  L.BucketsBegin =
+      L.EntriesBegin + uint64_t(H.entry_count) * sizeof(pyox_entry);
   L.PoolBegin = L.BucketsBegin + uint64_t(H.bucket_count) * 4;
   L.PoolEnd = H.index_size;
   L.DataBegin = alignTo(H.index_size, PYOX_DATA_ALIGN);
@@ -89,9 +91,8 @@ int pyox_payload_open(pyox_payload *Out, const void *Data, uint64_t Size,
   }
   const uint64_t Total = H->total_size;
   IndexLayout L = layoutOf(*H);
-  if (H->bucket_count != 0 &&
-      ((H->bucket_count & (H->bucket_count - 1)) != 0 ||
-       H->bucket_count <= H->entry_count)) {
+  if (H->bucket_count != 0 && ((H->bucket_count & (H->bucket_count - 1)) != 0 ||
+                               H->bucket_count <= H->entry_count)) {
     *Error = "bad hash table size in payload header";
     return -1;
   }
@@ -186,8 +187,8 @@ uint32_t pyox_payload_lower_bound(const pyox_payload *P, uint32_t Group,
   while (Lo < Hi) {
     uint32_t Mid = Lo + (Hi - Lo) / 2;
     const pyox_entry &E = P->entries[Mid];
-    if (compareKey(pyox_kind_group(E.kind), pyox_entry_name(P, &E),
-                   E.name_size, Group, Prefix, Size) < 0)
+    if (compareKey(pyox_kind_group(E.kind), pyox_entry_name(P, &E), E.name_size,
+                   Group, Prefix, Size) < 0)
       Lo = Mid + 1;
     else
       Hi = Mid;

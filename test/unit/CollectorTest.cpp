@@ -35,8 +35,9 @@ protected:
     OS << Text;
   }
 
-  Expected<std::vector<CollectedFile>> run(std::vector<std::string> Packages = {},
-                                           std::vector<std::string> Excludes = {}) {
+  Expected<std::vector<CollectedFile>>
+  run(std::vector<std::string> Packages = {},
+      std::vector<std::string> Excludes = {}) {
     CollectConfig C;
     C.Roots.push_back({Root.str().str(), false, false});
     C.Packages = Packages;
@@ -48,7 +49,8 @@ protected:
   static std::string describe(const std::vector<CollectedFile> &Files) {
     std::string S;
     for (const CollectedFile &F : Files)
-      S += std::string(pyox_kind_name(F.Kind)) + " " + F.Name + " " + F.Path + "\n";
+      S += std::string(pyox_kind_name(F.Kind)) + " " + F.Name + " " + F.Path +
+           "\n";
     return S;
   }
 
@@ -129,7 +131,8 @@ TEST_F(CollectorTest, SymlinkLoopIsAnError) {
   ASSERT_EQ(::symlink("..", Link.c_str()), 0);
   auto Files = run();
   ASSERT_FALSE(bool(Files));
-  EXPECT_NE(toString(Files.takeError()).find("symlink loop"), std::string::npos);
+  EXPECT_NE(toString(Files.takeError()).find("symlink loop"),
+            std::string::npos);
 }
 
 TEST_F(CollectorTest, PackageBeatsModuleOfTheSameName) {

@@ -34,7 +34,8 @@ protected:
   void TearDown() override { sys::fs::remove_directories(Dir); }
 
   std::vector<uint8_t> payload(std::vector<PayloadItem> Items) {
-    auto Out = writePayload(std::move(Items), {0x030b0000, 0x0a0d0da7, "", 0, false});
+    auto Out =
+        writePayload(std::move(Items), {0x030b0000, 0x0a0d0da7, "", 0, false});
     EXPECT_TRUE(bool(Out));
     return Out ? *Out : std::vector<uint8_t>{};
   }
@@ -63,8 +64,7 @@ TEST_F(ExtractTest, WritesFilesAndPyc) {
 
 TEST_F(ExtractTest, RefusesEscapingPaths) {
   for (const char *Bad : {"../evil.txt", "/tmp/evil.txt", "a/../../evil.txt"}) {
-    std::vector<uint8_t> Bytes =
-        payload({{PYOX_KIND_RESOURCE, Bad, Bad, "x"}});
+    std::vector<uint8_t> Bytes = payload({{PYOX_KIND_RESOURCE, Bad, Bad, "x"}});
     pyox_payload P;
     const char *Error;
     ASSERT_EQ(pyox_payload_open(&P, Bytes.data(), Bytes.size(), &Error), 0);

@@ -24,7 +24,9 @@ std::vector<uint8_t> sample(std::vector<PayloadItem> Items = {}) {
         {PYOX_KIND_MODULE, "pkg.sub.deep", "pkg/sub/deep.py", "x"},
         {PYOX_KIND_NAMESPACE, "pkg.sub", "pkg/sub", ""},
         {PYOX_KIND_EXTENSION, "_speedups", "_speedups.abi3.so",
-         std::string("\x7f" "ELF", 4)},
+         std::string("\x7f"
+                     "ELF",
+                     4)},
         {PYOX_KIND_SOURCE, "pkg.mod", "pkg/mod.py", "print('hi')\n"},
         {PYOX_KIND_RESOURCE, "pkg/data.txt", "pkg/data.txt", "hello"},
         {PYOX_KIND_RESOURCE, "pkg/sub/more.bin", "pkg/sub/more.bin",
@@ -100,9 +102,9 @@ TEST(Payload, PrefixScan) {
             P.header->entry_count);
   uint32_t R = pyox_payload_lower_bound(&P, PYOX_GROUP_RESOURCE, "pkg/sub/", 8);
   ASSERT_LT(R, P.header->entry_count);
-  EXPECT_EQ(std::string(pyox_entry_name(&P, &P.entries[R]),
-                        P.entries[R].name_size),
-            "pkg/sub/more.bin");
+  EXPECT_EQ(
+      std::string(pyox_entry_name(&P, &P.entries[R]), P.entries[R].name_size),
+      "pkg/sub/more.bin");
 }
 
 TEST(Payload, Deterministic) { EXPECT_EQ(sample(), sample()); }

@@ -86,8 +86,9 @@ int runPack(CommandArgs Args) {
   if (Error E = S.error("pack"))
     return reportError(std::move(E));
   if (Output.empty())
-    return reportError(createStringError(std::errc::invalid_argument,
-                                         "pack: an output file is needed (-o PAYLOAD)"));
+    return reportError(
+        createStringError(std::errc::invalid_argument,
+                          "pack: an output file is needed (-o PAYLOAD)"));
   if (!Config.Stdlib && Config.Paths.empty())
     return reportError(createStringError(
         std::errc::invalid_argument,
@@ -100,159 +101,133 @@ int runPack(CommandArgs Args) {
   return 0;
 }
 
-// Loads File and the payloads in it; the buffer must outlive the result.
-static Expected<std::vector<EmbeddedPayload>>
-loadPayloads(StringRef File, std::unique_ptr<MemoryBuffer> &Buffer) {
-  auto Buf = MemoryBuffer::getFile(File, /*IsText=*/false,
-                                   /*RequiresNullTerminator=*/false);
-  if (!Buf)
-    return createStringError(Buf.getError(), "%s: %s", File.str().c_str(),
-                             Buf.getError().message().c_str());
-  Buffer = std::move(*Buf);
-  return findPayloads(Buffer->getMemBufferRef());
-}
-
-// Opens a payload found in File; errors name the file and payload.
-static Expected<pyox_payload> openPayload(StringRef File,
-                                          const EmbeddedPayload &E) {
-  pyox_payload P;
-  const char *Message = nullptr;
-  if (pyox_payload_open(&P, E.Bytes.data(), E.Bytes.size(), &Message) != 0) {
-    std::string Where = E.Name.empty() ? "" : " payload '" + E.Name + "':";
-    return createStringError(std::errc::invalid_argument, "%s:%s %s",
-                             File.str().c_str(), Where.c_str(), Message);
-  }
-  return P;
-}
-
-// Every command that takes one FILE positional.
-static bool scanFile(ArgScanner &S, std::string &File) {
-  if (File.empty())
-    if (auto P = S.positional()) {
-      File = *P;
-      return true;
-    }
-  return false;
-}
-
-int runList(CommandArgs Args) {
+// The shared shape of list, verify and extract: parse "FILE" (and "-o DIR"
+// when OutDir is given), find every payload in FILE, open each, and hand it
+// to Each. Any failure is reported as one line and ends the command.
+using PayloadVisitor =
+    function_ref<Error(StringRef File, const EmbeddedPayload &,
+                       const pyox_payload &, size_t Count)>;
+static int forEachPayload(StringRef Command, CommandArgs Args,
+                          std::string *OutDir, PayloadVisitor Each) {
   std::string File;
   ArgScanner S(Args);
-  while (!S.done())
-    if (!scanFile(S, File))
-      S.unknown();
-  if (Error E = S.error("list"))
+  while (!S.done()) {
+    if (OutDir && S.value("-o", *OutDir))
+      continue;
+    if (File.empty())
+      if (auto P = S.positional()) {
+        File = *P;
+        continue;
+      }
+    S.unknown();
+  }
+  if (Error E = S.error(Command))
     return reportError(std::move(E));
-  if (File.empty())
-    return reportError(createStringError(std::errc::invalid_argument,
-                                         "list: a FILE is needed"));
-  std::unique_ptr<MemoryBuffer> Buffer;
-  auto Found = loadPayloads(File, Buffer);
+  if (File.empty() || (OutDir && OutDir->empty()))
+    return reportError(createStringError(
+        std::errc::invalid_argument, "%s: usage: %s FILE%s",
+        Command.str().c_str(), Command.str().c_str(), OutDir ? " -o DIR" : ""));
+
+  auto Buffer = MemoryBuffer::getFile(File, /*IsText=*/false,
+                                      /*RequiresNullTerminator=*/false);
+  if (!Buffer)
+    return reportError(createStringError(Buffer.getError(), "%s: %s",
+                                         File.c_str(),
+                                         Buffer.getError().message().c_str()));
+  auto Found = findPayloads((*Buffer)->getMemBufferRef());
   if (!Found)
     return reportError(Found.takeError());
   for (const EmbeddedPayload &E : *Found) {
-    auto P = openPayload(File, E);
-    if (!P)
-      return reportError(P.takeError());
-    const pyox_header &H = *P->header;
-    std::string Entry(reinterpret_cast<const char *>(P->base) +
-                          H.entry_point_offset,
-                      H.entry_point_size);
-    outs() << fmt::format(
-        "# payload{}: {} at offset {:#x}, {} bytes, {} entries, python "
-        "{}.{}, optimize {}{}{}\n",
-        E.Name.empty() ? "" : " '" + E.Name + "'", E.Where, E.FileOffset,
-        H.total_size, H.entry_count, H.python_version >> 24,
-        (H.python_version >> 16) & 0xff, H.optimize,
-        Entry.empty() ? "" : ", entry " + Entry,
-        (H.flags & PYOX_FLAG_HAS_SOURCES) ? ", with sources" : "");
-    for (uint32_t I = 0; I < H.entry_count; ++I) {
-      const pyox_entry &En = P->entries[I];
-      outs() << fmt::format(
-          "{:<40} {:<9} {:>9}\n",
-          std::string_view(pyox_entry_name(&*P, &En), En.name_size),
-          pyox_kind_name(En.kind), En.data_size);
-    }
-  }
-  return 0;
-}
-
-int runVerify(CommandArgs Args) {
-  std::string File;
-  ArgScanner S(Args);
-  while (!S.done())
-    if (!scanFile(S, File))
-      S.unknown();
-  if (Error E = S.error("verify"))
-    return reportError(std::move(E));
-  if (File.empty())
-    return reportError(createStringError(std::errc::invalid_argument,
-                                         "verify: a FILE is needed"));
-  std::unique_ptr<MemoryBuffer> Buffer;
-  auto Found = loadPayloads(File, Buffer);
-  if (!Found)
-    return reportError(Found.takeError());
-  for (const EmbeddedPayload &E : *Found) {
-    auto P = openPayload(File, E);
-    if (!P)
-      return reportError(P.takeError());
-    // A bare payload file must be exactly the payload; trailing bytes would
-    // escape every checksum.
-    if (E.Where == "payload file" && P->size != E.Bytes.size())
-      return reportError(createStringError(
-          std::errc::invalid_argument,
-          "%s: %zu bytes after the end of the payload", File.c_str(),
-          size_t(E.Bytes.size() - P->size)));
-    char Message[256];
-    if (pyox_payload_verify_all(&*P, Message, sizeof Message) != 0) {
+    pyox_payload P;
+    const char *Message = nullptr;
+    if (pyox_payload_open(&P, E.Bytes.data(), E.Bytes.size(), &Message) != 0) {
       std::string Where = E.Name.empty() ? "" : " payload '" + E.Name + "':";
       return reportError(createStringError(std::errc::invalid_argument,
                                            "%s:%s %s", File.c_str(),
-                                           Where.c_str(),
-                                           static_cast<const char *>(Message)));
+                                           Where.c_str(), Message));
     }
-    outs() << fmt::format("{}:{} OK ({} entries, {} bytes)\n", File,
-                          E.Name.empty() ? "" : " payload '" + E.Name + "'",
-                          P->header->entry_count, P->size);
+    if (Error Err = Each(File, E, P, Found->size()))
+      return reportError(std::move(Err));
   }
   return 0;
 }
 
+// " payload 'NAME'" for a named payload in a binary, "" for a payload file.
+static std::string describe(const EmbeddedPayload &E) {
+  return E.Name.empty() ? "" : " payload '" + E.Name + "'";
+}
+
+int runList(CommandArgs Args) {
+  return forEachPayload(
+      "list", Args, nullptr,
+      [](StringRef, const EmbeddedPayload &E, const pyox_payload &P, size_t) {
+        const pyox_header &H = *P.header;
+        std::string Entry(reinterpret_cast<const char *>(P.base) +
+                              H.entry_point_offset,
+                          H.entry_point_size);
+        outs() << fmt::format(
+            "#{}: {} at offset {:#x}, {} bytes, {} entries, python "
+            "{}.{}, optimize {}{}{}\n",
+            E.Name.empty() ? " payload" : describe(E), E.Where, E.FileOffset,
+            H.total_size, H.entry_count, H.python_version >> 24,
+            (H.python_version >> 16) & 0xff, H.optimize,
+            Entry.empty() ? "" : ", entry " + Entry,
+            (H.flags & PYOX_FLAG_HAS_SOURCES) ? ", with sources" : "");
+        for (uint32_t I = 0; I < H.entry_count; ++I) {
+          const pyox_entry &En = P.entries[I];
+          outs() << fmt::format(
+              "{:<40} {:<9} {:>9}\n",
+              std::string_view(pyox_entry_name(&P, &En), En.name_size),
+              pyox_kind_name(En.kind), En.data_size);
+        }
+        return Error::success();
+      });
+}
+
+int runVerify(CommandArgs Args) {
+  return forEachPayload(
+      "verify", Args, nullptr,
+      [](StringRef File, const EmbeddedPayload &E, const pyox_payload &P,
+         size_t) -> Error {
+        // A bare payload file must be exactly the payload; trailing bytes
+        // would escape every checksum.
+        if (E.Where == "payload file" && P.size != E.Bytes.size())
+          return createStringError(std::errc::invalid_argument,
+                                   "%s: %zu bytes after the end of the payload",
+                                   File.str().c_str(),
+                                   size_t(E.Bytes.size() - P.size));
+        char Message[256];
+        if (pyox_payload_verify_all(&P, Message, sizeof Message) != 0)
+          return createStringError(
+              std::errc::invalid_argument, "%s:%s %s", File.str().c_str(),
+              E.Name.empty() ? "" : (describe(E) + ":").c_str(),
+              static_cast<const char *>(Message));
+        outs() << fmt::format("{}:{} OK ({} entries, {} bytes)\n", File,
+                              describe(E), P.header->entry_count, P.size);
+        return Error::success();
+      });
+}
+
 int runExtract(CommandArgs Args) {
-  std::string File, Dir;
-  ArgScanner S(Args);
-  while (!S.done())
-    if (!S.value("-o", Dir) && !scanFile(S, File))
-      S.unknown();
-  if (Error E = S.error("extract"))
-    return reportError(std::move(E));
-  if (File.empty() || Dir.empty())
-    return reportError(createStringError(std::errc::invalid_argument,
-                                         "extract: usage: extract FILE -o DIR"));
-  std::unique_ptr<MemoryBuffer> Buffer;
-  auto Found = loadPayloads(File, Buffer);
-  if (!Found)
-    return reportError(Found.takeError());
-  for (const EmbeddedPayload &E : *Found) {
-    auto P = openPayload(File, E);
-    if (!P)
-      return reportError(P.takeError());
-    // Several payloads in one binary go to one subdirectory each.
-    SmallString<256> Base(Dir);
-    if (Found->size() > 1) {
-      if (!isSafeRelativePath(E.Name))
-        return reportError(createStringError(std::errc::invalid_argument,
-                                             "%s: bad payload name '%s'",
-                                             File.c_str(), E.Name.c_str()));
-      sys::path::append(Base, E.Name);
-    }
-    if (std::error_code EC = sys::fs::create_directories(Base))
-      return reportError(createStringError(EC, "%s: %s", Base.c_str(),
-                                           EC.message().c_str()));
-    if (Error Err = extractPayload(*P, Base, File))
-      return reportError(std::move(Err));
-  }
-  return 0;
+  std::string Dir;
+  return forEachPayload(
+      "extract", Args, &Dir,
+      [&](StringRef File, const EmbeddedPayload &E, const pyox_payload &P,
+          size_t Count) -> Error {
+        // Several payloads in one binary go to one subdirectory each.
+        SmallString<256> Base(Dir);
+        if (Count > 1) {
+          if (!isSafeRelativePath(E.Name))
+            return createStringError(std::errc::invalid_argument,
+                                     "%s: bad payload name '%s'",
+                                     File.str().c_str(), E.Name.c_str());
+          sys::path::append(Base, E.Name);
+        }
+        if (std::error_code EC = sys::fs::create_directories(Base))
+          return createStringError(EC, "%s: %s", Base.c_str(),
+                                   EC.message().c_str());
+        return extractPayload(P, Base, File);
+      });
 }
 
 } // namespace pyox
