@@ -66,6 +66,7 @@ struct PathEntryObject {
 };
 
 PyTypeObject *FinderType;
+PyObject *BuiltinsKey; // "__builtins__", interned
 PyTypeObject *PathEntryType;
 FinderObject *TheFinder; // the one finder of the main interpreter
 
@@ -376,6 +377,16 @@ PyObject *Finder_exec_module(PyObject *Self, PyObject *Module) {
   }
   if (!PyModule_Check(Module))
     Py_DECREF(Dict); // borrowed from here on: the module holds it
+  // As exec() does: module globals carry __builtins__ (C code importing
+  // from a frame of this module looks it up there).
+  int HasBuiltins = PyDict_Check(Dict) ? PyDict_Contains(Dict, BuiltinsKey) : 1;
+  if (HasBuiltins == 0 &&
+      PyDict_SetItem(Dict, BuiltinsKey, PyEval_GetBuiltins()) < 0)
+    HasBuiltins = -1;
+  if (HasBuiltins < 0) {
+    Py_DECREF(Code);
+    return nullptr;
+  }
   PyObject *R = PyEval_EvalCode(Code, Dict, Dict);
   Py_DECREF(Code);
   if (!R)
@@ -971,9 +982,10 @@ PyObject *initPyoxModule() {
   PyObject *M = PyModule_Create(&PyoxModule);
   if (!M)
     return nullptr;
+  BuiltinsKey = PyUnicode_InternFromString("__builtins__");
   FinderType = (PyTypeObject *)PyType_FromSpec(&FinderSpec);
   PathEntryType = (PyTypeObject *)PyType_FromSpec(&PathEntrySpec);
-  if (!FinderType || !PathEntryType ||
+  if (!BuiltinsKey || !FinderType || !PathEntryType ||
       PyModule_AddObjectRef(M, "Finder", (PyObject *)FinderType) < 0 ||
       PyModule_AddObjectRef(M, "PathEntryFinder", (PyObject *)PathEntryType) <
           0) {

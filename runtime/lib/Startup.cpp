@@ -176,6 +176,12 @@ extern "C" int pyox_run(const pyox_run_config *Config) {
                                 BytecodeMagic311, &Error) != 0)
     return fail(Exe, Error);
 
+  // CPython cannot start without encodings (it is not frozen in 3.11); say
+  // so in one line rather than let it dump its path configuration.
+  if (!pyox_payload_find(&Payload, PYOX_GROUP_MODULE, "encodings", 9))
+    return fail(Exe, "payload has no standard library (no 'encodings' "
+                     "module): pack it with --stdlib");
+
   int Argc = Config->argc;
   char **Argv = Config->argv;
   std::string Entry(reinterpret_cast<const char *>(Payload.base) +

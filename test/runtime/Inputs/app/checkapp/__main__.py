@@ -1,0 +1,3 @@
+from checkapp.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,131 @@
+"""Damages the payload inside a pyox program and runs it, to check that
+damage gives a one-line `pyox:` error and exit status 1, or a correct run;
+never a crash or a hang.
+
+  corrupt.py version APP        payload claims another Python version
+  corrupt.py entry APP NAME     one byte of module NAME's data flipped
+  corrupt.py random APP N SEED  N runs, each with one random byte flipped
+"""
+import os
+import random
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+
+CHECK = "import json, decimal; print(json.dumps([1]), decimal.Decimal(2) ** 10)"
+GOOD = "[1] 1024\n"
+
+
+def crc32c(data, crc=0):
+    table = crc32c.table
+    crc ^= 0xFFFFFFFF
+    for b in data:
+        crc = table[(crc ^ b) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFF
+
+
+crc32c.table = []
+for i in range(256):
+    c = i
+    for _ in range(8):
+        c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+    crc32c.table.append(c)
+
+
+def payload_range(app):
+    out = subprocess.run(["pyox-inject", "list", app], capture_output=True,
+                         text=True, check=True).stdout
+    m = re.search(r"at offset (0x[0-9a-f]+), (\d+) bytes", out)
+    return int(m.group(1), 16), int(m.group(2))
+
+
+def entries(blob, base):
+    count, = struct.unpack_from("<I", blob, base + 24)
+    for i in range(count):
+        e = struct.unpack_from("<IHBBIHHIIQQ", blob, base + 64 + 40 * i)
+        name = bytes(blob[base + e[0]:base + e[0] + e[1]]).decode()
+        yield name, e[2], e[9], e[10]
+
+
+def run(app):
+    try:
+        r = subprocess.run([app, "-c", CHECK], capture_output=True, text=True,
+                           timeout=60)
+    except subprocess.TimeoutExpired:
+        return "hang"
+    lines = r.stderr.splitlines()
+    if r.returncode == 0 and r.stdout == GOOD:
+        return "ok"
+    if r.returncode == 1 and len(lines) == 1 and lines[0].startswith("pyox: "):
+        return "error " + lines[0]
+    return f"BAD rc={r.returncode} stdout={r.stdout!r} stderr={r.stderr[-300:]!r}"
+
+
+def damaged_copy(app, mutate):
+    blob = bytearray(open(app, "rb").read())
+    base, size = payload_range(app)
+    mutate(blob, base, size)
+    fd, path = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(app)))
+    os.write(fd, blob)
+    os.close(fd)
+    shutil.copymode(app, path)
+    return path
+
+
+def main():
+    mode, app = sys.argv[1], sys.argv[2]
+    if mode == "version":
+        def mutate(blob, base, size):
+            struct.pack_into("<I", blob, base + 16, (3 << 24) | (12 << 16))
+            index_size, = struct.unpack_from("<I", blob, base + 40)
+            crc = crc32c(blob[base + 64:base + index_size], crc32c(blob[base:base + 60]))
+            struct.pack_into("<I", blob, base + 60, crc)
+        path = damaged_copy(app, mutate)
+        print(run(path).replace(path, "APP"))
+        os.unlink(path)
+    elif mode == "entry":
+        def mutate(blob, base, size):
+            for name, kind, off, n in entries(blob, base):
+                if name == sys.argv[3] and kind in (1, 2, 4):
+                    blob[base + off + n // 2] ^= 0x40
+        path = damaged_copy(app, mutate)
+        print(run(path).replace(path, "APP"))
+        os.unlink(path)
+    else:
+        runs, rng = int(sys.argv[3]), random.Random(int(sys.argv[4]))
+        blob = bytearray(open(app, "rb").read())
+        base, size = payload_range(app)
+        index_size, = struct.unpack_from("<I", blob, base + 40)
+        fd, path = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(app)))
+        os.close(fd)
+        shutil.copy(app, path)
+        counts = {"ok": 0, "error": 0}
+
+        def poke(at, value):  # closed again before the program runs
+            with open(path, "r+b") as f:
+                f.seek(at)
+                f.write(bytes([value]))
+
+        for i in range(runs):
+            # Half the flips in the index (header, tables, names), half
+            # anywhere in the payload.
+            span = index_size if i % 2 == 0 else size
+            at = base + rng.randrange(span)
+            bit = 1 << rng.randrange(8)
+            poke(at, blob[at] ^ bit)
+            result = run(path)
+            poke(at, blob[at])
+            if result.startswith(("BAD", "hang")):
+                print(f"flip at payload+{at - base:#x} bit {bit:#x}: {result}")
+                counts["bad"] = counts.get("bad", 0) + 1
+            else:
+                counts[result.split()[0]] += 1
+        os.unlink(path)
+        print("runs", runs, "bad", counts.get("bad", 0),
+              "errors-seen", counts["error"] > 0, "ok-seen", counts["ok"] > 0)
+
+
+main()

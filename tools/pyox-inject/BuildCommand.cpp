@@ -1,0 +1,77 @@
+//===- BuildCommand.cpp - build: pack + inject into a template ------------===//
+//
+// The main job: `build -o APP [--template FILE] [pack options]` packs the
+// modules (the same options and pipeline as `pack`) and injects the payload
+// into a copy of the template, by default the pyox-run beside this tool.
+// The template itself is never modified; APP is written atomically and
+// gets the template's mode bits.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Commands.h"
+#include "Options.h"
+
+#include "ELF/ElfImage.h"
+#include "Pack/Pack.h"
+
+#include "pyox/runtime.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+
+using namespace llvm;
+
+namespace pyox {
+
+int runBuild(CommandArgs Args) {
+  PackConfig Config;
+  Config.Warn = [](const Twine &M) { reportWarning(M); };
+  std::string Output, Template;
+  std::string Name = PYOX_DEFAULT_PAYLOAD_NAME;
+  ArgScanner S(Args);
+  while (!S.done()) {
+    if (S.value("-o", "--output", Output) ||
+        S.value("--template", Template) || S.value("--name", Name) ||
+        scanPackOption(S, Config))
+      continue;
+    S.unknown();
+  }
+  if (Error E = S.error("build"))
+    return reportError(std::move(E));
+  if (Output.empty())
+    return reportError(createStringError(
+        std::errc::invalid_argument,
+        "build: an output file is needed (-o EXECUTABLE)"));
+  if (!Config.Stdlib && Config.Paths.empty())
+    return reportError(createStringError(
+        std::errc::invalid_argument,
+        "build: nothing to pack (give --stdlib and/or --path DIR)"));
+  if (Error E = elf::checkPayloadName(Name))
+    return reportError(std::move(E));
+  if (Template.empty())
+    Template = toolDirectory() + "/pyox-run";
+
+  // Check the template before the (long) pack, so a wrong path fails fast.
+  ErrorOr<std::unique_ptr<MemoryBuffer>> Binary =
+      MemoryBuffer::getFile(Template, /*IsText=*/false,
+                            /*RequiresNullTerminator=*/false);
+  if (!Binary)
+    return reportError(createStringError(
+        Binary.getError(), "%s: %s (the template; see --template)",
+        Template.c_str(), Binary.getError().message().c_str()));
+  if (!elf::isElf((*Binary)->getBuffer()))
+    return reportError(createStringError(
+        std::errc::invalid_argument,
+        "%s: not an ELF executable (the template; see --template)",
+        Template.c_str()));
+
+  Expected<std::vector<uint8_t>> Payload = buildPayload(Config);
+  if (!Payload)
+    return reportError(Payload.takeError());
+  if (Error E = elf::injectPayload((*Binary)->getMemBufferRef(), Name,
+                                   *Payload, Output))
+    return reportError(std::move(E));
+  return 0;
+}
+
+} // namespace pyox
