@@ -310,6 +310,8 @@ Expected<OutputPlan> planOutput(const Image &Img,
   for (const Segment &S : Kept)
     if (S.Type == ELF::PT_LOAD && !First)
       First = &S;
+  if (!First)
+    return problem(Img, "no PT_LOAD segment besides pyox's");
   uint64_t FirstDelta = First->VAddr - First->Offset;
 
   std::vector<Segment> Phdrs;
@@ -343,6 +345,12 @@ Expected<OutputPlan> planOutput(const Image &Img,
     uint64_t P = alignDown(Min, Page) + LoadEnd % Page;
     if (P < Min)
       P += Page;
+    // The padding is the part of the address range (mostly .bss) that lies
+    // beyond the file; refuse absurd gaps rather than write them out.
+    if (P - KeepEnd > (uint64_t(1) << 30))
+      return problem(Img, "the new segment would need " + Twine(P - KeepEnd) +
+                              " bytes of padding (segments end at address 0x" +
+                              Twine::utohexstr(VEnd) + "); not injecting");
     uint64_t V = FirstDelta + P;
     // A file without PT_PHDR (shared libraries from ld.bfd, gold) gets one:
     // ld.so takes a library's table address from PT_PHDR when there is one,
