@@ -37,6 +37,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <set>
@@ -57,6 +58,7 @@ struct FinderObject {
   PyObject *SpecKwnames;   // ("origin", "is_package")
   PyObject *Frozen;        // frozenset: names the interpreter has frozen
   ExtensionCache *Extensions;
+  bool DropPages; // payload is a read-only file mapping (see loadCode)
 };
 
 struct PathEntryObject {
@@ -227,6 +229,15 @@ PyObject *loadCode(FinderObject *F, const pyox_entry *E) {
   const uint8_t *Data = verifiedData(F, E);
   PyObject *Code = PyMarshal_ReadObjectFromString(
       reinterpret_cast<const char *>(Data), Py_ssize_t(E->data_size));
+  // The bytecode is not read again: give its pages back (python3.11 frees
+  // its .pyc buffer likewise). Only for the payload mapped from the
+  // program file, where the kernel re-reads a page if a neighbour needs it.
+  if (F->DropPages && E->data_size >= 2 * 4096) {
+    uintptr_t Begin = (reinterpret_cast<uintptr_t>(Data) + 4095) & ~uintptr_t(4095);
+    uintptr_t End = (reinterpret_cast<uintptr_t>(Data) + E->data_size) & ~uintptr_t(4095);
+    if (End > Begin)
+      madvise(reinterpret_cast<void *>(Begin), End - Begin, MADV_DONTNEED);
+  }
   if (!Code)
     return nullptr;
   if (!PyCode_Check(Code)) {
@@ -995,7 +1006,7 @@ PyObject *initPyoxModule() {
   return M;
 }
 
-int installFinder(const pyox_payload &P, const char *Root) {
+int installFinder(const pyox_payload &P, const char *Root, bool FileMapped) {
   PyObject *Module = PyImport_ImportModule("_pyox");
   if (!Module)
     return -1;
@@ -1011,6 +1022,7 @@ int installFinder(const pyox_payload &P, const char *Root) {
   F->SpecKwnames = Py_BuildValue("(ss)", "origin", "is_package");
   F->Extensions = newExtensionCache(P.header->entry_count);
   F->Frozen = frozenModuleNames();
+  F->DropPages = FileMapped;
   PyObject *Bootstrap = PyImport_ImportModule("_frozen_importlib");
   PyObject *Imp = PyImport_ImportModule("_imp");
   if (Bootstrap)

@@ -26,8 +26,10 @@ PyObject *initPyoxModule();
 // the path modules' virtual file names start with (normally the executable).
 // Puts it at sys.meta_path[0] and in sys.path_importer_cache for ROOT. Call
 // between core initialisation and _Py_InitializeMain. Returns 0, or -1 with
-// a Python exception set.
-int installFinder(const pyox_payload &P, const char *Root);
+// a Python exception set. FILE_MAPPED: P lies in a read-only mapping of
+// the program file (located by pyox_find_payload), so pages of bytecode
+// already unmarshalled may be dropped from memory.
+int installFinder(const pyox_payload &P, const char *Root, bool FileMapped);
 
 // Puts the finder's path hook at sys.path_hooks[0] and gives the frozen
 // modules imported during start-up their __file__. Call after

@@ -283,7 +283,7 @@ extern "C" int pyox_run(const pyox_run_config *Config) {
     return statusFailure(Exe, S);
 
   // 5. The importer, before anything is imported from "files".
-  if (installFinder(Payload, Root) < 0 ||
+  if (installFinder(Payload, Root, Config->payload == nullptr) < 0 ||
       PySys_SetObject("frozen", Py_True) < 0 ||
       ((Payload.header->flags & PYOX_FLAG_HAS_SOURCES) &&
        installSourceExcepthook() < 0)) {

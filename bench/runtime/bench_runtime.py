@@ -1,0 +1,93 @@
+"""Runtime benchmarks of issue 4, as ratios against /usr/bin/python3.11 in
+one run (interleaved runs, medians):
+
+  (a) start-up:  APP -I -S -c pass          vs python3.11 -I -S -c pass
+  (b) stdlib:    APP -S SCRIPT              vs python3.11 -S SCRIPT
+                 (SCRIPT: one `import` line per stdlib module both import)
+  (c) locate, validate and ready the payload (pyox-bench-locate)
+  (d) peak RSS after (b)
+
+Usage: /usr/bin/python3.11 bench/runtime/bench_runtime.py [BUILD_DIR]
+(default build/); needs pyox-inject, pyox-run and bench/pyox-bench-locate.
+"""
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+PYTHON = "/usr/bin/python3.11"
+HERE = os.path.dirname(os.path.abspath(__file__))
+MODULES = os.path.join(HERE, "..", "..", "test", "runtime", "Inputs", "stdlib_modules.py")
+
+
+def run_timed(cmd):
+    t0 = time.perf_counter()
+    pid = os.posix_spawn(cmd[0], cmd, os.environ)
+    _, status, usage = os.wait4(pid, 0)
+    elapsed = time.perf_counter() - t0
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"bench: {cmd} failed")
+    return elapsed, usage.ru_maxrss
+
+
+def compare(a, b, runs):
+    ta, tb, ra, rb = [], [], [], []
+    for _ in range(runs):
+        for cmd, t, r in ((a, ta, ra), (b, tb, rb)):
+            e, rss = run_timed(cmd)
+            t.append(e)
+            r.append(rss)
+    return statistics.median(ta), statistics.median(tb), max(ra), max(rb)
+
+
+def main():
+    build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
+    tmp = tempfile.mkdtemp(prefix="pyox-bench-")
+    try:
+        app = os.path.join(tmp, "app")
+        subprocess.run([os.path.join(build, "bin", "pyox-inject"), "build", "--stdlib",
+                        "-o", app], check=True)
+
+        # The module list: what python3.11 imports, and the app too.
+        listing = os.path.join(tmp, "modules")
+        subprocess.run([PYTHON, "-I", "-S", MODULES, "list", listing], check=True,
+                       stdout=subprocess.DEVNULL)
+        names = [n for n in open(listing).read().split()
+                 if not n.startswith("lib2to3") and n.replace(".", "_").isidentifier()]
+        script = os.path.join(tmp, "import_all.py")
+        with open(script, "w") as f:
+            f.write("".join(f"import {n}\n" for n in names))
+        for exe in (app, PYTHON):  # both must run it cleanly (and warm caches)
+            subprocess.run([exe, "-W", "ignore", "-S", script], check=True)
+
+        a_app, a_py, _, _ = compare([app, "-I", "-S", "-c", "pass"],
+                                    [PYTHON, "-I", "-S", "-c", "pass"], 200)
+        b_app, b_py, rss_app, rss_py = compare([app, "-W", "ignore", "-S", script],
+                                               [PYTHON, "-W", "ignore", "-S", script], 20)
+
+        locate = os.path.join(tmp, "locate")
+        subprocess.run([os.path.join(build, "bin", "pyox-inject"), "inject",
+                        os.path.join(build, "bench", "pyox-bench-locate"),
+                        os.path.join(build, "test", "stdlib.pyox") if os.path.exists(
+                            os.path.join(build, "test", "stdlib.pyox")) else app,
+                        "-o", locate], check=True)
+        out = subprocess.run([locate], check=True, capture_output=True, text=True).stdout.split()
+        first_us, warm_us = float(out[2]), float(out[4])
+
+        print(f"modules imported in (b): {len(names)}")
+        print(f"(a) start-up       app {a_app*1e3:7.2f} ms  python3.11 {a_py*1e3:7.2f} ms"
+              f"  ratio {a_app/a_py:.3f}  (goal <= 0.9)")
+        print(f"(b) import stdlib  app {b_app*1e3:7.2f} ms  python3.11 {b_py*1e3:7.2f} ms"
+              f"  ratio {b_app/b_py:.3f}  (goal <= 0.70)")
+        print(f"(c) locate+validate+ready  first {first_us:.1f} us  warm {warm_us:.1f} us"
+              f"  (goal <= 100 us)")
+        print(f"(d) peak RSS after (b)  app {rss_app/1024:.1f} MiB  python3.11 {rss_py/1024:.1f} MiB"
+              f"  ratio {rss_app/rss_py:.3f}  (goal <= 1.0)")
+    finally:
+        shutil.rmtree(tmp)
+
+
+main()
