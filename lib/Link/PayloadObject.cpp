@@ -1,0 +1,378 @@
+//===- PayloadObject.cpp - Write a payload as a relocatable object --------===//
+//
+// The problem: a build that links its program wants the payload linked in
+// too, by whatever linker it already uses, and the result must be found by
+// the same runtime locator, and edited by the same `pyox-inject` commands,
+// as a payload injected after the link. So the object must hold exactly
+// what a post-link injection would have written, expressed with relocations
+// the linker resolves, and it must survive every linker's garbage collection
+// (a program never references its payload by symbol).
+//
+// The approach: build the object with LLVM's MC layer, the integrated
+// assembler behind clang, for the target triple of the format and machine.
+// MC owns every object-file detail (symbol tables, relocation encodings,
+// section headers) for all three formats; this file only says which
+// sections to make and what goes in them:
+//
+//  * ELF. A read-only SHF_ALLOC section `.pyox` (`.pyox.NAME` for other
+//    names), 16-byte aligned, and an SHF_ALLOC SHT_NOTE section `.note.pyox`
+//    with one PYOX note (pyox/runtime.h) whose descriptor starts with
+//    `.quad payload - .`: a PC-relative relocation (R_X86_64_PC64,
+//    R_AARCH64_PREL64) that the linker resolves to the payload's offset from
+//    the descriptor, so the note needs no dynamic relocation and the locator
+//    finds it in the PT_NOTE segment linkers make from SHT_NOTE sections.
+//    Both sections carry SHF_GNU_RETAIN, and the note's relocation keeps the
+//    payload alive from the note, which linkers keep: lld keeps SHT_NOTE,
+//    ld.bfd and gold keep notes, mold honours SHF_GNU_RETAIN (tested per
+//    linker in test/link). The descriptor is padded to a multiple of 8 so
+//    that a note list walked with 4- or 8-byte alignment (mold merges notes
+//    of both alignments into one PT_NOTE) steps over this note alike.
+//
+//  * Mach-O and COFF have no notes; their images carry one section with a
+//    payload directory (pyox/section.h, built by lib/Common), the same bytes
+//    `pyox-inject inject` writes, 16-byte aligned so that each payload's
+//    offset in it is PYOX_DATA_ALIGN aligned in memory too.
+//    Mach-O: section `__pyox` of segment `__PYOX`, with S_ATTR_NO_DEAD_STRIP
+//    so that `-dead_strip` keeps it.
+//    COFF: section `.pyox`, initialized read-only data. It is not COMDAT,
+//    and /OPT:REF and --gc-sections only discard COMDAT sections (PE/COFF
+//    spec, "COMDAT Sections"; lld-link and GNU ld for PE keep the others).
+//
+//===----------------------------------------------------------------------===//
+
+#include "Link/PayloadObject.h"
+
+#include "Common/PayloadSection.h"
+
+#include "pyox/payload.h"
+#include "pyox/runtime.h"
+#include "pyox/section.h"
+
+#include "llvm/BinaryFormat/COFF.h"
+#include "llvm/BinaryFormat/ELF.h"
+#include "llvm/BinaryFormat/MachO.h"
+#include "llvm/MC/MCAsmBackend.h"
+#include "llvm/MC/MCAsmInfo.h"
+#include "llvm/MC/MCCodeEmitter.h"
+#include "llvm/MC/MCContext.h"
+#include "llvm/MC/MCExpr.h"
+#include "llvm/MC/MCInstrInfo.h"
+#include "llvm/MC/MCObjectFileInfo.h"
+#include "llvm/MC/MCObjectWriter.h"
+#include "llvm/MC/MCRegisterInfo.h"
+#include "llvm/MC/MCSectionCOFF.h"
+#include "llvm/MC/MCSectionELF.h"
+#include "llvm/MC/MCSectionMachO.h"
+#include "llvm/MC/MCStreamer.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/MC/MCTargetOptions.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/Endian.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/Triple.h"
+
+#include <mutex>
+
+using namespace llvm;
+
+namespace pyox {
+namespace link {
+
+namespace {
+
+Error invalid(const Twine &Message) {
+  return createStringError(std::make_error_code(std::errc::invalid_argument),
+                           Message);
+}
+
+// Payload bytes are aligned like the payload's own data (PYOX_DATA_ALIGN).
+const Align PayloadAlign(PYOX_DATA_ALIGN);
+
+std::string tripleFor(const ObjectConfig &C) {
+  bool X86 = C.Arch == ObjectArch::X86_64;
+  switch (C.Format) {
+  case ObjectFormat::ELF:
+    return X86 ? "x86_64-unknown-linux-gnu" : "aarch64-unknown-linux-gnu";
+  case ObjectFormat::MachO:
+    return X86 ? "x86_64-apple-macosx11.0.0" : "arm64-apple-macosx11.0.0";
+  case ObjectFormat::COFF:
+    return X86 ? "x86_64-pc-windows-msvc" : "aarch64-pc-windows-msvc";
+  }
+  llvm_unreachable("unknown object format");
+}
+
+// The MC objects one object file needs, for one triple. Members are
+// declared in construction order; the streamer goes first on destruction.
+struct Assembler {
+  Triple TT;
+  MCTargetOptions Options;
+  std::unique_ptr<MCRegisterInfo> RegInfo;
+  std::unique_ptr<MCAsmInfo> AsmInfo;
+  std::unique_ptr<MCSubtargetInfo> SubtargetInfo;
+  std::unique_ptr<MCInstrInfo> InstrInfo;
+  std::unique_ptr<MCContext> Ctx;
+  std::unique_ptr<MCObjectFileInfo> FileInfo;
+  std::unique_ptr<MCStreamer> Streamer;
+  std::string Diagnostics; // what MC reported, if anything
+};
+
+Expected<std::unique_ptr<Assembler>>
+createAssembler(const ObjectConfig &Config, raw_pwrite_stream &OS) {
+  // The registry is global; initialising it twice is harmless but racy.
+  static std::once_flag Once;
+  std::call_once(Once, [] {
+    InitializeAllTargetInfos();
+    InitializeAllTargetMCs();
+  });
+  auto A = std::make_unique<Assembler>();
+  A->TT = Triple(tripleFor(Config));
+  std::string Why;
+  const Target *T = TargetRegistry::lookupTarget(A->TT.str(), Why);
+  if (!T)
+    return invalid("this LLVM cannot write " + A->TT.str() + " objects: " +
+                   Why);
+  A->RegInfo.reset(T->createMCRegInfo(A->TT.str()));
+  A->AsmInfo.reset(T->createMCAsmInfo(*A->RegInfo, A->TT.str(), A->Options));
+  A->SubtargetInfo.reset(T->createMCSubtargetInfo(A->TT.str(), "", ""));
+  A->InstrInfo.reset(T->createMCInstrInfo());
+  if (!A->RegInfo || !A->AsmInfo || !A->SubtargetInfo || !A->InstrInfo)
+    return invalid("cannot set up the LLVM assembler for " + A->TT.str());
+  A->Ctx = std::make_unique<MCContext>(A->TT, A->AsmInfo.get(),
+                                       A->RegInfo.get(),
+                                       A->SubtargetInfo.get());
+  Assembler *Raw = A.get();
+  A->Ctx->setDiagnosticHandler([Raw](const SMDiagnostic &D, bool,
+                                    const SourceMgr &,
+                                    std::vector<const MDNode *> &) {
+    if (Raw->Diagnostics.empty())
+      Raw->Diagnostics = D.getMessage().str();
+  });
+  A->FileInfo.reset(T->createMCObjectFileInfo(*A->Ctx, /*PIC=*/true));
+  A->Ctx->setObjectFileInfo(A->FileInfo.get());
+  std::unique_ptr<MCAsmBackend> Backend(
+      T->createMCAsmBackend(*A->SubtargetInfo, *A->RegInfo, A->Options));
+  std::unique_ptr<MCCodeEmitter> Emitter(
+      T->createMCCodeEmitter(*A->InstrInfo, *A->Ctx));
+  if (!Backend || !Emitter)
+    return invalid("cannot set up the LLVM assembler for " + A->TT.str());
+  std::unique_ptr<MCObjectWriter> Writer = Backend->createObjectWriter(OS);
+  A->Streamer.reset(T->createMCObjectStreamer(A->TT, *A->Ctx,
+                                              std::move(Backend),
+                                              std::move(Writer),
+                                              std::move(Emitter),
+                                              *A->SubtargetInfo));
+  if (!A->Streamer)
+    return invalid("cannot create an object writer for " + A->TT.str());
+  return std::move(A);
+}
+
+StringRef bytesOf(ArrayRef<uint8_t> B) {
+  return StringRef(reinterpret_cast<const char *>(B.data()), B.size());
+}
+
+// The payload bytes, then zeros up to Reserved: the region the locator and
+// `pyox-inject inject` treat as the payload's room.
+void emitPayload(MCStreamer &S, MCSection *Section, MCSymbol *Start,
+                 ArrayRef<uint8_t> Payload, uint64_t Reserved) {
+  S.switchSection(Section);
+  S.emitValueToAlignment(PayloadAlign);
+  S.emitLabel(Start);
+  S.emitBytes(bytesOf(Payload));
+  if (Reserved > Payload.size())
+    S.emitZeros(Reserved - Payload.size());
+}
+
+// The ELF section name of a payload: the one `pyox-inject inject` gives it
+// too (docs/elf-injection.md), so a binary looks the same either way.
+std::string elfPayloadSection(StringRef Name) {
+  if (Name == PYOX_DEFAULT_PAYLOAD_NAME)
+    return ".pyox";
+  return (".pyox." + Name).str();
+}
+
+void emitElf(Assembler &A, ArrayRef<uint8_t> Payload, uint64_t Reserved,
+             StringRef Name) {
+  MCContext &Ctx = *A.Ctx;
+  MCStreamer &S = *A.Streamer;
+  const unsigned Flags = ELF::SHF_ALLOC | ELF::SHF_GNU_RETAIN;
+  MCSymbol *Start = Ctx.createNamedTempSymbol("pyox_payload");
+  emitPayload(S,
+              Ctx.getELFSection(elfPayloadSection(Name), ELF::SHT_PROGBITS,
+                                Flags),
+              Start, Payload, Reserved);
+
+  // The note (ELF gABI "Note Section"): namesz, descsz, type, the owner
+  // name padded to 4, then the descriptor padded to 8 (see the file top).
+  uint64_t DescSize = alignTo(PYOX_ELF_NOTE_SIZE + Name.size(), 8);
+  MCSection *Note = Ctx.getELFSection(".note.pyox", ELF::SHT_NOTE, Flags);
+  S.switchSection(Note);
+  S.emitValueToAlignment(Align(4));
+  S.emitInt32(PYOX_NOTE_OWNER_SIZE);
+  S.emitInt32(static_cast<uint32_t>(DescSize));
+  S.emitInt32(PYOX_NOTE_PAYLOAD);
+  S.emitBytes(StringRef(PYOX_NOTE_OWNER, PYOX_NOTE_OWNER_SIZE));
+  S.emitZeros(alignTo(PYOX_NOTE_OWNER_SIZE, 4) - PYOX_NOTE_OWNER_SIZE);
+  MCSymbol *Desc = Ctx.createTempSymbol("pyox_note_desc");
+  S.emitLabel(Desc);
+  // payload_offset = payload - &payload_offset: MC turns a difference whose
+  // second symbol is in the current section into a PC-relative relocation.
+  S.emitValue(MCBinaryExpr::createSub(MCSymbolRefExpr::create(Start, Ctx),
+                                      MCSymbolRefExpr::create(Desc, Ctx), Ctx),
+              8);
+  S.emitInt64(Reserved);
+  S.emitInt32(static_cast<uint32_t>(Name.size()));
+  S.emitBytes(Name);
+  S.emitZeros(DescSize - PYOX_ELF_NOTE_SIZE - Name.size());
+
+  // An empty .note.GNU-stack: this object needs no executable stack (GNU
+  // ld would otherwise make the whole program's stack executable).
+  S.switchSection(A.AsmInfo->getNonexecutableStackSection(Ctx));
+}
+
+// The directory section of Mach-O and PE, with zeros after it up to the
+// room Reserved asks for the payload.
+void emitDirectorySection(Assembler &A, MCSection *Section,
+                          ArrayRef<uint8_t> Payload, uint64_t Reserved,
+                          StringRef Name) {
+  std::vector<uint8_t> Bytes =
+      buildPayloadSection({NamedPayload{Name.str(), Payload, 0}});
+  emitPayload(*A.Streamer, Section, A.Ctx->createNamedTempSymbol("pyox"),
+              Bytes, Bytes.size() + (Reserved - Payload.size()));
+}
+
+MCSection *machOSection(MCContext &Ctx) {
+  return Ctx.getMachOSection(PYOX_MACHO_SEGMENT, PYOX_MACHO_SECTION,
+                             MachO::S_REGULAR | MachO::S_ATTR_NO_DEAD_STRIP,
+                             SectionKind::getReadOnly());
+}
+
+MCSection *coffSection(MCContext &Ctx) {
+  return Ctx.getCOFFSection(PYOX_PE_SECTION,
+                            COFF::IMAGE_SCN_CNT_INITIALIZED_DATA |
+                                COFF::IMAGE_SCN_MEM_READ);
+}
+
+Error checkPayloadName(StringRef Name) {
+  if (Name.empty() || Name.size() > PYOX_MAX_PAYLOAD_NAME)
+    return invalid("payload name must be 1 to " +
+                   Twine(PYOX_MAX_PAYLOAD_NAME) + " bytes");
+  for (char C : Name)
+    if (C <= ' ' || C > '~' || C == '/')
+      return invalid("payload name '" + Name +
+                     "' has a character other than printable ASCII (no "
+                     "space or '/')");
+  return Error::success();
+}
+
+} // namespace
+
+Expected<ObjectFormat> parseObjectFormat(StringRef Name) {
+  std::string L = Name.lower();
+  if (L == "elf")
+    return ObjectFormat::ELF;
+  if (L == "macho" || L == "mach-o")
+    return ObjectFormat::MachO;
+  if (L == "coff" || L == "pe")
+    return ObjectFormat::COFF;
+  return invalid("unknown object format '" + Name +
+                 "' (expected elf, macho or coff)");
+}
+
+Expected<ObjectArch> parseObjectArch(StringRef Name) {
+  std::string L = Name.lower();
+  if (L == "x86-64" || L == "x86_64" || L == "amd64" || L == "x64")
+    return ObjectArch::X86_64;
+  if (L == "aarch64" || L == "arm64")
+    return ObjectArch::AArch64;
+  return invalid("unknown architecture '" + Name +
+                 "' (expected x86-64 or aarch64/arm64)");
+}
+
+StringRef formatName(ObjectFormat Format) {
+  switch (Format) {
+  case ObjectFormat::ELF:
+    return "elf";
+  case ObjectFormat::MachO:
+    return "macho";
+  case ObjectFormat::COFF:
+    return "coff";
+  }
+  llvm_unreachable("unknown object format");
+}
+
+StringRef archName(ObjectArch Arch) {
+  return Arch == ObjectArch::X86_64 ? "x86-64" : "aarch64";
+}
+
+ObjectArch hostArch() {
+  return Triple(sys::getProcessTriple()).getArch() == Triple::aarch64
+             ? ObjectArch::AArch64
+             : ObjectArch::X86_64;
+}
+
+Error checkObjectConfig(const ObjectConfig &Config) {
+  if (Config.Format == ObjectFormat::COFF &&
+      Config.Arch != ObjectArch::X86_64)
+    return invalid("--format coff supports --arch x86-64 only (the Windows "
+                   "runtime locator is built for x86-64)");
+  if (Error E = checkPayloadName(Config.PayloadName))
+    return E;
+  return Error::success();
+}
+
+Expected<std::unique_ptr<MemoryBuffer>> readPayloadFile(StringRef Path) {
+  ErrorOr<std::unique_ptr<MemoryBuffer>> B =
+      MemoryBuffer::getFile(Path, /*IsText=*/false,
+                            /*RequiresNullTerminator=*/false);
+  if (!B)
+    return createStringError(B.getError(), Path + ": " +
+                                               B.getError().message());
+  pyox_payload P;
+  const char *Why = nullptr;
+  if (pyox_payload_open(&P, (*B)->getBufferStart(), (*B)->getBufferSize(),
+                        &Why) != 0)
+    return invalid(Path + ": not a pyox payload: " + Why);
+  return std::move(*B);
+}
+
+Expected<SmallVector<char, 0>>
+createPayloadObject(ArrayRef<uint8_t> Payload, const ObjectConfig &Config) {
+  if (Error E = checkObjectConfig(Config))
+    return std::move(E);
+  // Exactly the payload: its header checked, trailing bytes left out.
+  Expected<ArrayRef<uint8_t>> Checked = checkPayloadBytes(Payload);
+  if (!Checked)
+    return Checked.takeError();
+  Payload = *Checked;
+  SmallVector<char, 0> Bytes;
+  raw_svector_ostream OS(Bytes);
+  Expected<std::unique_ptr<Assembler>> A = createAssembler(Config, OS);
+  if (!A)
+    return A.takeError();
+  uint64_t Reserved = std::max<uint64_t>(Config.Reserve, Payload.size());
+  switch (Config.Format) {
+  case ObjectFormat::ELF:
+    emitElf(**A, Payload, Reserved, Config.PayloadName);
+    break;
+  case ObjectFormat::MachO:
+    emitDirectorySection(**A, machOSection(*(*A)->Ctx), Payload, Reserved,
+                         Config.PayloadName);
+    break;
+  case ObjectFormat::COFF:
+    emitDirectorySection(**A, coffSection(*(*A)->Ctx), Payload, Reserved,
+                         Config.PayloadName);
+    break;
+  }
+  (*A)->Streamer->finish();
+  if ((*A)->Ctx->hadError())
+    return invalid("LLVM could not write the " +
+                   formatName(Config.Format) + " object: " +
+                   (*A)->Diagnostics);
+  return std::move(Bytes);
+}
+
+} // namespace link
+} // namespace pyox

@@ -1,0 +1,1 @@
+TABLE = [n * n for n in range(64)]
