@@ -65,7 +65,7 @@ struct PayloadRef {
   uint64_t Size = 0;       // bytes reserved (the note's payload_size)
   uint64_t NoteDescOffset = 0;
   uint64_t NoteTypeOffset = 0; // of the note header's n_type field
-  bool PostLink = false; // in the segment pyox-inject appended
+  bool PostLink = false;       // in the segment pyox-inject appended
 };
 
 struct Image {
@@ -110,18 +110,18 @@ struct PayloadInput {
 // The file a set of payloads gives: computed by planOutput, written by
 // writeOutput. Kept apart so that tests can check the plan.
 struct OutputPlan {
-  std::vector<uint8_t> Header;       // the ELF header as it is written
-  uint64_t KeepEnd = 0;              // input bytes [0, KeepEnd) are copied
-  uint64_t SegmentOffset = 0;        // 0: no pyox segment
+  std::vector<uint8_t> Header; // the ELF header as it is written
+  uint64_t KeepEnd = 0;        // input bytes [0, KeepEnd) are copied
+  uint64_t SegmentOffset = 0;  // 0: no pyox segment
   uint64_t SegmentVAddr = 0;
-  std::vector<uint8_t> SegmentHead;  // phdr table + notes
+  std::vector<uint8_t> SegmentHead; // phdr table + notes
   // Bytes at Offset, then zeros up to Size (when Size is larger).
   struct Placed {
     uint64_t Offset = 0;
     llvm::ArrayRef<uint8_t> Bytes;
     uint64_t Size = 0;
   };
-  std::vector<Placed> Payloads;      // in the segment, after SegmentHead
+  std::vector<Placed> Payloads; // in the segment, after SegmentHead
   uint64_t SegmentEnd = 0;
   // Non-allocated sections that lay after the old pyox segment and move
   // behind the new one, then the rebuilt .shstrtab and the header table.

@@ -80,8 +80,7 @@ void put64(std::vector<uint8_t> &B, size_t At, uint64_t V) {
   endian::write64le(B.data() + At, V);
 }
 // An address-sized field: 8 bytes in ELF64, 4 in ELF32.
-void putAddr(const Image &Img, std::vector<uint8_t> &B, size_t At,
-             uint64_t V) {
+void putAddr(const Image &Img, std::vector<uint8_t> &B, size_t At, uint64_t V) {
   if (Img.Is64)
     put64(B, At, V);
   else
@@ -176,9 +175,8 @@ size_t appendNote(std::vector<uint8_t> &B, uint32_t Type,
 
 bool sameSegment(const Segment &A, const Segment &B) {
   return A.Type == B.Type && A.Flags == B.Flags && A.Offset == B.Offset &&
-         A.VAddr == B.VAddr && A.PAddr == B.PAddr &&
-         A.FileSize == B.FileSize && A.MemSize == B.MemSize &&
-         A.Align == B.Align;
+         A.VAddr == B.VAddr && A.PAddr == B.PAddr && A.FileSize == B.FileSize &&
+         A.MemSize == B.MemSize && A.Align == B.Align;
 }
 
 // The original program header table, when its bytes at OriginalPhOff still
@@ -196,9 +194,9 @@ intactOriginalTable(const Image &Img, ArrayRef<Segment> Kept, uint64_t Limit) {
     return std::nullopt;
   std::vector<Segment> Original;
   for (size_t I = 0; I < Kept.size(); ++I) {
-    Segment O = decodePhdr(
-        Img, reinterpret_cast<const uint8_t *>(Img.Bytes.data()) + Off +
-                 I * Img.phdrSize());
+    Segment O =
+        decodePhdr(Img, reinterpret_cast<const uint8_t *>(Img.Bytes.data()) +
+                            Off + I * Img.phdrSize());
     if (O.Type == ELF::PT_PHDR) {
       if (Kept[I].Type != ELF::PT_PHDR || O.Offset != Off ||
           O.FileSize != Size || O.Flags != Kept[I].Flags)
@@ -266,7 +264,8 @@ Expected<OutputPlan> planOutput(const Image &Img,
     // A link-time payload to remove: its bytes stay reserved but zero, its
     // note gets a type the locator ignores.
     static const uint8_t Removed[4] = {PYOX_NOTE_REMOVED, 0, 0, 0};
-    Plan.Overwrites.push_back({R.NoteTypeOffset, ArrayRef<uint8_t>(Removed), 4});
+    Plan.Overwrites.push_back(
+        {R.NoteTypeOffset, ArrayRef<uint8_t>(Removed), 4});
     Plan.Overwrites.push_back({R.FileOffset, {}, R.Size});
   }
 
@@ -288,7 +287,8 @@ Expected<OutputPlan> planOutput(const Image &Img,
       VEnd = std::max(VEnd, S.VAddr + S.MemSize);
   }
   if (!Img.PyoxLoad)
-    KeepEnd = std::max(KeepEnd, Img.PhOff + Img.Segments.size() * Img.phdrSize());
+    KeepEnd =
+        std::max(KeepEnd, Img.PhOff + Img.Segments.size() * Img.phdrSize());
   std::vector<size_t> Moved; // sections after the old pyox segment
   for (size_t I = 1; I < Img.Sections.size(); ++I) {
     const Section &S = Img.Sections[I];
@@ -341,7 +341,8 @@ Expected<OutputPlan> planOutput(const Image &Img,
       if (S.Type == ELF::PT_LOAD)
         LoadEnd = std::max(LoadEnd, S.Offset + S.FileSize);
     uint64_t VFloor = alignTo(VEnd, Page);
-    uint64_t Min = std::max(KeepEnd, VFloor > FirstDelta ? VFloor - FirstDelta : 0);
+    uint64_t Min =
+        std::max(KeepEnd, VFloor > FirstDelta ? VFloor - FirstDelta : 0);
     uint64_t P = alignDown(Min, Page) + LoadEnd % Page;
     if (P < Min)
       P += Page;
@@ -358,9 +359,8 @@ Expected<OutputPlan> planOutput(const Image &Img,
     // covers e_phoff, which after a GNU strip (BFD packs the table right
     // behind the data segment) is the data segment, whose page tail ld.so
     // clears for .bss.
-    bool AddPhdr = !any_of(Kept, [](const Segment &S) {
-      return S.Type == ELF::PT_PHDR;
-    });
+    bool AddPhdr =
+        !any_of(Kept, [](const Segment &S) { return S.Type == ELF::PT_PHDR; });
     size_t Phnum = Kept.size() + 2 + AddPhdr;
     uint64_t NotesAt = P + Phnum * Img.phdrSize();
 
@@ -524,11 +524,12 @@ Expected<OutputPlan> planOutput(const Image &Img,
 
   // The ELF header, pointing at the new tables.
   Plan.Header.assign(Img.Bytes.begin(), Img.Bytes.begin() + Img.EhSize);
-  uint64_t PhOff = Original ? *Img.OriginalPhOff
+  uint64_t PhOff = Original             ? *Img.OriginalPhOff
                    : Plan.SegmentOffset ? Plan.SegmentOffset
                                         : Img.PhOff;
   uint16_t ShNum = static_cast<uint16_t>(Sections.size());
-  uint16_t ShStrNdx = Sections.empty() ? 0 : static_cast<uint16_t>(Img.ShStrNdx);
+  uint16_t ShStrNdx =
+      Sections.empty() ? 0 : static_cast<uint16_t>(Img.ShStrNdx);
   size_t PhOffAt = Img.Is64 ? 32 : 28, ShOffAt = Img.Is64 ? 40 : 32,
          PhNumAt = Img.Is64 ? 56 : 44;
   putAddr(Img, Plan.Header, PhOffAt, PhOff);
@@ -538,8 +539,8 @@ Expected<OutputPlan> planOutput(const Image &Img,
   put16(Plan.Header, PhNumAt + 6, ShStrNdx);
   Plan.ShStrTab = std::move(ShStr);
   if (!Sections.empty())
-    Plan.Tail.push_back({Sections[Img.ShStrNdx].Offset, Plan.ShStrTab,
-                         Plan.ShStrTab.size()});
+    Plan.Tail.push_back(
+        {Sections[Img.ShStrNdx].Offset, Plan.ShStrTab, Plan.ShStrTab.size()});
   return std::move(Plan);
 }
 
@@ -560,10 +561,10 @@ Error writeOutput(const Image &Img, const OutputPlan &Plan, raw_ostream &OS) {
       arrayRefFromStringRef(Img.Bytes.substr(0, Plan.KeepEnd));
   std::vector<OutputPlan::Placed> Patches = Plan.Overwrites;
   Patches.push_back({0, Plan.Header, Plan.Header.size()});
-  llvm::sort(Patches, [](const OutputPlan::Placed &A,
-                         const OutputPlan::Placed &B) {
-    return A.Offset < B.Offset;
-  });
+  llvm::sort(Patches,
+             [](const OutputPlan::Placed &A, const OutputPlan::Placed &B) {
+               return A.Offset < B.Offset;
+             });
   for (const OutputPlan::Placed &Patch : Patches) {
     if (Patch.Offset < Pos || Patch.Offset + Patch.Size > Keep.size())
       return createStringError(std::errc::invalid_argument,
@@ -584,11 +585,11 @@ Error writeOutput(const Image &Img, const OutputPlan &Plan, raw_ostream &OS) {
     Emit(Plan.SectionHeaderOffset, Plan.SectionHeaders,
          Plan.SectionHeaders.size());
   if (Pos != Plan.FileSize)
-    return createStringError(std::errc::invalid_argument,
-                             "%s: internal error: planned %llu bytes, wrote %llu",
-                             Img.FileName.c_str(),
-                             (unsigned long long)Plan.FileSize,
-                             (unsigned long long)Pos);
+    return createStringError(
+        std::errc::invalid_argument,
+        "%s: internal error: planned %llu bytes, wrote %llu",
+        Img.FileName.c_str(), (unsigned long long)Plan.FileSize,
+        (unsigned long long)Pos);
   return Error::success();
 }
 
@@ -614,8 +615,8 @@ static Error writeImage(const Image &Img, ArrayRef<PayloadInput> Payloads,
 static std::vector<PayloadInput> currentPayloads(const Image &Img) {
   std::vector<PayloadInput> Result;
   for (const PayloadRef &R : Img.Payloads)
-    Result.push_back(
-        {R.Name, arrayRefFromStringRef(Img.Bytes.substr(R.FileOffset, R.Size))});
+    Result.push_back({R.Name, arrayRefFromStringRef(
+                                  Img.Bytes.substr(R.FileOffset, R.Size))});
   return Result;
 }
 
@@ -634,7 +635,8 @@ Error injectPayload(MemoryBufferRef Input, StringRef Name,
   std::vector<PayloadInput> Payloads = currentPayloads(*Img);
   // Replace in place in the list, so that the order (and with it the layout
   // of the other payloads) does not change on a refresh.
-  auto It = find_if(Payloads, [&](const PayloadInput &P) { return P.Name == Name; });
+  auto It =
+      find_if(Payloads, [&](const PayloadInput &P) { return P.Name == Name; });
   ArrayRef<uint8_t> Bytes =
       Payload.take_front(static_cast<size_t>(Parsed.header->total_size));
   if (It != Payloads.end())
@@ -650,11 +652,12 @@ Error removePayload(MemoryBufferRef Input, StringRef Name,
   if (!Img)
     return Img.takeError();
   std::vector<PayloadInput> Payloads = currentPayloads(*Img);
-  auto It = find_if(Payloads, [&](const PayloadInput &P) { return P.Name == Name; });
+  auto It =
+      find_if(Payloads, [&](const PayloadInput &P) { return P.Name == Name; });
   if (It == Payloads.end())
     return createStringError(std::errc::invalid_argument,
-                             "%s: no payload named '%s'",
-                             Img->FileName.c_str(), Name.str().c_str());
+                             "%s: no payload named '%s'", Img->FileName.c_str(),
+                             Name.str().c_str());
   Payloads.erase(It);
   return writeImage(*Img, Payloads, OutputPath);
 }

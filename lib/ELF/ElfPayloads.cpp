@@ -32,8 +32,8 @@ Expected<std::vector<EmbeddedPayload>> findElfPayloads(MemoryBufferRef File) {
     if (Where.empty())
       Where = "segment";
     Where += R.PostLink ? " (post-link)" : " (link-time)";
-    ArrayRef<uint8_t> Bytes = arrayRefFromStringRef(
-        Img->Bytes.substr(R.FileOffset, R.Size));
+    ArrayRef<uint8_t> Bytes =
+        arrayRefFromStringRef(Img->Bytes.substr(R.FileOffset, R.Size));
     Result.push_back({R.Name, Where, R.FileOffset, Bytes});
   }
   return std::move(Result);

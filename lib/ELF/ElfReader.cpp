@@ -17,10 +17,9 @@
 
 #include "pyox/runtime.h"
 
-#include "llvm/BinaryFormat/ELF.h"
-#include "llvm/Object/ELF.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/BinaryFormat/ELF.h"
+#include "llvm/Object/ELF.h"
 #include "llvm/Support/Endian.h"
 
 using namespace llvm;
@@ -29,8 +28,10 @@ using namespace llvm::object;
 namespace pyox {
 namespace elf {
 
-bool isElf(StringRef Bytes) { return Bytes.starts_with("\x7f"
-                                                         "ELF"); }
+bool isElf(StringRef Bytes) {
+  return Bytes.starts_with("\x7f"
+                           "ELF");
+}
 
 static bool isSupportedMachine(uint16_t Machine, bool Is64) {
   if (Is64)
@@ -125,8 +126,8 @@ static Error readNotes(const ELFFile<ELFT> &, Image &Img,
         HasLayout = true;
         Img.OriginalPhOff = support::endian::read64le(Desc.data());
         Img.OriginalPhNum = support::endian::read32le(Desc.data() + 8);
-        Img.AddedPhdrEntry =
-            support::endian::read32le(Desc.data() + 12) & PYOX_LAYOUT_ADDED_PHDR;
+        Img.AddedPhdrEntry = support::endian::read32le(Desc.data() + 12) &
+                             PYOX_LAYOUT_ADDED_PHDR;
         continue;
       }
       if (N.Type != PYOX_NOTE_PAYLOAD)

@@ -107,7 +107,8 @@ bool searchNotes(uintptr_t Bias, const Phdr *Phdrs, size_t Phnum,
     uint32_t DescSz = readU32(P + Off + 4);
     uint32_t Type = readU32(P + Off + 8);
     uint64_t NameOff = Off + 12;
-    uint64_t DescOff = NameOff + ((uint64_t(NameSz) + Align - 1) & ~(Align - 1));
+    uint64_t DescOff =
+        NameOff + ((uint64_t(NameSz) + Align - 1) & ~(Align - 1));
     uint64_t Next = DescOff + ((uint64_t(DescSz) + Align - 1) & ~(Align - 1));
     Off = Next > Size ? Size : Next; // the walk above checked the bounds
     if (NameSz != PYOX_NOTE_OWNER_SIZE ||
@@ -155,8 +156,7 @@ bool searchNotes(uintptr_t Bias, const Phdr *Phdrs, size_t Phnum,
   return false;
 }
 
-void searchImage(uintptr_t Bias, const Phdr *Phdrs, size_t Phnum,
-                 Search &S) {
+void searchImage(uintptr_t Bias, const Phdr *Phdrs, size_t Phnum, Search &S) {
   for (size_t I = 0; I < Phnum; ++I)
     if (Phdrs[I].p_type == PT_NOTE &&
         searchNotes(Bias, Phdrs, Phnum, Phdrs[I], S))
@@ -171,9 +171,8 @@ struct ImageQuery {
 
 int visitImage(struct dl_phdr_info *Info, size_t, void *Arg) {
   ImageQuery &Q = *static_cast<ImageQuery *>(Arg);
-  if (Q.Address != 0 &&
-      !inLoadedFile(Info->dlpi_addr, Info->dlpi_phdr, Info->dlpi_phnum,
-                    Q.Address, 1)) {
+  if (Q.Address != 0 && !inLoadedFile(Info->dlpi_addr, Info->dlpi_phdr,
+                                      Info->dlpi_phnum, Q.Address, 1)) {
     // The address may be in .bss (memsz beyond filesz): accept that too.
     bool InMemory = false;
     for (size_t I = 0; I < Info->dlpi_phnum && !InMemory; ++I) {

@@ -53,9 +53,8 @@ static void locateInImage(const pyox::elf::Image &Img, const uint8_t *Base,
   size_t Found;
   const char *Error;
   for (const char *Name : {"pyox", "second"})
-    pyox_find_payload_in_image(reinterpret_cast<uintptr_t>(Base),
-                               Phdrs.data(), Phdrs.size(), Name, &Data, &Found,
-                               &Error);
+    pyox_find_payload_in_image(reinterpret_cast<uintptr_t>(Base), Phdrs.data(),
+                               Phdrs.size(), Name, &Data, &Found, &Error);
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *Data, size_t Size) {
