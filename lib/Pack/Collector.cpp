@@ -125,6 +125,7 @@ private:
   // Metadata directories seen, resolved against Packages at the end.
   struct MetadataDir {
     std::string Rel, Dir;
+    bool FromStdlib = false;
     std::vector<CollectedFile> Files;
   };
   std::vector<MetadataDir> Metadata;
@@ -141,7 +142,8 @@ bool Walker::excluded(StringRef Rel, StringRef Dotted) const {
 }
 
 bool Walker::wanted(StringRef TopLevel) const {
-  if (Config.Packages.empty())
+  // --package selects from the --path roots; --stdlib is taken whole.
+  if (Config.Packages.empty() || Root->IsStdlib)
     return true;
   return is_contained(Config.Packages, TopLevel.str());
 }
@@ -313,6 +315,7 @@ Error Walker::walkMetadata(StringRef Dir, StringRef Rel) {
   MetadataDir M;
   M.Rel = Rel.str();
   M.Dir = Dir.str();
+  M.FromStdlib = Root->IsStdlib;
   std::swap(Files, M.Files);
   Error E = walkResources(Dir, Rel);
   std::swap(Files, M.Files);
@@ -436,7 +439,7 @@ std::vector<CollectedFile> Walker::take() {
   // selected package: by its normalised distribution name, its
   // top_level.txt, or a RECORD line under the package.
   for (MetadataDir &M : Metadata) {
-    bool Keep = Config.Packages.empty();
+    bool Keep = Config.Packages.empty() || M.FromStdlib;
     StringRef DistName = StringRef(M.Rel).split('-').first;
     for (const std::string &P : Config.Packages) {
       if (Keep)

@@ -43,7 +43,8 @@ struct CollectRoot {
 
 struct CollectConfig {
   std::vector<CollectRoot> Roots;
-  std::vector<std::string> Packages; // top-level names to take; empty = all
+  // Top-level names to take from the non-stdlib roots; empty = all.
+  std::vector<std::string> Packages;
   std::vector<std::string> Excludes; // fnmatch globs
   std::function<void(const llvm::Twine &)> Warn;
 };

@@ -86,10 +86,10 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
   CC.Packages = Config.Packages;
   CC.Excludes = Config.Excludes;
   CC.Warn = Config.Warn;
-  if (!Config.Packages.empty() && Config.Paths.empty() && !Config.Stdlib)
+  if (!Config.Packages.empty() && Config.Paths.empty())
     return createStringError(std::errc::invalid_argument,
-                             "--package needs a search root (--path or "
-                             "--stdlib)");
+                             "--package selects from the --path roots; give "
+                             "at least one --path");
   auto Files = collect(CC);
   if (!Files)
     return Files.takeError();
