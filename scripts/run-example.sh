@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# The main job: packs the example application with the standard library and
-# shows what went in.
+# The main job: builds a single-file executable of examples/hello plus the
+# standard library (pyox-inject build = pack + inject into pyox-run), then
+# runs it from an empty directory with no access to the host's Python files
+# needed: everything is imported from the payload inside the executable.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${PYOX_BUILD_DIR:-$root/build}
-bash "$root/scripts/build.sh" pyox-inject
+bash "$root/scripts/build.sh" pyox-inject pyox-run
 out="$build/example"
 mkdir -p "$out"
-"$build/bin/pyox-inject" pack --stdlib --path "$root/examples/hello" \
-  --entry hello:main -o "$out/hello.pyox"
-"$build/bin/pyox-inject" verify "$out/hello.pyox"
-"$build/bin/pyox-inject" list "$out/hello.pyox" | grep -E '^(#|hello)'
+"$build/bin/pyox-inject" build --stdlib --path "$root/examples/hello" \
+  --entry hello:main -o "$out/hello"
+ls -l "$out/hello"
+cd "$(mktemp -d)"
+"$out/hello" "${1:-pyox}"
