@@ -1,0 +1,66 @@
+//===- PayloadSection.h - The payload directory of Mach-O and PE ----------===//
+//
+// Mach-O (__PYOX,__pyox) and PE (.pyox) images carry all their payloads in
+// one section behind a directory (pyox/section.h). This builds that section
+// and reads it back; the object-format folders decide where it goes.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PYOX_COMMON_PAYLOADSECTION_H
+#define PYOX_COMMON_PAYLOADSECTION_H
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/ADT/Twine.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace pyox {
+
+// A payload by name, as it goes into or comes out of a section.
+struct NamedPayload {
+  std::string Name;
+  llvm::ArrayRef<uint8_t> Bytes; // exactly the payload's total_size bytes
+  uint64_t SectionOffset = 0;    // where it lies in the section (reading)
+};
+
+// Receives warnings (a re-signed binary, a removed signature); the library
+// never prints.
+using WarningHandler = llvm::function_ref<void(const llvm::Twine &)>;
+
+// The section holding Payloads, in order.
+std::vector<uint8_t> buildPayloadSection(llvm::ArrayRef<NamedPayload> Payloads);
+
+// The payloads in Section (bounds-checked); an error for a malformed
+// directory. Bytes point into Section.
+llvm::Expected<std::vector<NamedPayload>>
+readPayloadSection(llvm::ArrayRef<uint8_t> Section);
+
+// Checks Payload as a payload and returns its first total_size bytes.
+llvm::Expected<llvm::ArrayRef<uint8_t>>
+checkPayloadBytes(llvm::ArrayRef<uint8_t> Payload);
+
+// Replaces the payload called Name in List (keeping its place, so a refresh
+// keeps the layout of the others) or appends it.
+void setPayload(std::vector<NamedPayload> &List, llvm::StringRef Name,
+                llvm::ArrayRef<uint8_t> Bytes);
+
+// Removes the payload called Name; false when there is none.
+bool erasePayload(std::vector<NamedPayload> &List, llvm::StringRef Name);
+
+// "FILE: WHAT", the form of every error about an input file.
+llvm::Error fileError(llvm::StringRef File, const llvm::Twine &What);
+
+// Writes Bytes to OutputPath atomically; a new output gets the mode of the
+// input file, an existing one keeps its own.
+llvm::Error writeBinaryOutput(llvm::StringRef InputPath,
+                              llvm::StringRef OutputPath,
+                              llvm::ArrayRef<uint8_t> Bytes);
+
+} // namespace pyox
+
+#endif
