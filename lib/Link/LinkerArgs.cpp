@@ -17,6 +17,8 @@
 
 #include "Link/LinkerArgs.h"
 
+#include "pyox/section.h"
+
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/BinaryFormat/Magic.h"
@@ -184,6 +186,7 @@ Expected<LinkRequest> parseLinkerArgs(ArrayRef<const char *> Args,
   std::string Arch, Reserve, Name;
   std::optional<Emulation> Emul;
   std::optional<ObjectArch> CommandLineArch;
+  bool SegprotGiven = false;
   std::string Missing;
   R.LinkerArgs.push_back(Expanded[0]);
   for (size_t I = 1; I < Expanded.size();) {
@@ -211,6 +214,10 @@ Expected<LinkRequest> parseLinkerArgs(ArrayRef<const char *> Args,
                          M + "' (supported: elf_x86_64, aarch64linux, "
                              "aarch64elf, i386pep)");
       }
+    } else if (R.Flavor == LinkerFlavor::Darwin && S == "-segprot" &&
+               I + 1 < Expanded.size() &&
+               StringRef(Expanded[I + 1]) == PYOX_MACHO_SEGMENT) {
+      SegprotGiven = true;
     } else if (R.Flavor == LinkerFlavor::Darwin && S == "-arch" &&
                I + 1 < Expanded.size()) {
       StringRef V = Expanded[I + 1];
@@ -264,6 +271,11 @@ Expected<LinkRequest> parseLinkerArgs(ArrayRef<const char *> Args,
         break;
       }
   }
+  // ld64 makes segments it does not know read-write; the payload segment
+  // is read-only data, as `pyox-inject inject` makes it.
+  if (R.Flavor == LinkerFlavor::Darwin && !SegprotGiven)
+    for (const char *A : {"-segprot", PYOX_MACHO_SEGMENT, "r", "r"})
+      R.LinkerArgs.push_back(A);
   if (!Name.empty())
     C.PayloadName = Name;
   if (!Reserve.empty() && !to_integer(Reserve, C.Reserve, 0))

@@ -46,7 +46,9 @@ struct LinkRequest {
   std::string PayloadFile;
   // What the payload object must be: format and machine of the link.
   ObjectConfig Object;
-  // The lld command line without pyox's options, argv[0] first.
+  // The lld command line without pyox's options, argv[0] first. With a
+  // payload for ld64, `-segprot __PYOX r r` is added (unless the line has a
+  // -segprot for __PYOX): ld64 would map the segment read-write.
   std::vector<const char *> LinkerArgs;
 };
 

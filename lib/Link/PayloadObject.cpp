@@ -35,8 +35,10 @@
 //    Mach-O: section `__pyox` of segment `__PYOX`, with S_ATTR_NO_DEAD_STRIP
 //    so that `-dead_strip` keeps it.
 //    COFF: section `.pyox`, initialized read-only data. It is not COMDAT,
-//    and /OPT:REF and --gc-sections only discard COMDAT sections (PE/COFF
-//    spec, "COMDAT Sections"; lld-link and GNU ld for PE keep the others).
+//    and lld-link's /OPT:REF (and lld's MinGW --gc-sections) only discard
+//    COMDAT sections (PE/COFF spec, "COMDAT Sections"). GNU ld for PE
+//    collects any unreferenced section under --gc-sections; see
+//    emitDirectorySection for the symbol that keeps it there.
 //
 //===----------------------------------------------------------------------===//
 
@@ -233,14 +235,23 @@ void emitElf(Assembler &A, ArrayRef<uint8_t> Payload, uint64_t Reserved,
 }
 
 // The directory section of Mach-O and PE, with zeros after it up to the
-// room Reserved asks for the payload.
+// room Reserved asks for the payload. It starts at the global symbol
+// `pyox_section` (SectionSymbol, in the format's C spelling): an image has
+// one directory, so a second payload object in the same link is a
+// duplicate-symbol error rather than two directories run together, and GNU
+// ld for PE, whose --gc-sections drops sections nothing references, keeps
+// it with `--require-defined=pyox_section` (docs/link-time.md).
 void emitDirectorySection(Assembler &A, MCSection *Section,
-                          ArrayRef<uint8_t> Payload, uint64_t Reserved,
-                          StringRef Name) {
+                          StringRef SectionSymbol, ArrayRef<uint8_t> Payload,
+                          uint64_t Reserved, StringRef Name) {
   std::vector<uint8_t> Bytes =
       buildPayloadSection({NamedPayload{Name.str(), Payload, 0}});
-  emitPayload(*A.Streamer, Section, A.Ctx->createNamedTempSymbol("pyox"),
-              Bytes, Bytes.size() + (Reserved - Payload.size()));
+  MCSymbol *Start = A.Ctx->getOrCreateSymbol(SectionSymbol);
+  A.Streamer->emitSymbolAttribute(Start, MCSA_Global);
+  if (A.TT.isOSBinFormatMachO())
+    A.Streamer->emitSymbolAttribute(Start, MCSA_PrivateExtern);
+  emitPayload(*A.Streamer, Section, Start, Bytes,
+              Bytes.size() + (Reserved - Payload.size()));
 }
 
 MCSection *machOSection(MCContext &Ctx) {
@@ -358,12 +369,12 @@ createPayloadObject(ArrayRef<uint8_t> Payload, const ObjectConfig &Config) {
     emitElf(**A, Payload, Reserved, Config.PayloadName);
     break;
   case ObjectFormat::MachO:
-    emitDirectorySection(**A, machOSection(*(*A)->Ctx), Payload, Reserved,
-                         Config.PayloadName);
+    emitDirectorySection(**A, machOSection(*(*A)->Ctx), "_pyox_section",
+                         Payload, Reserved, Config.PayloadName);
     break;
   case ObjectFormat::COFF:
-    emitDirectorySection(**A, coffSection(*(*A)->Ctx), Payload, Reserved,
-                         Config.PayloadName);
+    emitDirectorySection(**A, coffSection(*(*A)->Ctx), "pyox_section",
+                         Payload, Reserved, Config.PayloadName);
     break;
   }
   (*A)->Streamer->finish();
