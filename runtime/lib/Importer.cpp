@@ -58,7 +58,8 @@ struct FinderObject {
   PyObject *SpecKwnames;   // ("origin", "is_package")
   PyObject *Frozen;        // frozenset: names the interpreter has frozen
   ExtensionCache *Extensions;
-  bool DropPages; // payload is a read-only file mapping (see loadCode)
+  bool DropPages; // payload is a read-only file mapping (see releasePages)
+  uint64_t ConsumedBytes; // entry bytes used since pages were last dropped
 };
 
 struct PathEntryObject {
@@ -224,20 +225,41 @@ fail:
   return nullptr;
 }
 
+// Gives back the payload pages that unmarshalling and copying have pulled in
+// (python3.11 frees its .pyc buffers likewise). Only for a payload the
+// locator found in a non-writable segment of the program's own file: a
+// private, never-written file mapping, where a dropped page is read back
+// from the page cache if anything touches it again.
+//
+// Releasing each entry's pages alone does not work: every page fault maps
+// up to 64 KiB of cached neighbours ("fault-around"), so the pages of
+// entries already used come back with the next one. Instead, once 256 KiB
+// have been consumed, the whole data area is dropped in one call (a few
+// microseconds: the cost is in the pages actually mapped).
+void releasePages(FinderObject *F, uint64_t Size) {
+  constexpr uint64_t Threshold = 256 << 10;
+  if (!F->DropPages || (F->ConsumedBytes += Size) < Threshold)
+    return;
+  F->ConsumedBytes = 0;
+  static const uintptr_t Page = uintptr_t(sysconf(_SC_PAGESIZE));
+  const pyox_header &H = *F->Payload.header;
+  // From the first whole page after the index (lookups keep using it).
+  uintptr_t Begin =
+      (reinterpret_cast<uintptr_t>(F->Payload.base) + H.index_size + Page - 1) &
+      ~(Page - 1);
+  uintptr_t End =
+      (reinterpret_cast<uintptr_t>(F->Payload.base) + H.total_size) &
+      ~(Page - 1);
+  if (End > Begin)
+    madvise(reinterpret_cast<void *>(Begin), End - Begin, MADV_DONTNEED);
+}
+
 // The module's code object with co_filename set to its virtual path.
 PyObject *loadCode(FinderObject *F, const pyox_entry *E) {
   const uint8_t *Data = verifiedData(F, E);
   PyObject *Code = PyMarshal_ReadObjectFromString(
       reinterpret_cast<const char *>(Data), Py_ssize_t(E->data_size));
-  // The bytecode is not read again: give its pages back (python3.11 frees
-  // its .pyc buffer likewise). Only for the payload mapped from the
-  // program file, where the kernel re-reads a page if a neighbour needs it.
-  if (F->DropPages && E->data_size >= 2 * 4096) {
-    uintptr_t Begin = (reinterpret_cast<uintptr_t>(Data) + 4095) & ~uintptr_t(4095);
-    uintptr_t End = (reinterpret_cast<uintptr_t>(Data) + E->data_size) & ~uintptr_t(4095);
-    if (End > Begin)
-      madvise(reinterpret_cast<void *>(Begin), End - Begin, MADV_DONTNEED);
-  }
+  releasePages(F, E->data_size);
   if (!Code)
     return nullptr;
   if (!PyCode_Check(Code)) {
@@ -351,6 +373,7 @@ PyObject *Finder_create_module(PyObject *Self, PyObject *Spec) {
     Result = createExtensionModule(*F->Extensions, uint32_t(E - F->Payload.entries),
                                    Data, E->data_size, Spec, F->ModuleSpec,
                                    Self);
+    releasePages(F, E->data_size); // the memfd holds the copy now
   } else if (E) {
     Result = Py_None;
     Py_INCREF(Result);
@@ -486,8 +509,10 @@ PyObject *Finder_get_data(PyObject *Self, PyObject *PathArg) {
   }
   Py_DECREF(Path);
   const uint8_t *Data = verifiedData(F, E);
-  return PyBytes_FromStringAndSize(reinterpret_cast<const char *>(Data),
-                                   Py_ssize_t(E->data_size));
+  PyObject *Bytes = PyBytes_FromStringAndSize(
+      reinterpret_cast<const char *>(Data), Py_ssize_t(E->data_size));
+  releasePages(F, E->data_size);
+  return Bytes;
 }
 
 PyObject *Finder_get_resource_reader(PyObject *Self, PyObject *Name) {
@@ -583,8 +608,10 @@ PyObject *Finder_read(PyObject *Self, PyObject *RelArg) {
     return nullptr;
   }
   const uint8_t *Data = verifiedData(F, E);
-  return PyBytes_FromStringAndSize(reinterpret_cast<const char *>(Data),
-                                   Py_ssize_t(E->data_size));
+  PyObject *Bytes = PyBytes_FromStringAndSize(
+      reinterpret_cast<const char *>(Data), Py_ssize_t(E->data_size));
+  releasePages(F, E->data_size);
+  return Bytes;
 }
 
 // Adds the first path component after PREFIX of every name in GROUP that
@@ -1023,6 +1050,7 @@ int installFinder(const pyox_payload &P, const char *Root, bool FileMapped) {
   F->Extensions = newExtensionCache(P.header->entry_count);
   F->Frozen = frozenModuleNames();
   F->DropPages = FileMapped;
+  F->ConsumedBytes = 0;
   PyObject *Bootstrap = PyImport_ImportModule("_frozen_importlib");
   PyObject *Imp = PyImport_ImportModule("_imp");
   if (Bootstrap)
