@@ -88,6 +88,7 @@ struct Image {
   std::optional<uint64_t> OriginalPhOff;
   uint32_t OriginalPhNum = 0;
   bool AddedPhdrEntry = false; // PYOX_LAYOUT_ADDED_PHDR
+  uint64_t OriginalEnd = 0;    // original bytes kept before the segment
 
   size_t phdrSize() const { return Is64 ? 56 : 32; }
   size_t shdrSize() const { return Is64 ? 64 : 40; }

@@ -304,6 +304,24 @@ Expected<OutputPlan> planOutput(const Image &Img,
       return problem(Img, "section " + S.Name +
                               " overlaps the pyox segment; cannot rewrite");
   }
+  if (!Img.PyoxLoad) {
+    // Bytes after everything the headers describe (an archive or signature
+    // some tool appended) are kept, unless all that follows is the section
+    // header table and .shstrtab, which are rewritten anyway.
+    uint64_t Described = KeepEnd;
+    if (!Img.Sections.empty()) {
+      const Section &Str = Img.Sections[Img.ShStrNdx];
+      Described = std::max(Described, Str.Offset + Str.Size);
+      Described =
+          std::max(Described, Img.ShOff + Img.Sections.size() * Img.shdrSize());
+    }
+    if (Img.Bytes.size() > Described)
+      KeepEnd = Img.Bytes.size();
+  }
+  // Such bytes are recorded in the layout note (original_end), as nothing
+  // else tells them from padding once a segment follows them.
+  if (Img.PyoxLoad && Img.OriginalEnd <= OldStart)
+    KeepEnd = std::max(KeepEnd, Img.OriginalEnd);
   Plan.KeepEnd = KeepEnd;
 
   const Segment *First = nullptr;
@@ -313,6 +331,16 @@ Expected<OutputPlan> planOutput(const Image &Img,
   if (!First)
     return problem(Img, "no PT_LOAD segment besides pyox's");
   uint64_t FirstDelta = First->VAddr - First->Offset;
+  // The new PT_LOAD shares that difference, so its alignment is the largest
+  // power of two dividing it, up to the page size (they are equal in files
+  // whose PT_LOADs are all aligned alike, as linkers make them).
+  uint64_t LoadAlign = Page;
+  while (LoadAlign > 1 && FirstDelta % LoadAlign)
+    LoadAlign >>= 1;
+  if (LoadAlign < 0x1000)
+    return problem(Img, "the first PT_LOAD's p_vaddr - p_offset (0x" +
+                            Twine::utohexstr(FirstDelta) +
+                            ") is not page aligned");
 
   std::vector<Segment> Phdrs;
   std::optional<std::vector<Segment>> Original;
@@ -372,6 +400,7 @@ Expected<OutputPlan> planOutput(const Image &Img,
                             : static_cast<uint32_t>(Img.Segments.size()));
     if (AddPhdr || Img.AddedPhdrEntry)
       put32(Layout, 12, PYOX_LAYOUT_ADDED_PHDR);
+    put64(Layout, 16, KeepEnd);
     appendNote(Notes, PYOX_NOTE_ORIGINAL_LAYOUT, Layout);
     std::vector<size_t> DescAt;
     for (const PayloadInput &In : PostLink) {
@@ -399,7 +428,7 @@ Expected<OutputPlan> planOutput(const Image &Img,
     Load.Offset = P;
     Load.VAddr = Load.PAddr = V;
     Load.FileSize = Load.MemSize = End - P;
-    Load.Align = Page;
+    Load.Align = LoadAlign;
     Segment Note;
     Note.Type = ELF::PT_NOTE;
     Note.Flags = ELF::PF_R;

@@ -128,6 +128,7 @@ static Error readNotes(const ELFFile<ELFT> &, Image &Img,
         Img.OriginalPhNum = support::endian::read32le(Desc.data() + 8);
         Img.AddedPhdrEntry = support::endian::read32le(Desc.data() + 12) &
                              PYOX_LAYOUT_ADDED_PHDR;
+        Img.OriginalEnd = support::endian::read64le(Desc.data() + 16);
         continue;
       }
       if (N.Type != PYOX_NOTE_PAYLOAD)

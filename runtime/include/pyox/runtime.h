@@ -70,11 +70,12 @@ typedef struct pyox_elf_layout_note {
   uint64_t original_phoff; /*  0: e_phoff before the first injection */
   uint32_t original_phnum; /*  8: e_phnum before the first injection */
   uint32_t flags;          /* 12: PYOX_LAYOUT_* */
+  uint64_t original_end;   /* 16: end of the original bytes pyox keeps */
 } pyox_elf_layout_note;
 /* The PT_PHDR entry was added by pyox-inject (the file had none); `remove`
  * drops it again. */
 #define PYOX_LAYOUT_ADDED_PHDR 1u
-#define PYOX_ELF_LAYOUT_NOTE_SIZE 16u
+#define PYOX_ELF_LAYOUT_NOTE_SIZE 24u
 
 /* Results of pyox_find_payload. */
 enum pyox_find_result {
