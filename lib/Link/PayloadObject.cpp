@@ -69,6 +69,7 @@
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/MCTargetOptions.h"
 #include "llvm/MC/TargetRegistry.h"
+#include "llvm/Object/ObjectFile.h"
 #include "llvm/Support/Endian.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/TargetSelect.h"
@@ -171,20 +172,41 @@ createAssembler(const ObjectConfig &Config, raw_pwrite_stream &OS) {
   return std::move(A);
 }
 
-StringRef bytesOf(ArrayRef<uint8_t> B) {
-  return StringRef(reinterpret_cast<const char *>(B.data()), B.size());
-}
-
-// The payload bytes, then zeros up to Reserved: the region the locator and
-// `pyox-inject inject` treat as the payload's room.
-void emitPayload(MCStreamer &S, MCSection *Section, MCSymbol *Start,
-                 ArrayRef<uint8_t> Payload, uint64_t Reserved) {
+// Room for the payload: Reserved zero bytes, the region the locator and
+// `pyox-inject inject` treat as the payload's. The bytes themselves are
+// copied in after MC has written the object (placeContents): handing a
+// payload of many megabytes to MC would copy it into a fragment first.
+void emitPayloadRoom(MCStreamer &S, MCSection *Section, MCSymbol *Start,
+                     uint64_t Reserved) {
   S.switchSection(Section);
   S.emitValueToAlignment(PayloadAlign);
   S.emitLabel(Start);
-  S.emitBytes(bytesOf(Payload));
-  if (Reserved > Payload.size())
-    S.emitZeros(Reserved - Payload.size());
+  S.emitZeros(Reserved);
+}
+
+// Copies Contents to the start of section SectionName of the object in
+// Bytes, which MC wrote with zeros there.
+Error placeContents(SmallVectorImpl<char> &Bytes, StringRef SectionName,
+                    ArrayRef<uint8_t> Contents) {
+  Expected<std::unique_ptr<object::ObjectFile>> Obj =
+      object::ObjectFile::createObjectFile(
+          MemoryBufferRef(StringRef(Bytes.data(), Bytes.size()), "object"));
+  if (!Obj)
+    return Obj.takeError();
+  for (const object::SectionRef &Sec : (*Obj)->sections()) {
+    Expected<StringRef> Name = Sec.getName();
+    if (!Name || *Name != SectionName)
+      continue;
+    Expected<StringRef> Data = Sec.getContents();
+    if (!Data)
+      return Data.takeError();
+    if (Data->size() < Contents.size())
+      break;
+    size_t Offset = Data->data() - Bytes.data();
+    std::copy(Contents.begin(), Contents.end(), Bytes.begin() + Offset);
+    return Error::success();
+  }
+  return invalid("LLVM wrote no " + SectionName + " section of the right size");
 }
 
 // The ELF section name of a payload: the one `pyox-inject inject` gives it
@@ -195,16 +217,15 @@ std::string elfPayloadSection(StringRef Name) {
   return (".pyox." + Name).str();
 }
 
-void emitElf(Assembler &A, ArrayRef<uint8_t> Payload, uint64_t Reserved,
-             StringRef Name) {
+void emitElf(Assembler &A, uint64_t Reserved, StringRef Name) {
   MCContext &Ctx = *A.Ctx;
   MCStreamer &S = *A.Streamer;
   const unsigned Flags = ELF::SHF_ALLOC | ELF::SHF_GNU_RETAIN;
   MCSymbol *Start = Ctx.createNamedTempSymbol("pyox_payload");
-  emitPayload(S,
-              Ctx.getELFSection(elfPayloadSection(Name), ELF::SHT_PROGBITS,
-                                Flags),
-              Start, Payload, Reserved);
+  emitPayloadRoom(S,
+                  Ctx.getELFSection(elfPayloadSection(Name),
+                                    ELF::SHT_PROGBITS, Flags),
+                  Start, Reserved);
 
   // The note (ELF gABI "Note Section"): namesz, descsz, type, the owner
   // name padded to 4, then the descriptor padded to 8 (see the file top).
@@ -242,16 +263,12 @@ void emitElf(Assembler &A, ArrayRef<uint8_t> Payload, uint64_t Reserved,
 // ld for PE, whose --gc-sections drops sections nothing references, keeps
 // it with `--require-defined=pyox_section` (docs/link-time.md).
 void emitDirectorySection(Assembler &A, MCSection *Section,
-                          StringRef SectionSymbol, ArrayRef<uint8_t> Payload,
-                          uint64_t Reserved, StringRef Name) {
-  std::vector<uint8_t> Bytes =
-      buildPayloadSection({NamedPayload{Name.str(), Payload, 0}});
+                          StringRef SectionSymbol, uint64_t Size) {
   MCSymbol *Start = A.Ctx->getOrCreateSymbol(SectionSymbol);
   A.Streamer->emitSymbolAttribute(Start, MCSA_Global);
   if (A.TT.isOSBinFormatMachO())
     A.Streamer->emitSymbolAttribute(Start, MCSA_PrivateExtern);
-  emitPayload(*A.Streamer, Section, Start, Bytes,
-              Bytes.size() + (Reserved - Payload.size()));
+  emitPayloadRoom(*A.Streamer, Section, Start, Size);
 }
 
 MCSection *machOSection(MCContext &Ctx) {
@@ -358,30 +375,51 @@ createPayloadObject(ArrayRef<uint8_t> Payload, const ObjectConfig &Config) {
   if (!Checked)
     return Checked.takeError();
   Payload = *Checked;
+  // The object is the payload plus a few hundred bytes of headers: one
+  // allocation instead of a doubling series of copies of a large payload.
   SmallVector<char, 0> Bytes;
+  uint64_t Reserved = std::max<uint64_t>(Config.Reserve, Payload.size());
+  Bytes.reserve(Reserved + 4096);
   raw_svector_ostream OS(Bytes);
   Expected<std::unique_ptr<Assembler>> A = createAssembler(Config, OS);
   if (!A)
     return A.takeError();
-  uint64_t Reserved = std::max<uint64_t>(Config.Reserve, Payload.size());
+  // What goes into the payload section, and its name in the object: the
+  // payload itself (ELF), or the directory holding it (Mach-O, PE) with the
+  // reserved room after it.
+  std::vector<uint8_t> Directory;
+  ArrayRef<uint8_t> Contents = Payload;
+  std::string SectionName;
   switch (Config.Format) {
   case ObjectFormat::ELF:
-    emitElf(**A, Payload, Reserved, Config.PayloadName);
+    SectionName = elfPayloadSection(Config.PayloadName);
+    emitElf(**A, Reserved, Config.PayloadName);
     break;
   case ObjectFormat::MachO:
-    emitDirectorySection(**A, machOSection(*(*A)->Ctx), "_pyox_section",
-                         Payload, Reserved, Config.PayloadName);
+  case ObjectFormat::COFF: {
+    Directory = buildPayloadSection({NamedPayload{Config.PayloadName, Payload, 0}});
+    Contents = Directory;
+    uint64_t Size = Directory.size() + (Reserved - Payload.size());
+    if (Config.Format == ObjectFormat::MachO) {
+      SectionName = PYOX_MACHO_SECTION;
+      emitDirectorySection(**A, machOSection(*(*A)->Ctx), "_pyox_section",
+                           Size);
+    } else {
+      SectionName = PYOX_PE_SECTION;
+      emitDirectorySection(**A, coffSection(*(*A)->Ctx), "pyox_section",
+                           Size);
+    }
     break;
-  case ObjectFormat::COFF:
-    emitDirectorySection(**A, coffSection(*(*A)->Ctx), "pyox_section",
-                         Payload, Reserved, Config.PayloadName);
-    break;
+  }
   }
   (*A)->Streamer->finish();
   if ((*A)->Ctx->hadError())
     return invalid("LLVM could not write the " +
                    formatName(Config.Format) + " object: " +
                    (*A)->Diagnostics);
+  A->reset(); // done with MC; the bytes are complete but for the contents
+  if (Error E = placeContents(Bytes, SectionName, Contents))
+    return std::move(E);
   return std::move(Bytes);
 }
 
