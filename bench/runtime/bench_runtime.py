@@ -56,7 +56,7 @@ def main():
         subprocess.run([PYTHON, "-I", "-S", MODULES, "list", listing], check=True,
                        stdout=subprocess.DEVNULL)
         names = [n for n in open(listing).read().split()
-                 if not n.startswith("lib2to3") and n.replace(".", "_").isidentifier()]
+                 if n.replace(".", "_").isidentifier()]
         script = os.path.join(tmp, "import_all.py")
         with open(script, "w") as f:
             f.write("".join(f"import {n}\n" for n in names))

@@ -9,10 +9,12 @@
 #include "pyox/format.h"
 
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
 #include "llvm/Support/Timer.h"
 
 using namespace llvm;
@@ -59,6 +61,100 @@ static Error checkEntryPoint(StringRef Entry, ArrayRef<CollectedFile> Files) {
                              Entry.str().c_str(), Module.str().c_str());
   return Error::success();
 }
+
+// lib2to3 loads its grammars through pkgutil.get_data() as pickles named for
+// the exact interpreter version ("Grammar3.11.2.final.0.pickle") whenever
+// Grammar.txt is not a file on disk, which in a payload it never is.
+// CPython's `make install` generates those pickles; Debian does not ship
+// them. So a stdlib pack generates them the same way, with the host
+// python3.11 (the interpreter pyox embeds, same 3.11.x), as resources of
+// lib2to3. It runs while the compiler works.
+static const char *const HostPython = PYOX_PYTHON;
+
+class GrammarPickles {
+public:
+  // Starts the generator if Files hold lib2to3's grammar sources.
+  Error start(const std::vector<CollectedFile> &Files) {
+    auto Has = [&](StringRef Name) {
+      return any_of(Files, [&](const CollectedFile &F) {
+        return F.Kind == PYOX_KIND_RESOURCE && F.Name == Name;
+      });
+    };
+    if (!Has("lib2to3/Grammar.txt") || !Has("lib2to3/PatternGrammar.txt"))
+      return Error::success();
+    for (const CollectedFile &F : Files)
+      if (F.Name == "lib2to3/Grammar.txt")
+        GrammarDir = sys::path::parent_path(F.File).str();
+    if (std::error_code EC =
+            sys::fs::createUniqueDirectory("pyox-lib2to3", OutDir))
+      return createStringError(EC, "cannot create a temporary directory: %s",
+                               EC.message().c_str());
+    static const char Script[] =
+        "import sys, warnings\n"
+        "warnings.simplefilter('ignore')\n"
+        "from lib2to3.pgen2 import driver, pgen\n"
+        "src, out = sys.argv[1:3]\n"
+        "for name in ('Grammar.txt', 'PatternGrammar.txt'):\n"
+        "    pgen.generate_grammar(src + '/' + name).dump(\n"
+        "        out + '/' + driver._generate_pickle_name(name))\n";
+    std::vector<StringRef> Argv = {HostPython, "-I",       "-S",  "-c",
+                                   Script,     GrammarDir, OutDir};
+    std::string Message;
+    bool Failed = false;
+    Process = sys::ExecuteNoWait(HostPython, Argv, std::nullopt, {}, 0,
+                                 &Message, &Failed);
+    if (Failed)
+      return createStringError(std::errc::io_error,
+                               "%s: cannot run it to generate lib2to3's "
+                               "grammar pickles: %s",
+                               HostPython, Message.c_str());
+    Started = true;
+    return Error::success();
+  }
+
+  // Waits for the generator and appends its pickles to Items.
+  Error finish(std::vector<PayloadItem> &Items) {
+    if (!Started)
+      return Error::success();
+    Started = false;
+    std::string Message;
+    sys::ProcessInfo Done = sys::Wait(Process, std::nullopt, &Message);
+    auto Cleanup =
+        make_scope_exit([&] { sys::fs::remove_directories(OutDir); });
+    if (Done.ReturnCode != 0)
+      return createStringError(std::errc::io_error,
+                               "%s failed to generate lib2to3's grammar "
+                               "pickles from %s (exit %d)",
+                               HostPython, GrammarDir.c_str(), Done.ReturnCode);
+    std::error_code EC;
+    std::vector<std::string> Names;
+    for (sys::fs::directory_iterator It(OutDir, EC), End; It != End && !EC;
+         It.increment(EC))
+      Names.push_back(sys::path::filename(It->path()).str());
+    llvm::sort(Names);
+    for (const std::string &N : Names) {
+      auto Bytes = readFile((OutDir + "/" + N).str());
+      if (!Bytes)
+        return Bytes.takeError();
+      std::string Rel = "lib2to3/" + N;
+      Items.push_back({PYOX_KIND_RESOURCE, Rel, Rel, std::move(*Bytes)});
+    }
+    return Error::success();
+  }
+
+  ~GrammarPickles() {
+    if (Started) { // an earlier pass failed: do not leave the child behind
+      sys::Wait(Process, std::nullopt);
+      sys::fs::remove_directories(OutDir);
+    }
+  }
+
+private:
+  std::string GrammarDir;
+  SmallString<128> OutDir;
+  sys::ProcessInfo Process;
+  bool Started = false;
+};
 
 Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
   TimerGroup Timers("pack", "pyox-inject pack passes");
@@ -108,6 +204,10 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
       Jobs.push_back({F.File, F.Path});
     }
   }
+  GrammarPickles Grammars;
+  if (Config.Stdlib)
+    if (Error E = Grammars.start(*Files))
+      return std::move(E);
   auto Compiled = compileSources(Jobs, Config.Optimize, Config.Jobs);
   if (!Compiled)
     return Compiled.takeError();
@@ -135,6 +235,9 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
     }
     Items.push_back(std::move(It));
   }
+
+  if (Error E = Grammars.finish(Items))
+    return std::move(E);
 
   Region = Time(WriteTimer);
   PayloadInfo Info;

@@ -14,11 +14,9 @@ import sysconfig
 SKIP = ("antigravity", "this", "idlelib", "tkinter", "turtledemo", "turtle",
         "test", "ensurepip", "lib2to3.tests", "__phello__", "__hello__",
         "sitecustomize")
-# Known gaps, listed as such rather than as failures: lib2to3 loads its
-# grammar from Grammar.txt next to the module when that file exists on
-# disk, else from a pickle the payload does not have yet (pack would have
-# to generate Grammar3.11.*.pickle as a resource).
-KNOWN = ("lib2to3",)
+# Known gaps, listed as such rather than as failures. (lib2to3 was one
+# until pack learnt to generate its grammar pickles.)
+KNOWN = ()
 
 
 def skipped(name):
