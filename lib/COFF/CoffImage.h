@@ -1,7 +1,7 @@
 //===- CoffImage.h - PE/COFF images as pyox reads and rewrites them -------===//
 //
 // The model for post-link injection into PE images (docs/macho-pe.md). A
-// linked image is checked with LLVM's COFFObjectFile, then read into an
+// linked image is read, every offset bounds-checked, into an
 // Image: the header fields injection changes, the section table, the
 // attribute certificate table (Authenticode), and the payloads of a .pyox
 // section. CoffWriter.cpp turns an image plus the wanted payloads into a new

@@ -1,8 +1,7 @@
 //===- CoffReader.cpp - Read a PE image into the injection model ----------===//
 //
-// LLVM's COFFObjectFile checks the DOS and PE headers, the section table and
-// the data directories of an image; this reader then takes the few fields
-// post-link injection changes, with their file offsets (PE/COFF spec 3 and
+// This reader takes the few fields of a PE image that post-link injection
+// changes, with their file offsets (PE/COFF spec 3 and
 // 4: the file header follows the "PE\0\0" signature at e_lfanew, the optional
 // header follows the file header, the section table follows the optional
 // header). Every offset is checked against the file before it is read.
@@ -44,13 +43,6 @@ Expected<Image> readImage(MemoryBufferRef Buffer) {
   // 0x40: the DOS header; its e_lfanew is at 0x3c (PE/COFF spec 3.1).
   if (B.size() < 0x40 || !isCoff(B))
     return fileError(Name, "not a PE image (truncated DOS header)");
-  {
-    // A readable image for LLVM's checks too; its message is kept.
-    Expected<std::unique_ptr<object::COFFObjectFile>> Obj =
-        object::COFFObjectFile::create(Buffer);
-    if (!Obj)
-      return fileError(Name, "malformed PE image: " + toString(Obj.takeError()));
-  }
   Image Img;
   Img.Bytes = B;
   Img.FileName = Name.str();
@@ -68,7 +60,7 @@ Expected<Image> readImage(MemoryBufferRef Buffer) {
     return fileError(Name, "unsupported PE machine 0x" + utohexstr(Img.Machine));
   Img.OptionalHeaderOffset = Img.FileHeaderOffset + sizeof(object::coff_file_header);
   if (SizeOfOptional < 2 || Img.OptionalHeaderOffset + SizeOfOptional > B.size())
-    return fileError(Name, "truncated optional header");
+    return fileError(Name, "malformed PE image: truncated optional header");
   const uint8_t *OH = P + Img.OptionalHeaderOffset;
   uint16_t Magic = endian::read16le(OH);
   if (Magic != COFF::PE32Header::PE32_PLUS && Magic != COFF::PE32Header::PE32)
@@ -79,7 +71,7 @@ Expected<Image> readImage(MemoryBufferRef Buffer) {
   // data directories start at 96 (PE32) or 112 (PE32+) (spec 3.4).
   uint64_t DirStart = Img.Pe32Plus ? 112 : 96;
   if (SizeOfOptional < DirStart)
-    return fileError(Name, "truncated optional header");
+    return fileError(Name, "malformed PE image: truncated optional header");
   Img.SizeOfInitializedData = endian::read32le(OH + 8);
   Img.SectionAlignment = endian::read32le(OH + 32);
   Img.FileAlignment = endian::read32le(OH + 36);
@@ -88,14 +80,14 @@ Expected<Image> readImage(MemoryBufferRef Buffer) {
   Img.NumberOfRvaAndSizes = endian::read32le(OH + DirStart - 4);
   Img.DataDirectoryOffset = Img.OptionalHeaderOffset + DirStart;
   if (Img.NumberOfRvaAndSizes > (SizeOfOptional - DirStart) / 8)
-    return fileError(Name, "data directories overrun the optional header");
+    return fileError(Name, "malformed PE image: data directories overrun the optional header");
   if (!isPowerOf2_32(Img.FileAlignment) || !isPowerOf2_32(Img.SectionAlignment) ||
       (Img.FileAlignment < 0x200 && Img.FileAlignment != Img.SectionAlignment))
-    return fileError(Name, "bad FileAlignment/SectionAlignment");
+    return fileError(Name, "malformed PE image: bad FileAlignment/SectionAlignment");
   Img.SectionTableOffset = Img.OptionalHeaderOffset + SizeOfOptional;
   if (Img.SectionTableOffset + uint64_t(NumSections) * sizeof(object::coff_section) >
       B.size())
-    return fileError(Name, "truncated section table");
+    return fileError(Name, "malformed PE image: truncated section table");
   for (uint16_t I = 0; I < NumSections; ++I) {
     object::coff_section S;
     std::memcpy(&S, P + Img.SectionTableOffset + I * sizeof(S), sizeof(S));
@@ -117,7 +109,7 @@ Expected<Image> readImage(MemoryBufferRef Buffer) {
     if (Img.CertificateSize &&
         (Img.CertificateOffset > B.size() ||
          Img.CertificateSize > B.size() - Img.CertificateOffset))
-      return fileError(Name, "the certificate table lies outside the file");
+      return fileError(Name, "malformed PE image: the certificate table lies outside the file");
   }
   if (Img.PyoxSection) {
     const object::coff_section &S = Img.Sections[*Img.PyoxSection];

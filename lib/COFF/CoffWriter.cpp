@@ -130,7 +130,7 @@ Expected<std::vector<uint8_t>> writeImage(const Image &Img,
   for (const object::coff_section &S : Sections)
     if (S.SizeOfRawData)
       FirstRaw = std::min<uint64_t>(FirstRaw, S.PointerToRawData);
-  if (TableEnd > FirstRaw)
+  if (TableEnd > FirstRaw || TableEnd > Img.Bytes.size())
     return problem(Img, "no room in the PE headers for another section "
                         "header (SizeOfHeaders " +
                             Twine(Img.SizeOfHeaders) +

@@ -2,8 +2,10 @@
 
 #include "Container/PayloadContainer.h"
 
+#include "COFF/CoffImage.h"
 #include "ELF/ElfImage.h"
 #include "ELF/ElfPayloads.h"
+#include "MachO/MachOImage.h"
 #include "pyox/format.h"
 
 #include <cstring>
@@ -21,6 +23,10 @@ Expected<std::vector<EmbeddedPayload>> findPayloads(MemoryBufferRef File) {
     return std::vector<EmbeddedPayload>{{"", "payload file", 0, Bytes}};
   if (elf::isElf(Data))
     return elf::findElfPayloads(File);
+  if (macho::isMachO(Data))
+    return macho::findMachOPayloads(File);
+  if (coff::isCoff(Data))
+    return coff::findCoffPayloads(File);
   return createStringError(std::errc::invalid_argument,
                            "%s: not a pyox payload or a supported binary",
                            File.getBufferIdentifier().str().c_str());

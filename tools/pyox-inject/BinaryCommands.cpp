@@ -9,7 +9,9 @@
 #include "Commands.h"
 #include "Options.h"
 
+#include "COFF/CoffImage.h"
 #include "ELF/ElfImage.h"
+#include "MachO/MachOImage.h"
 
 #include "pyox/runtime.h"
 
@@ -73,12 +75,14 @@ Expected<std::unique_ptr<MemoryBuffer>> openInput(StringRef Path) {
 }
 
 // Opens the binary to edit. The one object-format check here: which
-// library handles the file (only ELF so far).
+// library handles the file.
 Expected<std::unique_ptr<MemoryBuffer>> openBinary(StringRef Path) {
   Expected<std::unique_ptr<MemoryBuffer>> B = openInput(Path);
-  if (B && !elf::isElf((*B)->getBuffer()))
+  if (B && !elf::isElf((*B)->getBuffer()) &&
+      !macho::isMachO((*B)->getBuffer()) && !coff::isCoff((*B)->getBuffer()))
     return createStringError(std::errc::invalid_argument,
-                             "%s: not an ELF executable or shared library",
+                             "%s: not an ELF executable or shared library, "
+                             "nor a Mach-O or PE image",
                              Path.str().c_str());
   return B;
 }
@@ -98,16 +102,25 @@ int runInject(CommandArgs Args) {
   ArrayRef<uint8_t> Bytes(
       reinterpret_cast<const uint8_t *>((*Payload)->getBufferStart()),
       (*Payload)->getBufferSize());
-  if (Error E = elf::injectPayload((*Binary)->getMemBufferRef(), C->Name,
-                                   Bytes, C->Output)) {
+  MemoryBufferRef In = (*Binary)->getMemBufferRef();
+  if (Error E = macho::isMachO(In.getBuffer())
+                    ? macho::injectPayload(In, C->Name, Bytes, C->Output,
+                                           reportWarning)
+                : coff::isCoff(In.getBuffer())
+                    ? coff::injectPayload(In, C->Name, Bytes, C->Output,
+                                          reportWarning)
+                    : elf::injectPayload(In, C->Name, Bytes, C->Output)) {
     // Name the payload file when it is the payload that is wrong.
-    return reportError(handleErrors(std::move(E), [&](const StringError &SE)
-                                                      -> Error {
-      if (StringRef(SE.getMessage()).starts_with("the payload is not valid"))
-        return createStringError(std::errc::invalid_argument, "%s: %s",
-                                 C->Payload.c_str(), SE.getMessage().c_str());
-      return make_error<StringError>(SE.getMessage(), SE.convertToErrorCode());
-    }));
+    return reportError(
+        handleErrors(std::move(E), [&](const StringError &SE) -> Error {
+          if (StringRef(SE.getMessage())
+                  .starts_with("the payload is not valid"))
+            return createStringError(std::errc::invalid_argument, "%s: %s",
+                                     C->Payload.c_str(),
+                                     SE.getMessage().c_str());
+          return make_error<StringError>(SE.getMessage(),
+                                         SE.convertToErrorCode());
+        }));
   }
   return 0;
 }
@@ -119,8 +132,13 @@ int runRemove(CommandArgs Args) {
   Expected<std::unique_ptr<MemoryBuffer>> Binary = openBinary(C->Binary);
   if (!Binary)
     return reportError(Binary.takeError());
+  MemoryBufferRef In = (*Binary)->getMemBufferRef();
   if (Error E =
-          elf::removePayload((*Binary)->getMemBufferRef(), C->Name, C->Output))
+          macho::isMachO(In.getBuffer())
+              ? macho::removePayload(In, C->Name, C->Output, reportWarning)
+          : coff::isCoff(In.getBuffer())
+              ? coff::removePayload(In, C->Name, C->Output, reportWarning)
+              : elf::removePayload(In, C->Name, C->Output))
     return reportError(std::move(E));
   return 0;
 }
