@@ -31,6 +31,9 @@ config.substitutions.append(("%pyinclude", config.python_include))
 config.substitutions.append(("%cc", config.c_compiler))
 config.substitutions.append(("%cxx", config.cxx_compiler))
 config.substitutions.append(("%srcroot", config.pyox_src_root))
+config.substitutions.append(("%bindir", config.pyox_bin_dir))
+if os.path.exists(os.path.join(config.pyox_bin_dir, "pyox-run-san")):
+    config.available_features.add("pyox-run-san")
 
 # Optional tools: tests that need them say `REQUIRES: name`.
 import shutil
