@@ -281,7 +281,11 @@ Expected<OutputPlan> planOutput(const Image &Img,
   for (const Segment &S : Kept) {
     if (S.Type == ELF::PT_PHDR && Img.PyoxLoad)
       continue; // it describes the moved table, in the old pyox segment
-    if (S.FileSize && S.Offset < OldStart)
+    // Segments of types the reader does not check may point anywhere;
+    // only file ranges inside the file count.
+    bool InFile = S.Offset <= Img.Bytes.size() &&
+                  S.FileSize <= Img.Bytes.size() - S.Offset;
+    if (S.FileSize && InFile && S.Offset < OldStart)
       KeepEnd = std::max(KeepEnd, S.Offset + S.FileSize);
     if (S.Type == ELF::PT_LOAD)
       VEnd = std::max(VEnd, S.VAddr + S.MemSize);
@@ -576,8 +580,12 @@ Expected<OutputPlan> planOutput(const Image &Img,
 Error writeOutput(const Image &Img, const OutputPlan &Plan, raw_ostream &OS) {
   uint64_t Pos = 0;
   // Bytes at At (zeros up to At first), then zeros up to At + Size.
+  bool InOrder = true;
   auto Emit = [&](uint64_t At, ArrayRef<uint8_t> Bytes, uint64_t Size) {
-    assert(At >= Pos && "plan places are in file order");
+    if (At < Pos) { // a plan bug; never write backwards or wrap around
+      InOrder = false;
+      return;
+    }
     OS.write_zeros(At - Pos);
     OS.write(reinterpret_cast<const char *>(Bytes.data()), Bytes.size());
     if (Size > Bytes.size())
@@ -613,10 +621,11 @@ Error writeOutput(const Image &Img, const OutputPlan &Plan, raw_ostream &OS) {
   if (!Plan.SectionHeaders.empty())
     Emit(Plan.SectionHeaderOffset, Plan.SectionHeaders,
          Plan.SectionHeaders.size());
-  if (Pos != Plan.FileSize)
+  if (!InOrder || Pos != Plan.FileSize)
     return createStringError(
         std::errc::invalid_argument,
-        "%s: internal error: planned %llu bytes, wrote %llu",
+        "%s: internal error: inconsistent layout (planned %llu bytes, wrote "
+        "%llu)",
         Img.FileName.c_str(), (unsigned long long)Plan.FileSize,
         (unsigned long long)Pos);
   return Error::success();

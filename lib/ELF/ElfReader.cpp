@@ -242,6 +242,8 @@ static Expected<Image> readTyped(MemoryBufferRef Buffer, Image Img) {
         return malformed(Img, "segment file size exceeds its memory size");
     }
     if (S.Type == ELF::PT_LOAD) {
+      if (S.VAddr + S.MemSize < S.VAddr)
+        return malformed(Img, "PT_LOAD wraps around the address space");
       if (S.Align > 1 && (S.Align & (S.Align - 1)))
         return malformed(Img, "PT_LOAD alignment is not a power of two");
       if (S.Align > 1 && (S.VAddr - S.Offset) % S.Align)
