@@ -1,0 +1,3 @@
+"""A tiny application for the pyox CMake example."""
+
+GREETING = "Hello"
