@@ -44,6 +44,7 @@ int runVerify(CommandArgs Args);
 int runExtract(CommandArgs Args);
 int runInject(CommandArgs Args);
 int runRemove(CommandArgs Args);
+int runObject(CommandArgs Args);
 
 } // namespace pyox
 

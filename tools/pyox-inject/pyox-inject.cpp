@@ -27,6 +27,8 @@ static const Command Commands[] = {
     {"extract", "extract FILE -o DIR", runExtract},
     {"inject", "inject BINARY PAYLOAD [-o OUT] [--name NAME]", runInject},
     {"remove", "remove BINARY [-o OUT] [--name NAME]", runRemove},
+    {"object", "object PAYLOAD -o OUT --format elf|macho|coff [--arch ARCH]",
+     runObject},
 };
 
 static const char *Argv0;
