@@ -57,6 +57,9 @@
 
 #include <algorithm>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 using namespace llvm;
 using namespace llvm::support;
 
@@ -207,6 +210,25 @@ intactOriginalTable(const Image &Img, ArrayRef<Segment> Kept, uint64_t Limit) {
     Original.push_back(O);
   }
   return Original;
+}
+
+// Asks the kernel to map the pages of a large input range before it is
+// written out: write(2) from a file mapping otherwise takes a page fault per
+// few pages inside the copy, which costs more than the copy itself (about
+// 2x for a 15 MB payload on Linux 6). Best effort: a kernel without
+// MADV_POPULATE_READ (before 5.14) refuses it and nothing changes.
+void prefault(ArrayRef<uint8_t> Bytes) {
+#ifdef MADV_POPULATE_READ
+  if (Bytes.size() < (1u << 20))
+    return;
+  uintptr_t Page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  uintptr_t Start = reinterpret_cast<uintptr_t>(Bytes.data()) & ~(Page - 1);
+  uintptr_t End = reinterpret_cast<uintptr_t>(Bytes.data()) + Bytes.size();
+  (void)madvise(reinterpret_cast<void *>(Start), End - Start,
+                MADV_POPULATE_READ);
+#else
+  (void)Bytes;
+#endif
 }
 
 } // namespace
@@ -596,6 +618,9 @@ Error writeOutput(const Image &Img, const OutputPlan &Plan, raw_ostream &OS) {
   // payload updates applied over them.
   ArrayRef<uint8_t> Keep =
       arrayRefFromStringRef(Img.Bytes.substr(0, Plan.KeepEnd));
+  prefault(Keep);
+  for (const OutputPlan::Placed &P : Plan.Payloads)
+    prefault(P.Bytes);
   std::vector<OutputPlan::Placed> Patches = Plan.Overwrites;
   Patches.push_back({0, Plan.Header, Plan.Header.size()});
   llvm::sort(Patches,
