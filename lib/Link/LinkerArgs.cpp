@@ -211,8 +211,9 @@ Expected<LinkRequest> parseLinkerArgs(ArrayRef<const char *> Args,
         Emul = emulation(M);
         if (!Emul)
           return invalid("--pyox-payload: no payload object for emulation '" +
-                         M + "' (supported: elf_x86_64, aarch64linux, "
-                             "aarch64elf, i386pep)");
+                         M +
+                         "' (supported: elf_x86_64, aarch64linux, "
+                         "aarch64elf, i386pep)");
       }
     } else if (R.Flavor == LinkerFlavor::Darwin && S == "-segprot" &&
                I + 1 < Expanded.size() &&

@@ -122,8 +122,8 @@ struct Assembler {
   std::string Diagnostics; // what MC reported, if anything
 };
 
-Expected<std::unique_ptr<Assembler>>
-createAssembler(const ObjectConfig &Config, raw_pwrite_stream &OS) {
+Expected<std::unique_ptr<Assembler>> createAssembler(const ObjectConfig &Config,
+                                                     raw_pwrite_stream &OS) {
   // The registry is global; initialising it twice is harmless but racy.
   static std::once_flag Once;
   std::call_once(Once, [] {
@@ -135,21 +135,20 @@ createAssembler(const ObjectConfig &Config, raw_pwrite_stream &OS) {
   std::string Why;
   const Target *T = TargetRegistry::lookupTarget(A->TT.str(), Why);
   if (!T)
-    return invalid("this LLVM cannot write " + A->TT.str() + " objects: " +
-                   Why);
+    return invalid("this LLVM cannot write " + A->TT.str() +
+                   " objects: " + Why);
   A->RegInfo.reset(T->createMCRegInfo(A->TT.str()));
   A->AsmInfo.reset(T->createMCAsmInfo(*A->RegInfo, A->TT.str(), A->Options));
   A->SubtargetInfo.reset(T->createMCSubtargetInfo(A->TT.str(), "", ""));
   A->InstrInfo.reset(T->createMCInstrInfo());
   if (!A->RegInfo || !A->AsmInfo || !A->SubtargetInfo || !A->InstrInfo)
     return invalid("cannot set up the LLVM assembler for " + A->TT.str());
-  A->Ctx = std::make_unique<MCContext>(A->TT, A->AsmInfo.get(),
-                                       A->RegInfo.get(),
-                                       A->SubtargetInfo.get());
+  A->Ctx = std::make_unique<MCContext>(
+      A->TT, A->AsmInfo.get(), A->RegInfo.get(), A->SubtargetInfo.get());
   Assembler *Raw = A.get();
   A->Ctx->setDiagnosticHandler([Raw](const SMDiagnostic &D, bool,
-                                    const SourceMgr &,
-                                    std::vector<const MDNode *> &) {
+                                     const SourceMgr &,
+                                     std::vector<const MDNode *> &) {
     if (Raw->Diagnostics.empty())
       Raw->Diagnostics = D.getMessage().str();
   });
@@ -162,11 +161,9 @@ createAssembler(const ObjectConfig &Config, raw_pwrite_stream &OS) {
   if (!Backend || !Emitter)
     return invalid("cannot set up the LLVM assembler for " + A->TT.str());
   std::unique_ptr<MCObjectWriter> Writer = Backend->createObjectWriter(OS);
-  A->Streamer.reset(T->createMCObjectStreamer(A->TT, *A->Ctx,
-                                              std::move(Backend),
-                                              std::move(Writer),
-                                              std::move(Emitter),
-                                              *A->SubtargetInfo));
+  A->Streamer.reset(T->createMCObjectStreamer(
+      A->TT, *A->Ctx, std::move(Backend), std::move(Writer), std::move(Emitter),
+      *A->SubtargetInfo));
   if (!A->Streamer)
     return invalid("cannot create an object writer for " + A->TT.str());
   return std::move(A);
@@ -222,10 +219,9 @@ void emitElf(Assembler &A, uint64_t Reserved, StringRef Name) {
   MCStreamer &S = *A.Streamer;
   const unsigned Flags = ELF::SHF_ALLOC | ELF::SHF_GNU_RETAIN;
   MCSymbol *Start = Ctx.createNamedTempSymbol("pyox_payload");
-  emitPayloadRoom(S,
-                  Ctx.getELFSection(elfPayloadSection(Name),
-                                    ELF::SHT_PROGBITS, Flags),
-                  Start, Reserved);
+  emitPayloadRoom(
+      S, Ctx.getELFSection(elfPayloadSection(Name), ELF::SHT_PROGBITS, Flags),
+      Start, Reserved);
 
   // The note (ELF gABI "Note Section"): namesz, descsz, type, the owner
   // name padded to 4, then the descriptor padded to 8 (see the file top).
@@ -285,8 +281,8 @@ MCSection *coffSection(MCContext &Ctx) {
 
 Error checkPayloadName(StringRef Name) {
   if (Name.empty() || Name.size() > PYOX_MAX_PAYLOAD_NAME)
-    return invalid("payload name must be 1 to " +
-                   Twine(PYOX_MAX_PAYLOAD_NAME) + " bytes");
+    return invalid("payload name must be 1 to " + Twine(PYOX_MAX_PAYLOAD_NAME) +
+                   " bytes");
   for (char C : Name)
     if (C <= ' ' || C > '~' || C == '/')
       return invalid("payload name '" + Name +
@@ -342,8 +338,7 @@ ObjectArch hostArch() {
 }
 
 Error checkObjectConfig(const ObjectConfig &Config) {
-  if (Config.Format == ObjectFormat::COFF &&
-      Config.Arch != ObjectArch::X86_64)
+  if (Config.Format == ObjectFormat::COFF && Config.Arch != ObjectArch::X86_64)
     return invalid("--format coff supports --arch x86-64 only (the Windows "
                    "runtime locator is built for x86-64)");
   if (Error E = checkPayloadName(Config.PayloadName))
@@ -356,8 +351,8 @@ Expected<std::unique_ptr<MemoryBuffer>> readPayloadFile(StringRef Path) {
       MemoryBuffer::getFile(Path, /*IsText=*/false,
                             /*RequiresNullTerminator=*/false);
   if (!B)
-    return createStringError(B.getError(), Path + ": " +
-                                               B.getError().message());
+    return createStringError(B.getError(),
+                             Path + ": " + B.getError().message());
   pyox_payload P;
   const char *Why = nullptr;
   if (pyox_payload_open(&P, (*B)->getBufferStart(), (*B)->getBufferSize(),
@@ -366,8 +361,8 @@ Expected<std::unique_ptr<MemoryBuffer>> readPayloadFile(StringRef Path) {
   return std::move(*B);
 }
 
-Expected<SmallVector<char, 0>>
-createPayloadObject(ArrayRef<uint8_t> Payload, const ObjectConfig &Config) {
+Expected<SmallVector<char, 0>> createPayloadObject(ArrayRef<uint8_t> Payload,
+                                                   const ObjectConfig &Config) {
   if (Error E = checkObjectConfig(Config))
     return std::move(E);
   // Exactly the payload: its header checked, trailing bytes left out.
@@ -397,7 +392,8 @@ createPayloadObject(ArrayRef<uint8_t> Payload, const ObjectConfig &Config) {
     break;
   case ObjectFormat::MachO:
   case ObjectFormat::COFF: {
-    Directory = buildPayloadSection({NamedPayload{Config.PayloadName, Payload, 0}});
+    Directory =
+        buildPayloadSection({NamedPayload{Config.PayloadName, Payload, 0}});
     Contents = Directory;
     uint64_t Size = Directory.size() + (Reserved - Payload.size());
     if (Config.Format == ObjectFormat::MachO) {
@@ -406,17 +402,15 @@ createPayloadObject(ArrayRef<uint8_t> Payload, const ObjectConfig &Config) {
                            Size);
     } else {
       SectionName = PYOX_PE_SECTION;
-      emitDirectorySection(**A, coffSection(*(*A)->Ctx), "pyox_section",
-                           Size);
+      emitDirectorySection(**A, coffSection(*(*A)->Ctx), "pyox_section", Size);
     }
     break;
   }
   }
   (*A)->Streamer->finish();
   if ((*A)->Ctx->hadError())
-    return invalid("LLVM could not write the " +
-                   formatName(Config.Format) + " object: " +
-                   (*A)->Diagnostics);
+    return invalid("LLVM could not write the " + formatName(Config.Format) +
+                   " object: " + (*A)->Diagnostics);
   A->reset(); // done with MC; the bytes are complete but for the contents
   if (Error E = placeContents(Bytes, SectionName, Contents))
     return std::move(E);

@@ -62,7 +62,8 @@ readPayloadFile(llvm::StringRef Path);
 // aligned, kept by every linker's garbage collection) and the descriptor the
 // runtime locator of Config.Format reads.
 llvm::Expected<llvm::SmallVector<char, 0>>
-createPayloadObject(llvm::ArrayRef<uint8_t> Payload, const ObjectConfig &Config);
+createPayloadObject(llvm::ArrayRef<uint8_t> Payload,
+                    const ObjectConfig &Config);
 
 } // namespace link
 } // namespace pyox

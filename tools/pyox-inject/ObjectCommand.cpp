@@ -74,9 +74,9 @@ int runObject(CommandArgs Args) {
       arrayRefFromStringRef((*Payload)->getBuffer()), Config);
   if (!Object)
     return reportError(Object.takeError());
-  if (Error E = writeFileAtomically(Output, arrayRefFromStringRef(StringRef(
-                                                Object->data(),
-                                                Object->size()))))
+  if (Error E = writeFileAtomically(
+          Output,
+          arrayRefFromStringRef(StringRef(Object->data(), Object->size()))))
     return reportError(std::move(E));
   return 0;
 }

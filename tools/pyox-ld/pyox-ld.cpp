@@ -1,4 +1,5 @@
-//===- pyox-ld.cpp - lld with a payload ------------------------------------===//
+//===- pyox-ld.cpp - lld with a payload
+//------------------------------------===//
 //
 // `pyox-ld` is lld plus one option: `--pyox-payload=FILE` links the payload
 // into the output in the same step (docs/link-time.md). It runs lld in this
