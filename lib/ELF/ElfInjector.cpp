@@ -291,6 +291,18 @@ Expected<OutputPlan> planOutput(const Image &Img,
     Plan.Overwrites.push_back({R.FileOffset, {}, R.Size});
   }
 
+  // Only link-time payloads change and pyox-inject has added nothing to the
+  // file: every byte stays where the linker put it and the payloads are
+  // overwritten in place, so the file keeps its size whatever order the
+  // linker gave the non-allocated sections (lld and mold put .shstrtab
+  // before .symtab and .strtab).
+  if (PostLink.empty() && !Img.PyoxLoad) {
+    Plan.KeepEnd = Img.Bytes.size();
+    Plan.FileSize = Img.Bytes.size();
+    Plan.Header.assign(Img.Bytes.begin(), Img.Bytes.begin() + Img.EhSize);
+    return std::move(Plan);
+  }
+
   // What stays: every segment and section that is not pyox-inject's.
   std::vector<Segment> Kept;
   for (size_t I = 0; I < Img.Segments.size(); ++I)
