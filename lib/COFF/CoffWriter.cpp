@@ -32,6 +32,12 @@
 // section laid out again; the same payload gives the same file. Remove cuts
 // it and drops the table entry.
 //
+// A .pyox section the linker placed (from a `pyox-inject object` file or
+// pyox-link) sits among the other sections and cannot move. It is rewritten
+// in place when the new directory fits both its raw data and the address
+// range before the next section: the file keeps its size, only VirtualSize
+// and the checksum change. Remove leaves an empty directory there.
+//
 //===----------------------------------------------------------------------===//
 
 #include "COFF/CoffImage.h"
@@ -86,6 +92,50 @@ uint32_t peChecksum(ArrayRef<uint8_t> File, uint64_t ChecksumOffset) {
   return static_cast<uint32_t>(Sum + N);
 }
 
+// Rewrites a .pyox section the linker placed among the others, in place.
+// Keep is where the kept part of the file ends (before a certificate table).
+static Expected<std::vector<uint8_t>>
+rewriteInPlace(const Image &Img, ArrayRef<NamedPayload> Payloads,
+               uint64_t Keep) {
+  const object::coff_section &Old = Img.Sections[*Img.PyoxSection];
+  // The next section in memory bounds how far VirtualSize may grow.
+  uint64_t NextVA = UINT64_MAX;
+  for (const object::coff_section &S : Img.Sections)
+    if (S.VirtualAddress > Old.VirtualAddress)
+      NextVA = std::min<uint64_t>(NextVA, S.VirtualAddress);
+  uint64_t Capacity =
+      std::min<uint64_t>(Old.SizeOfRawData, NextVA - Old.VirtualAddress);
+  if (rawEnd(Old) > Keep)
+    return problem(Img, "the raw data of section .pyox runs past the end of "
+                        "the image");
+  std::vector<uint8_t> Content = buildPayloadSection(Payloads);
+  if (Content.size() > Capacity)
+    return problem(Img, "the payload needs " + Twine(Content.size()) +
+                            " bytes but section .pyox, placed by the linker, "
+                            "holds " +
+                            Twine(Capacity) +
+                            "; relink with room to spare (pyox-inject object "
+                            "--reserve, pyox-ld --pyox-reserve)");
+  std::vector<uint8_t> Out(Img.Bytes.begin(), Img.Bytes.begin() + Keep);
+  uint8_t *Raw = Out.data() + Old.PointerToRawData;
+  std::memset(Raw, 0, Old.SizeOfRawData);
+  std::memcpy(Raw, Content.data(), Content.size());
+  object::coff_section New = Old;
+  New.VirtualSize = Content.size();
+  std::memcpy(Out.data() + Img.SectionTableOffset +
+                  *Img.PyoxSection * sizeof(object::coff_section),
+              &New, sizeof New);
+  if (Img.CertificateSize) {
+    uint8_t *D =
+        Out.data() + Img.DataDirectoryOffset + 8 * COFF::CERTIFICATE_TABLE;
+    endian::write32le(D, 0);
+    endian::write32le(D + 4, 0);
+  }
+  uint64_t ChecksumAt = Img.OptionalHeaderOffset + 64;
+  endian::write32le(Out.data() + ChecksumAt, peChecksum(Out, ChecksumAt));
+  return std::move(Out);
+}
+
 Expected<std::vector<uint8_t>> writeImage(const Image &Img,
                                           ArrayRef<NamedPayload> Payloads,
                                           WarningHandler Warn) {
@@ -102,13 +152,12 @@ Expected<std::vector<uint8_t>> writeImage(const Image &Img,
     Warn(Img.FileName + ": removed the Authenticode signature; sign the "
                         "output again (signtool, osslsigncode)");
   }
+  if (Img.PyoxSection && *Img.PyoxSection + 1 != Img.Sections.size())
+    return rewriteInPlace(Img, Payloads, Keep);
   std::vector<object::coff_section> Sections = Img.Sections;
   uint32_t InitializedData = Img.SizeOfInitializedData;
   if (Img.PyoxSection) {
     const object::coff_section &Old = Sections[*Img.PyoxSection];
-    if (*Img.PyoxSection + 1 != Sections.size())
-      return problem(Img, "section .pyox is not the last section; pyox-inject "
-                          "only rewrites the .pyox section it appended");
     if (Old.SizeOfRawData && rawEnd(Old) < Keep)
       return problem(Img, "data follows the raw data of section .pyox");
     if (Old.SizeOfRawData)
@@ -123,9 +172,9 @@ Expected<std::vector<uint8_t>> writeImage(const Image &Img,
 
   // Room for the table in the headers (PE/COFF spec 3.4: the table follows
   // the optional header, inside SizeOfHeaders).
-  uint64_t TableEnd = Img.SectionTableOffset +
-                      (Sections.size() + !Content.empty()) *
-                          sizeof(object::coff_section);
+  uint64_t TableEnd =
+      Img.SectionTableOffset +
+      (Sections.size() + !Content.empty()) * sizeof(object::coff_section);
   uint64_t FirstRaw = Img.SizeOfHeaders;
   for (const object::coff_section &S : Sections)
     if (S.SizeOfRawData)
@@ -180,7 +229,8 @@ Expected<std::vector<uint8_t>> writeImage(const Image &Img,
   endian::write32le(OH + 8, InitializedData);
   endian::write32le(OH + 56, ImageEnd);
   if (Img.CertificateSize) {
-    uint8_t *D = Out.data() + Img.DataDirectoryOffset + 8 * COFF::CERTIFICATE_TABLE;
+    uint8_t *D =
+        Out.data() + Img.DataDirectoryOffset + 8 * COFF::CERTIFICATE_TABLE;
     endian::write32le(D, 0);
     endian::write32le(D + 4, 0);
   }
@@ -211,8 +261,8 @@ Error injectPayload(MemoryBufferRef Input, StringRef Name,
   return writeFile(*Img, Payloads, OutputPath, Warn);
 }
 
-Error removePayload(MemoryBufferRef Input, StringRef Name,
-                    StringRef OutputPath, WarningHandler Warn) {
+Error removePayload(MemoryBufferRef Input, StringRef Name, StringRef OutputPath,
+                    WarningHandler Warn) {
   Expected<Image> Img = readImage(Input);
   if (!Img)
     return Img.takeError();

@@ -137,6 +137,16 @@ static int forEachPayload(StringRef Command, CommandArgs Args,
   auto Found = findPayloads((*Buffer)->getMemBufferRef());
   if (!Found)
     return reportError(Found.takeError());
+  if (Found->empty()) {
+    // Nothing to verify or extract is a failure; an empty listing is not.
+    if (Command == "list") {
+      outs() << "# " << File << ": no pyox payload\n";
+      return 0;
+    }
+    return reportError(createStringError(std::errc::invalid_argument,
+                                         "%s: no pyox payload in this file",
+                                         File.c_str()));
+  }
   for (const EmbeddedPayload &E : *Found) {
     pyox_payload P;
     const char *Message = nullptr;
