@@ -95,8 +95,19 @@ bool haveHardware() { return false; }
 
 } // namespace
 
+// 0: not asked yet, 1: software, 2: hardware. A plain word rather than a
+// function-local static, whose guard would need the C++ runtime in C
+// programs that link the reader; racing first calls ask the CPU alike and
+// store the same answer.
+static int HardwareState = 0;
+
 extern "C" uint32_t pyox_crc32c(uint32_t Crc, const void *Data, size_t Size) {
-  static const bool Hardware = haveHardware();
+  int State = __atomic_load_n(&HardwareState, __ATOMIC_RELAXED);
+  if (State == 0) {
+    State = haveHardware() ? 2 : 1;
+    __atomic_store_n(&HardwareState, State, __ATOMIC_RELAXED);
+  }
+  const bool Hardware = State == 2;
   const uint8_t *P = static_cast<const uint8_t *>(Data);
   Crc = ~Crc;
   Crc = Hardware ? crcHardware(Crc, P, Size) : crcSoftware(Crc, P, Size);
