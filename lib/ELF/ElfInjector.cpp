@@ -270,6 +270,21 @@ Expected<OutputPlan> planOutput(const Image &Img,
       PostLink.push_back(In);
       continue;
     }
+    // Its range comes from the note; a damaged or crafted one could point
+    // at the headers or the notes themselves, which an in-place overwrite
+    // would then rewrite. No linker lays a payload out like that.
+    auto Overlaps = [&](uint64_t Begin, uint64_t Size) {
+      return Size && Old->FileOffset < Begin + Size &&
+             Begin < Old->FileOffset + Old->Size;
+    };
+    bool Bad = Overlaps(0, Img.EhSize) ||
+               Overlaps(Img.PhOff, Img.Segments.size() * Img.phdrSize());
+    for (const Segment &S : Img.Segments)
+      if (S.Type == ELF::PT_NOTE && Overlaps(S.Offset, S.FileSize))
+        Bad = true;
+    if (Bad)
+      return problem(Img, "link-time payload '" + In.Name +
+                              "' overlaps the ELF headers or notes");
     if (In.Bytes.size() > Old->Size)
       return problem(Img, "payload '" + In.Name + "' (" +
                               Twine(In.Bytes.size()) +
@@ -419,6 +434,15 @@ Expected<OutputPlan> planOutput(const Image &Img,
                               " bytes of padding (segments end at address 0x" +
                               Twine::utohexstr(VEnd) + "); not injecting");
     uint64_t V = FirstDelta + P;
+    // The segment must lie above every other one in memory. With a first
+    // PT_LOAD whose p_offset exceeds its p_vaddr the diagonal wraps below
+    // them; no linker makes such a file, and it cannot take a new segment.
+    if (V < VFloor)
+      return problem(Img, "the first PT_LOAD's p_offset (0x" +
+                              Twine::utohexstr(First->Offset) +
+                              ") exceeds its p_vaddr (0x" +
+                              Twine::utohexstr(First->VAddr) +
+                              "); no room for a new segment above the others");
     // A file without PT_PHDR (shared libraries from ld.bfd, gold) gets one:
     // ld.so takes a library's table address from PT_PHDR when there is one,
     // and otherwise from the first segment whose page-rounded file range
