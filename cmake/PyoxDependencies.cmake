@@ -10,14 +10,30 @@ if(NOT LLVM_VERSION_MAJOR EQUAL 19)
 endif()
 message(STATUS "LLVM ${LLVM_PACKAGE_VERSION} in ${LLVM_TOOLS_BINARY_DIR}")
 
-# One target that brings libLLVM-19.so with LLVM's include path and flags.
+# LLVM for pyox's libraries and tools. The libraries take only LLVM's headers
+# and flags (pyox_llvm_headers); each executable chooses how to link LLVM:
+#  - pyox_llvm: the shared libLLVM-19.so, quick to link (tests, pyox-ld,
+#    the plugin);
+#  - pyox_llvm_static: the few static components pyox-inject needs. Loading
+#    and relocating the 100 MB shared library costs ~14 ms per run, several
+#    times a payload refresh; a static link of Support, Object and MC for
+#    the two supported targets starts in ~1 ms.
 # LLVM is built without RTTI; code deriving from its classes must be too.
-add_library(pyox_llvm INTERFACE)
-target_include_directories(pyox_llvm SYSTEM INTERFACE ${LLVM_INCLUDE_DIRS})
+add_library(pyox_llvm_headers INTERFACE)
+target_include_directories(pyox_llvm_headers SYSTEM INTERFACE ${LLVM_INCLUDE_DIRS})
 separate_arguments(_llvm_defs UNIX_COMMAND "${LLVM_DEFINITIONS}")
-target_compile_definitions(pyox_llvm INTERFACE ${_llvm_defs})
-target_compile_options(pyox_llvm INTERFACE -fno-rtti)
-target_link_libraries(pyox_llvm INTERFACE LLVM)
+target_compile_definitions(pyox_llvm_headers INTERFACE ${_llvm_defs})
+target_compile_options(pyox_llvm_headers INTERFACE -fno-rtti)
+
+add_library(pyox_llvm INTERFACE)
+target_link_libraries(pyox_llvm INTERFACE pyox_llvm_headers LLVM)
+
+llvm_map_components_to_libnames(PYOX_LLVM_STATIC_LIBS
+  support object binaryformat mc targetparser
+  x86desc x86info aarch64desc aarch64info)
+add_library(pyox_llvm_static INTERFACE)
+target_link_libraries(pyox_llvm_static INTERFACE pyox_llvm_headers
+  ${PYOX_LLVM_STATIC_LIBS})
 
 # CPython 3.11, the Debian build. The interpreter that compiles bytecode at
 # pack time and the one in pyox-run must be the same version, so both come

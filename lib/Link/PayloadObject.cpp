@@ -125,10 +125,14 @@ struct Assembler {
 Expected<std::unique_ptr<Assembler>> createAssembler(const ObjectConfig &Config,
                                                      raw_pwrite_stream &OS) {
   // The registry is global; initialising it twice is harmless but racy.
+  // Only the two architectures objects are made for: pyox-inject links
+  // LLVM's MC layer statically, and every target registered is linked in.
   static std::once_flag Once;
   std::call_once(Once, [] {
-    InitializeAllTargetInfos();
-    InitializeAllTargetMCs();
+    LLVMInitializeX86TargetInfo();
+    LLVMInitializeX86TargetMC();
+    LLVMInitializeAArch64TargetInfo();
+    LLVMInitializeAArch64TargetMC();
   });
   auto A = std::make_unique<Assembler>();
   A->TT = Triple(tripleFor(Config));
