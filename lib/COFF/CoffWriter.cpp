@@ -92,6 +92,19 @@ uint32_t peChecksum(ArrayRef<uint8_t> File, uint64_t ChecksumOffset) {
   return static_cast<uint32_t>(Sum + N);
 }
 
+// The last touches of every output: the certificate table entry cleared
+// when the signature was dropped, and the checksum over the final bytes.
+static void finishImage(const Image &Img, std::vector<uint8_t> &Out) {
+  if (Img.CertificateSize) {
+    uint8_t *D =
+        Out.data() + Img.DataDirectoryOffset + 8 * COFF::CERTIFICATE_TABLE;
+    endian::write32le(D, 0);
+    endian::write32le(D + 4, 0);
+  }
+  uint64_t ChecksumAt = Img.OptionalHeaderOffset + 64;
+  endian::write32le(Out.data() + ChecksumAt, peChecksum(Out, ChecksumAt));
+}
+
 // Rewrites a .pyox section the linker placed among the others, in place.
 // Keep is where the kept part of the file ends (before a certificate table).
 static Expected<std::vector<uint8_t>>
@@ -125,14 +138,7 @@ rewriteInPlace(const Image &Img, ArrayRef<NamedPayload> Payloads,
   std::memcpy(Out.data() + Img.SectionTableOffset +
                   *Img.PyoxSection * sizeof(object::coff_section),
               &New, sizeof New);
-  if (Img.CertificateSize) {
-    uint8_t *D =
-        Out.data() + Img.DataDirectoryOffset + 8 * COFF::CERTIFICATE_TABLE;
-    endian::write32le(D, 0);
-    endian::write32le(D + 4, 0);
-  }
-  uint64_t ChecksumAt = Img.OptionalHeaderOffset + 64;
-  endian::write32le(Out.data() + ChecksumAt, peChecksum(Out, ChecksumAt));
+  finishImage(Img, Out);
   return std::move(Out);
 }
 
@@ -228,14 +234,7 @@ Expected<std::vector<uint8_t>> writeImage(const Image &Img,
   uint8_t *OH = Out.data() + Img.OptionalHeaderOffset;
   endian::write32le(OH + 8, InitializedData);
   endian::write32le(OH + 56, ImageEnd);
-  if (Img.CertificateSize) {
-    uint8_t *D =
-        Out.data() + Img.DataDirectoryOffset + 8 * COFF::CERTIFICATE_TABLE;
-    endian::write32le(D, 0);
-    endian::write32le(D + 4, 0);
-  }
-  uint64_t ChecksumAt = Img.OptionalHeaderOffset + 64;
-  endian::write32le(Out.data() + ChecksumAt, peChecksum(Out, ChecksumAt));
+  finishImage(Img, Out);
   return std::move(Out);
 }
 
