@@ -47,7 +47,7 @@ int main(int argc, char **argv) {
   for (int I = 0; I < Repeats; ++I)
     Warm.push_back(locateOnce());
   std::sort(Warm.begin(), Warm.end());
-  std::printf("locate+validate+ready first_us %.1f warm_median_us %.1f\n", First,
-              Warm[Warm.size() / 2]);
+  std::printf("locate+validate+ready first_us %.1f warm_median_us %.1f\n",
+              First, Warm[Warm.size() / 2]);
   return 0;
 }

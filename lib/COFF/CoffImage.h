@@ -29,7 +29,7 @@ struct Image {
   bool Pe32Plus = true;
   uint16_t Machine = 0;
   // File offsets of the parts that are rewritten.
-  uint64_t FileHeaderOffset = 0;     // IMAGE_FILE_HEADER, after "PE\0\0"
+  uint64_t FileHeaderOffset = 0; // IMAGE_FILE_HEADER, after "PE\0\0"
   uint64_t OptionalHeaderOffset = 0;
   uint64_t DataDirectoryOffset = 0;
   uint32_t NumberOfRvaAndSizes = 0;

@@ -48,7 +48,8 @@ Expected<Image> readImage(MemoryBufferRef Buffer) {
   Img.FileName = Name.str();
   const uint8_t *P = B.bytes_begin();
   uint64_t PeOffset = endian::read32le(P + 0x3c);
-  if (PeOffset > B.size() || B.size() - PeOffset < 4 + sizeof(object::coff_file_header) ||
+  if (PeOffset > B.size() ||
+      B.size() - PeOffset < 4 + sizeof(object::coff_file_header) ||
       std::memcmp(P + PeOffset, COFF::PEMagic, 4) != 0)
     return fileError(Name, "not a PE image (no PE signature)");
   Img.FileHeaderOffset = PeOffset + 4;
@@ -57,15 +58,18 @@ Expected<Image> readImage(MemoryBufferRef Buffer) {
   uint16_t NumSections = endian::read16le(FH + 2);
   uint16_t SizeOfOptional = endian::read16le(FH + 16);
   if (!isSupportedMachine(Img.Machine))
-    return fileError(Name, "unsupported PE machine 0x" + utohexstr(Img.Machine));
-  Img.OptionalHeaderOffset = Img.FileHeaderOffset + sizeof(object::coff_file_header);
-  if (SizeOfOptional < 2 || Img.OptionalHeaderOffset + SizeOfOptional > B.size())
+    return fileError(Name,
+                     "unsupported PE machine 0x" + utohexstr(Img.Machine));
+  Img.OptionalHeaderOffset =
+      Img.FileHeaderOffset + sizeof(object::coff_file_header);
+  if (SizeOfOptional < 2 ||
+      Img.OptionalHeaderOffset + SizeOfOptional > B.size())
     return fileError(Name, "malformed PE image: truncated optional header");
   const uint8_t *OH = P + Img.OptionalHeaderOffset;
   uint16_t Magic = endian::read16le(OH);
   if (Magic != COFF::PE32Header::PE32_PLUS && Magic != COFF::PE32Header::PE32)
     return fileError(Name, "not a PE image (optional header magic 0x" +
-                             utohexstr(Magic) + ")");
+                               utohexstr(Magic) + ")");
   Img.Pe32Plus = Magic == COFF::PE32Header::PE32_PLUS;
   // Both optional header forms have the same offsets up to CheckSum; the
   // data directories start at 96 (PE32) or 112 (PE32+) (spec 3.4).
@@ -80,12 +84,17 @@ Expected<Image> readImage(MemoryBufferRef Buffer) {
   Img.NumberOfRvaAndSizes = endian::read32le(OH + DirStart - 4);
   Img.DataDirectoryOffset = Img.OptionalHeaderOffset + DirStart;
   if (Img.NumberOfRvaAndSizes > (SizeOfOptional - DirStart) / 8)
-    return fileError(Name, "malformed PE image: data directories overrun the optional header");
-  if (!isPowerOf2_32(Img.FileAlignment) || !isPowerOf2_32(Img.SectionAlignment) ||
+    return fileError(
+        Name,
+        "malformed PE image: data directories overrun the optional header");
+  if (!isPowerOf2_32(Img.FileAlignment) ||
+      !isPowerOf2_32(Img.SectionAlignment) ||
       (Img.FileAlignment < 0x200 && Img.FileAlignment != Img.SectionAlignment))
-    return fileError(Name, "malformed PE image: bad FileAlignment/SectionAlignment");
+    return fileError(Name,
+                     "malformed PE image: bad FileAlignment/SectionAlignment");
   Img.SectionTableOffset = Img.OptionalHeaderOffset + SizeOfOptional;
-  if (Img.SectionTableOffset + uint64_t(NumSections) * sizeof(object::coff_section) >
+  if (Img.SectionTableOffset +
+          uint64_t(NumSections) * sizeof(object::coff_section) >
       B.size())
     return fileError(Name, "malformed PE image: truncated section table");
   for (uint16_t I = 0; I < NumSections; ++I) {
@@ -93,8 +102,9 @@ Expected<Image> readImage(MemoryBufferRef Buffer) {
     std::memcpy(&S, P + Img.SectionTableOffset + I * sizeof(S), sizeof(S));
     if (S.SizeOfRawData && (S.PointerToRawData > B.size() ||
                             S.SizeOfRawData > B.size() - S.PointerToRawData))
-      return fileError(Name, "section " + StringRef(S.Name, strnlen(S.Name, 8)) +
-                               " lies outside the file");
+      return fileError(Name, "section " +
+                                 StringRef(S.Name, strnlen(S.Name, 8)) +
+                                 " lies outside the file");
     if (StringRef(S.Name, strnlen(S.Name, 8)) == PYOX_PE_SECTION) {
       if (Img.PyoxSection)
         return fileError(Name, "more than one .pyox section");
@@ -103,13 +113,16 @@ Expected<Image> readImage(MemoryBufferRef Buffer) {
     Img.Sections.push_back(S);
   }
   if (Img.NumberOfRvaAndSizes > COFF::CERTIFICATE_TABLE) {
-    const uint8_t *D = P + Img.DataDirectoryOffset + 8 * COFF::CERTIFICATE_TABLE;
+    const uint8_t *D =
+        P + Img.DataDirectoryOffset + 8 * COFF::CERTIFICATE_TABLE;
     Img.CertificateOffset = endian::read32le(D);
     Img.CertificateSize = endian::read32le(D + 4);
     if (Img.CertificateSize &&
         (Img.CertificateOffset > B.size() ||
          Img.CertificateSize > B.size() - Img.CertificateOffset))
-      return fileError(Name, "malformed PE image: the certificate table lies outside the file");
+      return fileError(
+          Name,
+          "malformed PE image: the certificate table lies outside the file");
   }
   if (Img.PyoxSection) {
     const object::coff_section &S = Img.Sections[*Img.PyoxSection];
@@ -118,7 +131,8 @@ Expected<Image> readImage(MemoryBufferRef Buffer) {
         arrayRefFromStringRef(B.substr(S.PointerToRawData, Size));
     Expected<std::vector<NamedPayload>> Payloads = readPayloadSection(Data);
     if (!Payloads)
-      return fileError(Name, "section .pyox: " + toString(Payloads.takeError()));
+      return fileError(Name,
+                       "section .pyox: " + toString(Payloads.takeError()));
     Img.Payloads = std::move(*Payloads);
   }
   return std::move(Img);
@@ -133,8 +147,8 @@ Expected<std::vector<EmbeddedPayload>> findCoffPayloads(MemoryBufferRef File) {
     return std::move(Result);
   uint64_t Base = Img->Sections[*Img->PyoxSection].PointerToRawData;
   for (const NamedPayload &P : Img->Payloads)
-    Result.push_back({P.Name, "section " PYOX_PE_SECTION, Base + P.SectionOffset,
-                      P.Bytes});
+    Result.push_back(
+        {P.Name, "section " PYOX_PE_SECTION, Base + P.SectionOffset, P.Bytes});
   return std::move(Result);
 }
 

@@ -43,8 +43,8 @@ std::vector<uint8_t> buildPayloadSection(ArrayRef<NamedPayload> Payloads) {
   uint64_t NameCursor = NamesAt;
   for (size_t I = 0; I < Payloads.size(); ++I) {
     const NamedPayload &P = Payloads[I];
-    uint8_t *E = Out.data() + PYOX_SECTION_HEADER_SIZE +
-                 I * PYOX_SECTION_ENTRY_SIZE;
+    uint8_t *E =
+        Out.data() + PYOX_SECTION_HEADER_SIZE + I * PYOX_SECTION_ENTRY_SIZE;
     support::endian::write64le(E, DataAt[I]);
     support::endian::write64le(E + 8, P.Bytes.size());
     support::endian::write32le(E + 16, NameCursor);
@@ -109,7 +109,8 @@ void setPayload(std::vector<NamedPayload> &List, StringRef Name,
 }
 
 bool erasePayload(std::vector<NamedPayload> &List, StringRef Name) {
-  auto It = find_if(List, [&](const NamedPayload &P) { return P.Name == Name; });
+  auto It =
+      find_if(List, [&](const NamedPayload &P) { return P.Name == Name; });
   if (It == List.end())
     return false;
   List.erase(It);

@@ -46,7 +46,7 @@ namespace {
 
 constexpr uint32_t PageShift = 12; // 4 KiB pages, as ld64 hashes them
 constexpr uint32_t PageBytes = 1u << PageShift;
-constexpr uint32_t HashSize = 32; // SHA-256
+constexpr uint32_t HashSize = 32;                // SHA-256
 constexpr uint32_t CodeDirectoryHeaderSize = 88; // version 0x20400
 constexpr uint32_t SuperBlobHeaderSize = 12, BlobIndexSize = 8;
 
@@ -71,7 +71,8 @@ uint32_t nSpecialSlots(const SignatureLayout &L) {
 // the hashes starting 16-byte aligned), so that a slice we re-sign has the
 // bytes the linker would have written.
 uint64_t codeDirectoryOffset(const SignatureLayout &L) {
-  return alignTo(SuperBlobHeaderSize + BlobIndexSize * (1 + L.SpecialBlobs.size()), 8);
+  return alignTo(
+      SuperBlobHeaderSize + BlobIndexSize * (1 + L.SpecialBlobs.size()), 8);
 }
 uint64_t identifierSize(const SignatureLayout &L) {
   uint64_t Fixed = codeDirectoryOffset(L) + CodeDirectoryHeaderSize;
@@ -120,8 +121,7 @@ void writeSignature(const SignatureLayout &L, ArrayRef<uint8_t> Code,
 
   uint32_t NSpecial = nSpecialSlots(L), NCode = nCodeSlots(Code.size());
   uint32_t IdentOffset = CodeDirectoryHeaderSize;
-  uint32_t HashOffset =
-      IdentOffset + identifierSize(L) + NSpecial * HashSize;
+  uint32_t HashOffset = IdentOffset + identifierSize(L) + NSpecial * HashSize;
   endian::write32be(CD + 0, MachO::CSMAGIC_CODEDIRECTORY);
   endian::write32be(CD + 4, CDSize);
   endian::write32be(CD + 8, MachO::CS_SUPPORTSEXECSEG);
@@ -149,10 +149,9 @@ void writeSignature(const SignatureLayout &L, ArrayRef<uint8_t> Code,
     std::memcpy(CD + HashOffset - B.first * HashSize, H.data(), HashSize);
   }
   for (uint32_t I = 0; I < NCode; ++I) {
-    std::array<uint8_t, 32> H =
-        SHA256::hash(Code.slice(uint64_t(I) * PageBytes,
-                                std::min<uint64_t>(PageBytes,
-                                                   Code.size() - uint64_t(I) * PageBytes)));
+    std::array<uint8_t, 32> H = SHA256::hash(Code.slice(
+        uint64_t(I) * PageBytes,
+        std::min<uint64_t>(PageBytes, Code.size() - uint64_t(I) * PageBytes)));
     std::memcpy(CD + HashOffset + uint64_t(I) * HashSize, H.data(), HashSize);
   }
 }
@@ -170,8 +169,10 @@ Expected<SignatureInfo> readSignature(ArrayRef<uint8_t> Blob) {
   SignatureInfo Info;
   bool HaveCD = false, HaveSha256 = false;
   for (uint32_t I = 0; I < Count; ++I) {
-    const uint8_t *Index = Blob.data() + SuperBlobHeaderSize + I * BlobIndexSize;
-    uint32_t Type = endian::read32be(Index), Offset = endian::read32be(Index + 4);
+    const uint8_t *Index =
+        Blob.data() + SuperBlobHeaderSize + I * BlobIndexSize;
+    uint32_t Type = endian::read32be(Index),
+             Offset = endian::read32be(Index + 4);
     if (Offset > Length || Length - Offset < 8)
       return malformed("blob offset out of bounds");
     uint32_t BlobLength = endian::read32be(Blob.data() + Offset + 4);
@@ -202,9 +203,9 @@ Expected<SignatureInfo> readSignature(ArrayRef<uint8_t> Blob) {
         Info.Flags = Flags;
         Info.AdHoc = Flags & MachO::CS_ADHOC;
         Info.LinkerSigned = Flags & MachO::CS_LINKER_SIGNED;
-        Info.Identifier.assign(
-            reinterpret_cast<const char *>(B.data()) + IdentOffset,
-            IdentEnd - IdentOffset);
+        Info.Identifier.assign(reinterpret_cast<const char *>(B.data()) +
+                                   IdentOffset,
+                               IdentEnd - IdentOffset);
         if (Version >= MachO::CS_SUPPORTSEXECSEG && B.size() >= 88)
           Info.ExecSegFlags = endian::read64be(B.data() + 80);
       }

@@ -26,7 +26,7 @@ namespace macho {
 
 struct LoadCommand {
   uint32_t Cmd = 0;
-  uint64_t Offset = 0; // in the slice
+  uint64_t Offset = 0;           // in the slice
   llvm::ArrayRef<uint8_t> Bytes; // cmdsize bytes
 };
 
@@ -39,9 +39,9 @@ struct Segment {
 // What an existing code signature says (Mach-O code signing, the
 // CS_SuperBlob of LC_CODE_SIGNATURE; big-endian).
 struct SignatureInfo {
-  bool AdHoc = false;       // CS_ADHOC in the CodeDirectory
+  bool AdHoc = false;        // CS_ADHOC in the CodeDirectory
   bool LinkerSigned = false; // CS_LINKER_SIGNED
-  bool HasCms = false;      // a CMS blob (a certificate signature)
+  bool HasCms = false;       // a CMS blob (a certificate signature)
   std::string Identifier;
   uint32_t Flags = 0;
   uint64_t ExecSegFlags = 0;
@@ -63,8 +63,8 @@ struct Slice {
   uint64_t HeaderRoom = 0; // bytes from the header start to the first section
   std::vector<LoadCommand> Commands;
   std::vector<Segment> Segments;
-  size_t LinkEdit = 0;          // index into Segments
-  std::optional<size_t> Pyox;   // index into Segments
+  size_t LinkEdit = 0;        // index into Segments
+  std::optional<size_t> Pyox; // index into Segments
   std::optional<size_t> TextSegment;
   std::optional<size_t> CodeSignature; // index into Commands
   std::optional<SignatureInfo> Signature;
@@ -88,7 +88,8 @@ struct File {
 bool isMachO(llvm::StringRef Bytes);
 
 llvm::Expected<File> readFile(llvm::MemoryBufferRef Buffer);
-llvm::Expected<Slice> readSlice(llvm::StringRef Bytes, llvm::StringRef FileName);
+llvm::Expected<Slice> readSlice(llvm::StringRef Bytes,
+                                llvm::StringRef FileName);
 
 // The slice holding exactly Payloads (none: no __PYOX segment), re-signed
 // ad hoc when it was signed (Warn is told when a certificate signature is

@@ -44,7 +44,8 @@ Expected<Slice> readSlice(StringRef Bytes, StringRef FileName) {
                                       /*IsLittleEndian=*/true,
                                       /*Is64Bits=*/true);
   if (!ObjOr)
-    return fileError(FileName, "malformed Mach-O: " + toString(ObjOr.takeError()));
+    return fileError(FileName,
+                     "malformed Mach-O: " + toString(ObjOr.takeError()));
   const object::MachOObjectFile &Obj = **ObjOr;
   Slice S;
   S.Bytes = Bytes;
@@ -60,14 +61,18 @@ Expected<Slice> readSlice(StringRef Bytes, StringRef FileName) {
     S.ArchName = "x86_64";
     S.PageSize = 0x1000;
   } else {
-    return fileError(FileName, "unsupported Mach-O CPU type " + Twine(H.cputype));
+    return fileError(FileName,
+                     "unsupported Mach-O CPU type " + Twine(H.cputype));
   }
   if (H.filetype != MachO::MH_EXECUTE && H.filetype != MachO::MH_DYLIB &&
       H.filetype != MachO::MH_BUNDLE)
-    return fileError(FileName, "not a linked Mach-O executable, dylib or bundle "
-                             "(filetype " + Twine(H.filetype) + ")");
+    return fileError(FileName,
+                     "not a linked Mach-O executable, dylib or bundle "
+                     "(filetype " +
+                         Twine(H.filetype) + ")");
   uint64_t FirstSection = Bytes.size();
-  for (const object::MachOObjectFile::LoadCommandInfo &L : Obj.load_commands()) {
+  for (const object::MachOObjectFile::LoadCommandInfo &L :
+       Obj.load_commands()) {
     LoadCommand C;
     C.Cmd = L.C.cmd;
     C.Offset = L.Ptr - Bytes.data();
@@ -95,12 +100,13 @@ Expected<Slice> readSlice(StringRef Bytes, StringRef FileName) {
             StringRef(Sec.sectname, strnlen(Sec.sectname, 16)) ==
                 PYOX_MACHO_SECTION) {
           if (Sec.offset > Bytes.size() || Sec.size > Bytes.size() - Sec.offset)
-            return fileError(FileName, "section __PYOX,__pyox lies outside the file");
+            return fileError(FileName,
+                             "section __PYOX,__pyox lies outside the file");
           Expected<std::vector<NamedPayload>> P = readPayloadSection(
               arrayRefFromStringRef(Bytes.substr(Sec.offset, Sec.size)));
           if (!P)
-            return fileError(FileName,
-                           "section __PYOX,__pyox: " + toString(P.takeError()));
+            return fileError(FileName, "section __PYOX,__pyox: " +
+                                           toString(P.takeError()));
           S.Payloads = std::move(*P);
           S.PyoxSectionOffset = Sec.offset;
         }
@@ -123,7 +129,7 @@ Expected<Slice> readSlice(StringRef Bytes, StringRef FileName) {
   // __LINKEDIT: last in command order, in the file and in memory.
   if (S.Segments.empty() || S.Segments.back().Name != "__LINKEDIT")
     return fileError(FileName, "__LINKEDIT is not the last segment; not a "
-                             "layout pyox-inject can extend");
+                               "layout pyox-inject can extend");
   S.LinkEdit = S.Segments.size() - 1;
   const Segment &LE = S.Segments[S.LinkEdit];
   if (LE.FileOff > Bytes.size() || LE.FileSize > Bytes.size() - LE.FileOff)
@@ -135,15 +141,19 @@ Expected<Slice> readSlice(StringRef Bytes, StringRef FileName) {
   for (size_t I = 0; I + 1 < S.Segments.size(); ++I) {
     const Segment &Seg = S.Segments[I];
     if (Seg.FileSize && Seg.FileOff + Seg.FileSize > LE.FileOff)
-      return fileError(FileName, "segment " + Seg.Name + " overlaps __LINKEDIT");
+      return fileError(FileName,
+                       "segment " + Seg.Name + " overlaps __LINKEDIT");
     if (Seg.VMSize && Seg.VMAddr + Seg.VMSize > LE.VMAddr)
-      return fileError(FileName, "segment " + Seg.Name + " lies above __LINKEDIT");
+      return fileError(FileName,
+                       "segment " + Seg.Name + " lies above __LINKEDIT");
   }
   if (S.Pyox) {
     const Segment &P = S.Segments[*S.Pyox];
-    if (*S.Pyox + 2 != S.Segments.size() || P.FileOff + P.FileSize != LE.FileOff ||
+    if (*S.Pyox + 2 != S.Segments.size() ||
+        P.FileOff + P.FileSize != LE.FileOff ||
         P.VMAddr + P.VMSize != LE.VMAddr)
-      return fileError(FileName, "segment __PYOX is not right before __LINKEDIT");
+      return fileError(FileName,
+                       "segment __PYOX is not right before __LINKEDIT");
   }
   if (S.CodeSignature) {
     MachO::linkedit_data_command CS;
@@ -151,7 +161,7 @@ Expected<Slice> readSlice(StringRef Bytes, StringRef FileName) {
     if (CS.dataoff < LE.FileOff ||
         uint64_t(CS.dataoff) + CS.datasize != LE.FileOff + LE.FileSize)
       return fileError(FileName, "the code signature is not at the end of "
-                               "__LINKEDIT");
+                                 "__LINKEDIT");
     Expected<SignatureInfo> Sig = readSignature(
         arrayRefFromStringRef(Bytes.substr(CS.dataoff, CS.datasize)));
     if (!Sig)
@@ -179,7 +189,8 @@ Expected<File> readFile(MemoryBufferRef Buffer) {
   Expected<std::unique_ptr<object::MachOUniversalBinary>> U =
       object::MachOUniversalBinary::create(Buffer);
   if (!U)
-    return fileError(Name, "malformed universal file: " + toString(U.takeError()));
+    return fileError(Name,
+                     "malformed universal file: " + toString(U.takeError()));
   F.Fat = true;
   F.Fat64 = BE == MachO::FAT_MAGIC_64;
   for (const object::MachOUniversalBinary::ObjectForArch &A : (*U)->objects()) {
@@ -191,9 +202,10 @@ Expected<File> readFile(MemoryBufferRef Buffer) {
     Arch.Align = A.getAlign();
     if (Arch.Align > 16)
       return fileError(Name, "universal file slice alignment 2^" +
-                               Twine(Arch.Align) + " is too large");
-    Expected<Slice> S = readSlice(B.substr(Arch.Offset, Arch.Size),
-                                  (Name + " (" + A.getArchFlagName() + ")").str());
+                                 Twine(Arch.Align) + " is too large");
+    Expected<Slice> S =
+        readSlice(B.substr(Arch.Offset, Arch.Size),
+                  (Name + " (" + A.getArchFlagName() + ")").str());
     if (!S)
       return S.takeError();
     F.Arches.push_back(Arch);
@@ -202,7 +214,8 @@ Expected<File> readFile(MemoryBufferRef Buffer) {
   return std::move(F);
 }
 
-Expected<std::vector<EmbeddedPayload>> findMachOPayloads(MemoryBufferRef Buffer) {
+Expected<std::vector<EmbeddedPayload>>
+findMachOPayloads(MemoryBufferRef Buffer) {
   Expected<File> F = readFile(Buffer);
   if (!F)
     return F.takeError();

@@ -324,17 +324,18 @@ Expected<std::vector<uint8_t>> writeSlice(const Slice &S,
   uint64_t FileSize = NewLEOff + NewLEFileSize;
   if (FileSize > UINT32_MAX)
     return fileError(S.FileName, "the output would exceed 4 GiB, the limit of "
-                               "Mach-O file offsets");
+                                 "Mach-O file offsets");
 
   // Load commands.
   std::vector<uint8_t> Cmds;
   uint32_t NCmds = 0;
   auto PyoxCommand = [&] {
-    std::vector<uint8_t> C(sizeof(MachO::segment_command_64) +
-                           sizeof(MachO::section_64), 0);
+    std::vector<uint8_t> C(
+        sizeof(MachO::segment_command_64) + sizeof(MachO::section_64), 0);
     put32(C, 0, MachO::LC_SEGMENT_64);
     put32(C, 4, C.size());
-    std::memcpy(C.data() + 8, PYOX_MACHO_SEGMENT, sizeof(PYOX_MACHO_SEGMENT) - 1);
+    std::memcpy(C.data() + 8, PYOX_MACHO_SEGMENT,
+                sizeof(PYOX_MACHO_SEGMENT) - 1);
     put64(C, 24, BaseVM);
     put64(C, 32, PyoxSize);
     put64(C, 40, Base);
@@ -343,7 +344,8 @@ Expected<std::vector<uint8_t>> writeSlice(const Slice &S,
     put32(C, 60, MachO::VM_PROT_READ); // initprot
     put32(C, 64, 1);                   // nsects
     size_t Sec = sizeof(MachO::segment_command_64);
-    std::memcpy(C.data() + Sec, PYOX_MACHO_SECTION, sizeof(PYOX_MACHO_SECTION) - 1);
+    std::memcpy(C.data() + Sec, PYOX_MACHO_SECTION,
+                sizeof(PYOX_MACHO_SECTION) - 1);
     std::memcpy(C.data() + Sec + 16, PYOX_MACHO_SEGMENT,
                 sizeof(PYOX_MACHO_SEGMENT) - 1);
     put64(C, Sec + 32, BaseVM);         // addr
@@ -367,8 +369,9 @@ Expected<std::vector<uint8_t>> writeSlice(const Slice &S,
       put64(C, 24, NewLEVM);
       // lld leaves vmsize == filesize, ld64 rounds it to a page: keep the
       // linker's choice.
-      put64(C, 32, LE.VMSize == LE.FileSize ? NewLEFileSize
-                                            : alignTo(NewLEFileSize, Page));
+      put64(C, 32,
+            LE.VMSize == LE.FileSize ? NewLEFileSize
+                                     : alignTo(NewLEFileSize, Page));
       put64(C, 40, NewLEOff);
       put64(C, 48, NewLEFileSize);
     }
@@ -395,14 +398,14 @@ Expected<std::vector<uint8_t>> writeSlice(const Slice &S,
     ++NCmds;
   }
   if (sizeof(MachO::mach_header_64) + Cmds.size() > S.HeaderRoom)
-    return fileError(S.FileName,
-                   "no room for the __PYOX load command between the load "
-                   "commands and the first section (" +
-                       Twine(S.HeaderRoom - sizeof(MachO::mach_header_64) -
-                             S.SizeOfCmds) +
-                       " bytes free, " + Twine(Cmds.size() - S.SizeOfCmds) +
-                       " needed); link with -headerpad 0x1000 or "
-                       "-headerpad_max_install_names");
+    return fileError(
+        S.FileName,
+        "no room for the __PYOX load command between the load "
+        "commands and the first section (" +
+            Twine(S.HeaderRoom - sizeof(MachO::mach_header_64) - S.SizeOfCmds) +
+            " bytes free, " + Twine(Cmds.size() - S.SizeOfCmds) +
+            " needed); link with -headerpad 0x1000 or "
+            "-headerpad_max_install_names");
 
   // The file: the original up to Base, __PYOX, then __LINKEDIT.
   std::vector<uint8_t> Out(FileSize, 0);
@@ -440,12 +443,14 @@ writeFile(const File &F, ArrayRef<std::vector<NamedPayload>> Payloads,
   // fat_header and fat_arch(_64) are big-endian (mach-o/fat.h).
   std::vector<std::vector<uint8_t>> Slices;
   for (size_t I = 0; I < F.Slices.size(); ++I) {
-    Expected<std::vector<uint8_t>> S = writeSlice(F.Slices[I], Payloads[I], Warn);
+    Expected<std::vector<uint8_t>> S =
+        writeSlice(F.Slices[I], Payloads[I], Warn);
     if (!S)
       return S.takeError();
     Slices.push_back(std::move(*S));
   }
-  size_t ArchSize = F.Fat64 ? sizeof(MachO::fat_arch_64) : sizeof(MachO::fat_arch);
+  size_t ArchSize =
+      F.Fat64 ? sizeof(MachO::fat_arch_64) : sizeof(MachO::fat_arch);
   uint64_t Cursor = sizeof(MachO::fat_header) + ArchSize * Slices.size();
   std::vector<uint64_t> Offsets;
   for (size_t I = 0; I < Slices.size(); ++I) {
@@ -456,7 +461,8 @@ writeFile(const File &F, ArrayRef<std::vector<NamedPayload>> Payloads,
   if (!F.Fat64 && Cursor > UINT32_MAX)
     return fileError(F.FileName, "the universal file would exceed 4 GiB");
   std::vector<uint8_t> Out(Cursor, 0);
-  endian::write32be(Out.data(), F.Fat64 ? MachO::FAT_MAGIC_64 : MachO::FAT_MAGIC);
+  endian::write32be(Out.data(),
+                    F.Fat64 ? MachO::FAT_MAGIC_64 : MachO::FAT_MAGIC);
   endian::write32be(Out.data() + 4, Slices.size());
   for (size_t I = 0; I < Slices.size(); ++I) {
     uint8_t *A = Out.data() + sizeof(MachO::fat_header) + ArchSize * I;
@@ -502,8 +508,8 @@ Error injectPayload(MemoryBufferRef Input, StringRef Name,
   return writeOutput(*F, Payloads, OutputPath, Warn);
 }
 
-Error removePayload(MemoryBufferRef Input, StringRef Name,
-                    StringRef OutputPath, WarningHandler Warn) {
+Error removePayload(MemoryBufferRef Input, StringRef Name, StringRef OutputPath,
+                    WarningHandler Warn) {
   Expected<File> F = readFile(Input);
   if (!F)
     return F.takeError();

@@ -49,8 +49,7 @@ namespace pyox {
 namespace {
 
 struct FinderObject {
-  PyObject_HEAD
-  pyox_payload Payload;
+  PyObject_HEAD pyox_payload Payload;
   std::string *Root;       // UTF-8/filesystem bytes of the root path
   PyObject *RootStr;       // the same as str
   PyObject *ModuleSpec;    // importlib.machinery.ModuleSpec
@@ -63,8 +62,7 @@ struct FinderObject {
 };
 
 struct PathEntryObject {
-  PyObject_HEAD
-  FinderObject *Finder;
+  PyObject_HEAD FinderObject *Finder;
   PyObject *Package; // dotted package name, "" for the root
 };
 
@@ -147,8 +145,9 @@ std::string packageDir(const FinderObject *F, const pyox_entry *E) {
       PyErr_Clear();
     }
   }
-  fprintf(stderr, "pyox: %s: payload entry '%.*s' is damaged (checksum "
-                  "mismatch); rebuild the program\n",
+  fprintf(stderr,
+          "pyox: %s: payload entry '%.*s' is damaged (checksum "
+          "mismatch); rebuild the program\n",
           F->Root->c_str(), int(What.size()), What.data());
   fflush(stderr);
   _exit(1);
@@ -213,8 +212,8 @@ PyObject *makeSpec(FinderObject *F, PyObject *Name, const pyox_entry *E) {
       goto fail;
     }
     PyList_SET_ITEM(Locations, 0, Dir);
-    int R = PyObject_SetAttrString(Spec, "submodule_search_locations",
-                                   Locations);
+    int R =
+        PyObject_SetAttrString(Spec, "submodule_search_locations", Locations);
     Py_DECREF(Locations);
     if (R < 0)
       goto fail;
@@ -274,8 +273,8 @@ PyObject *loadCode(FinderObject *F, const pyox_entry *E) {
     Py_DECREF(Code);
     return nullptr;
   }
-  PyObject *R = PyObject_CallFunctionObjArgs(F->FixCoFilename, Code, Path,
-                                             nullptr);
+  PyObject *R =
+      PyObject_CallFunctionObjArgs(F->FixCoFilename, Code, Path, nullptr);
   Py_DECREF(Path);
   if (!R) {
     Py_DECREF(Code);
@@ -299,7 +298,8 @@ const pyox_entry *findFile(const FinderObject *F, std::string_view Rel) {
     std::string Dotted(Rel.substr(0, Rel.size() - 3));
     if (Dotted == "__init__")
       return nullptr;
-    if (Dotted.size() > 9 && Dotted.compare(Dotted.size() - 9, 9, "/__init__") == 0)
+    if (Dotted.size() > 9 &&
+        Dotted.compare(Dotted.size() - 9, 9, "/__init__") == 0)
       Dotted.resize(Dotted.size() - 9);
     for (char &C : Dotted)
       if (C == '/')
@@ -336,8 +336,8 @@ bool relativeToRoot(const FinderObject *F, PyObject *Path, std::string &Rel) {
 
 // --- Finder methods -----------------------------------------------------
 
-PyObject *Finder_find_spec(PyObject *Self, PyObject *const *Args,
-                           Py_ssize_t N, PyObject *Kwnames) {
+PyObject *Finder_find_spec(PyObject *Self, PyObject *const *Args, Py_ssize_t N,
+                           PyObject *Kwnames) {
   // find_spec(fullname, path=None, target=None): the payload is one flat
   // namespace, so path and target do not change the answer.
   if (N < 1) {
@@ -370,9 +370,9 @@ PyObject *Finder_create_module(PyObject *Self, PyObject *Spec) {
   PyObject *Result = nullptr;
   if (E && E->kind == PYOX_KIND_EXTENSION) {
     const uint8_t *Data = verifiedData(F, E);
-    Result = createExtensionModule(*F->Extensions, uint32_t(E - F->Payload.entries),
-                                   Data, E->data_size, Spec, F->ModuleSpec,
-                                   Self);
+    Result =
+        createExtensionModule(*F->Extensions, uint32_t(E - F->Payload.entries),
+                              Data, E->data_size, Spec, F->ModuleSpec, Self);
     releasePages(F, E->data_size); // the memfd holds the copy now
   } else if (E) {
     Result = Py_None;
@@ -457,9 +457,9 @@ PyObject *Finder_get_source(PyObject *Self, PyObject *Name) {
     return nullptr;
   PyObject *Bytes = PyBytes_FromStringAndSize(
       reinterpret_cast<const char *>(Data), Py_ssize_t(S->data_size));
-  PyObject *R = Bytes ? PyObject_CallMethod(External, "decode_source", "O",
-                                            Bytes)
-                      : nullptr;
+  PyObject *R = Bytes
+                    ? PyObject_CallMethod(External, "decode_source", "O", Bytes)
+                    : nullptr;
   Py_XDECREF(Bytes);
   Py_DECREF(External);
   return R;
@@ -527,9 +527,9 @@ PyObject *Finder_get_resource_reader(PyObject *Self, PyObject *Name) {
     return nullptr;
   PyObject *Cls = PyDict_GetItemString(Glue, "PayloadResources");
   PyObject *Dir = fsString(packageDir(F, E));
-  PyObject *R = Cls && Dir ? PyObject_CallFunctionObjArgs(Cls, Self, Dir,
-                                                          nullptr)
-                           : nullptr;
+  PyObject *R = Cls && Dir
+                    ? PyObject_CallFunctionObjArgs(Cls, Self, Dir, nullptr)
+                    : nullptr;
   Py_XDECREF(Dir);
   Py_DECREF(Glue);
   return R;
@@ -625,7 +625,8 @@ void addChildren(const FinderObject *F, uint32_t Group,
        I < Count; ++I) {
     const pyox_entry *E = &P->entries[I];
     std::string_view Name = entryName(*P, E);
-    if (pyox_kind_group(E->kind) != Group || Name.substr(0, Prefix.size()) != Prefix)
+    if (pyox_kind_group(E->kind) != Group ||
+        Name.substr(0, Prefix.size()) != Prefix)
       break;
     std::string_view Rest = Name.substr(Prefix.size());
     Out.insert(std::string(Rest.substr(0, Rest.find('/'))));
@@ -661,8 +662,8 @@ PyObject *Finder_listdir(PyObject *Self, PyObject *RelArg) {
   }
   std::string ModPrefix = Package.empty() ? Package : Package + ".";
   uint32_t Count = P->header->entry_count;
-  for (uint32_t I = pyox_payload_lower_bound(P, PYOX_GROUP_MODULE,
-                                             ModPrefix.data(), ModPrefix.size());
+  for (uint32_t I = pyox_payload_lower_bound(
+           P, PYOX_GROUP_MODULE, ModPrefix.data(), ModPrefix.size());
        I < Count; ++I) {
     const pyox_entry *E = &P->entries[I];
     std::string_view Name = entryName(*P, E);
@@ -751,8 +752,8 @@ PyObject *Finder_path_hook(PyObject *Self, PyObject *PathArg) {
     if (!E || !isPackageKind(E->kind) || packageDir(F, E) != Rel)
       return importError(PathArg, "pyox: not a package in the payload:");
   }
-  PyObject *Name = PyUnicode_FromStringAndSize(Package.data(),
-                                               Py_ssize_t(Package.size()));
+  PyObject *Name =
+      PyUnicode_FromStringAndSize(Package.data(), Py_ssize_t(Package.size()));
   if (!Name)
     return nullptr;
   PyObject *R = newPathEntry(F, Name);
@@ -802,7 +803,8 @@ PyMethodDef FinderMethods[] = {
      "The bytes of a file under the payload root, by virtual path."},
     {"get_resource_reader", Finder_get_resource_reader, METH_O,
      "A TraversableResources for a package."},
-    {"find_distributions", (PyCFunction)(void (*)(void))Finder_find_distributions,
+    {"find_distributions",
+     (PyCFunction)(void (*)(void))Finder_find_distributions,
      METH_VARARGS | METH_KEYWORDS,
      "importlib.metadata distributions in the payload."},
     {"invalidate_caches", Finder_invalidate_caches, METH_NOARGS,
@@ -872,8 +874,8 @@ PyObject *PathEntry_iter_modules(PyObject *Self, PyObject *Args) {
   if (!List)
     return nullptr;
   uint32_t Count = P->header->entry_count;
-  for (uint32_t I = pyox_payload_lower_bound(P, PYOX_GROUP_MODULE,
-                                             ModPrefix.data(), ModPrefix.size());
+  for (uint32_t I = pyox_payload_lower_bound(
+           P, PYOX_GROUP_MODULE, ModPrefix.data(), ModPrefix.size());
        I < Count; ++I) {
     const pyox_entry *E = &P->entries[I];
     std::string_view Name = entryName(*P, E);
@@ -1116,12 +1118,13 @@ int fixFrozenFiles(FinderObject *F) {
     PyObject *Spec = M && PyModule_Check(M)
                          ? PyObject_GetAttrString(M, "__spec__")
                          : nullptr;
-    PyObject *State = Spec ? PyObject_GetAttrString(Spec, "loader_state")
-                           : nullptr;
-    PyObject *Orig = State ? PyObject_GetAttrString(State, "origname") : nullptr;
-    PyObject *Sub = Spec ? PyObject_GetAttrString(Spec,
-                                                  "submodule_search_locations")
-                         : nullptr;
+    PyObject *State =
+        Spec ? PyObject_GetAttrString(Spec, "loader_state") : nullptr;
+    PyObject *Orig =
+        State ? PyObject_GetAttrString(State, "origname") : nullptr;
+    PyObject *Sub =
+        Spec ? PyObject_GetAttrString(Spec, "submodule_search_locations")
+             : nullptr;
     PyErr_Clear();
     bool HasFile = M && PyObject_HasAttrString(M, "__file__");
     if (Orig && PyUnicode_Check(Orig) && Sub == Py_None && !HasFile) {

@@ -48,14 +48,14 @@ extern "C" int pyox_find_payload(const char *name, const void *caller_address,
     return PYOX_FIND_NOT_FOUND;
   }
   unsigned long SectionSize = 0;
-  const uint8_t *Section = getsectiondata(
-      reinterpret_cast<const struct mach_header_64 *>(Header),
-      PYOX_MACHO_SEGMENT, PYOX_MACHO_SECTION, &SectionSize);
+  const uint8_t *Section =
+      getsectiondata(reinterpret_cast<const struct mach_header_64 *>(Header),
+                     PYOX_MACHO_SEGMENT, PYOX_MACHO_SECTION, &SectionSize);
   if (!Section) {
     if (error)
       *error = "pyox: no embedded payload of that name in this image";
     return PYOX_FIND_NOT_FOUND;
   }
-  return pyox_section_find(Section, SectionSize, Name, strlen(Name), data,
-                           size, error);
+  return pyox_section_find(Section, SectionSize, Name, strlen(Name), data, size,
+                           error);
 }

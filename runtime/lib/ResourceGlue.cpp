@@ -193,9 +193,9 @@ PyObject *metadataGlue() {
   PyObject *Resources = resourceGlue();
   if (!Resources)
     return nullptr;
-  PyObject *Seed = Py_BuildValue("{sOsO}", "_PayloadPath",
-                                 PyDict_GetItemString(Resources, "PayloadPath"),
-                                 "_join", PyDict_GetItemString(Resources, "_join"));
+  PyObject *Seed = Py_BuildValue(
+      "{sOsO}", "_PayloadPath", PyDict_GetItemString(Resources, "PayloadPath"),
+      "_join", PyDict_GetItemString(Resources, "_join"));
   Py_DECREF(Resources);
   if (!Seed)
     return nullptr;

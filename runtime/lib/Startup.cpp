@@ -100,8 +100,8 @@ bool entryCommand(const std::string &Entry, std::string &Command) {
   if (!isDottedName(Module))
     return false;
   if (Colon == std::string::npos) {
-    Command = "__import__('runpy')._run_module_as_main('" + Module +
-              "', False)\n";
+    Command =
+        "__import__('runpy')._run_module_as_main('" + Module + "', False)\n";
     return true;
   }
   std::string Function = Entry.substr(Colon + 1);
@@ -113,7 +113,6 @@ bool entryCommand(const std::string &Entry, std::string &Command) {
 }
 
 PyObject *initPyox() { return initPyoxModule(); }
-
 
 int statusFailure(const std::string &Program, PyStatus S) {
   if (PyStatus_IsExit(S))

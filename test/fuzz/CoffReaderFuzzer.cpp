@@ -14,8 +14,8 @@
 using namespace llvm;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *Data, size_t Size) {
-  MemoryBufferRef Buffer(
-      StringRef(reinterpret_cast<const char *>(Data), Size), "fuzz");
+  MemoryBufferRef Buffer(StringRef(reinterpret_cast<const char *>(Data), Size),
+                         "fuzz");
   auto Ignore = [](const Twine &) {};
   Expected<std::vector<pyox::EmbeddedPayload>> Found =
       pyox::coff::findCoffPayloads(Buffer);

@@ -30,18 +30,17 @@ int runBuild(CommandArgs Args) {
   std::string Name = PYOX_DEFAULT_PAYLOAD_NAME;
   ArgScanner S(Args);
   while (!S.done()) {
-    if (S.value("-o", "--output", Output) ||
-        S.value("--template", Template) || S.value("--name", Name) ||
-        scanPackOption(S, Config))
+    if (S.value("-o", "--output", Output) || S.value("--template", Template) ||
+        S.value("--name", Name) || scanPackOption(S, Config))
       continue;
     S.unknown();
   }
   if (Error E = S.error("build"))
     return reportError(std::move(E));
   if (Output.empty())
-    return reportError(createStringError(
-        std::errc::invalid_argument,
-        "build: an output file is needed (-o EXECUTABLE)"));
+    return reportError(
+        createStringError(std::errc::invalid_argument,
+                          "build: an output file is needed (-o EXECUTABLE)"));
   if (!Config.Stdlib && Config.Paths.empty())
     return reportError(createStringError(
         std::errc::invalid_argument,
@@ -68,8 +67,8 @@ int runBuild(CommandArgs Args) {
   Expected<std::vector<uint8_t>> Payload = buildPayload(Config);
   if (!Payload)
     return reportError(Payload.takeError());
-  if (Error E = elf::injectPayload((*Binary)->getMemBufferRef(), Name,
-                                   *Payload, Output))
+  if (Error E = elf::injectPayload((*Binary)->getMemBufferRef(), Name, *Payload,
+                                   Output))
     return reportError(std::move(E));
   return 0;
 }

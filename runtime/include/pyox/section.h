@@ -48,9 +48,9 @@ extern "C" {
 #define PYOX_SECTION_VERSION 1u
 
 typedef struct pyox_section_header {
-  uint8_t magic[8];   /*  0: PYOX_SECTION_MAGIC */
-  uint32_t version;   /*  8: PYOX_SECTION_VERSION */
-  uint32_t count;     /* 12: entries that follow */
+  uint8_t magic[8]; /*  0: PYOX_SECTION_MAGIC */
+  uint32_t version; /*  8: PYOX_SECTION_VERSION */
+  uint32_t count;   /* 12: entries that follow */
 } pyox_section_header;
 #define PYOX_SECTION_HEADER_SIZE 16u
 
@@ -102,7 +102,8 @@ static inline int pyox_section_entry_at(const uint8_t *section, uint64_t size,
   memcpy(&entry->name_offset, p + 16, 4);
   memcpy(&entry->name_size, p + 20, 4);
   if (entry->name_size == 0 || entry->name_size > PYOX_MAX_SECTION_NAME ||
-      entry->name_offset > size || entry->name_size > size - entry->name_offset) {
+      entry->name_offset > size ||
+      entry->name_size > size - entry->name_offset) {
     *error = "pyox: a pyox section entry has a name out of bounds";
     return -1;
   }

@@ -10,8 +10,8 @@ int libhost_report(const char *name, const char *out) {
   const void *data;
   size_t size;
   const char *error = "";
-  int rc = pyox_find_payload(name, (const void *)&libhost_report, &data,
-                             &size, &error);
+  int rc = pyox_find_payload(name, (const void *)&libhost_report, &data, &size,
+                             &error);
   if (rc != PYOX_FIND_OK) {
     printf("lib: not found (%d): %s\n", rc, error);
     return 1;
