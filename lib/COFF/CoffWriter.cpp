@@ -121,6 +121,11 @@ rewriteInPlace(const Image &Img, ArrayRef<NamedPayload> Payloads,
   if (rawEnd(Old) > Keep)
     return problem(Img, "the raw data of section .pyox runs past the end of "
                         "the image");
+  uint64_t TableEnd =
+      Img.SectionTableOffset + Img.Sections.size() * sizeof(Old);
+  if (Old.SizeOfRawData && Old.PointerToRawData < TableEnd)
+    return problem(Img, "the raw data of section .pyox overlaps the PE "
+                        "headers");
   std::vector<uint8_t> Content = buildPayloadSection(Payloads);
   if (Content.size() > Capacity)
     return problem(Img, "the payload needs " + Twine(Content.size()) +
@@ -158,6 +163,12 @@ Expected<std::vector<uint8_t>> writeImage(const Image &Img,
     Warn(Img.FileName + ": removed the Authenticode signature; sign the "
                         "output again (signtool, osslsigncode)");
   }
+  // Everything written into the headers (section table, NumberOfSections,
+  // SizeOfImage, the checksum) must lie in the kept part of the file.
+  uint64_t OldTableEnd = Img.SectionTableOffset +
+                         Img.Sections.size() * sizeof(object::coff_section);
+  if (OldTableEnd > Keep)
+    return problem(Img, "the certificate table overlaps the PE headers");
   if (Img.PyoxSection && *Img.PyoxSection + 1 != Img.Sections.size())
     return rewriteInPlace(Img, Payloads, Keep);
   std::vector<object::coff_section> Sections = Img.Sections;
@@ -166,6 +177,9 @@ Expected<std::vector<uint8_t>> writeImage(const Image &Img,
     const object::coff_section &Old = Sections[*Img.PyoxSection];
     if (Old.SizeOfRawData && rawEnd(Old) < Keep)
       return problem(Img, "data follows the raw data of section .pyox");
+    if (Old.SizeOfRawData && Old.PointerToRawData < OldTableEnd)
+      return problem(Img, "the raw data of section .pyox overlaps the PE "
+                          "headers");
     if (Old.SizeOfRawData)
       Keep = std::min<uint64_t>(Keep, Old.PointerToRawData);
     InitializedData -= std::min(InitializedData, uint32_t(Old.SizeOfRawData));
@@ -185,13 +199,11 @@ Expected<std::vector<uint8_t>> writeImage(const Image &Img,
   for (const object::coff_section &S : Sections)
     if (S.SizeOfRawData)
       FirstRaw = std::min<uint64_t>(FirstRaw, S.PointerToRawData);
-  if (TableEnd > FirstRaw || TableEnd > Img.Bytes.size())
+  if (TableEnd > FirstRaw || TableEnd > Keep)
     return problem(Img, "no room in the PE headers for another section "
                         "header (SizeOfHeaders " +
                             Twine(Img.SizeOfHeaders) +
                             "); relink leaving room for one more section");
-  uint64_t OldTableEnd = Img.SectionTableOffset +
-                         Img.Sections.size() * sizeof(object::coff_section);
   for (uint64_t I = OldTableEnd; I < TableEnd; ++I)
     if (Img.Bytes[I] != 0)
       return problem(Img, "the bytes after the section table are in use; no "
