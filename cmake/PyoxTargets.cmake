@@ -1,8 +1,9 @@
 # pyox_add_library(NAME SOURCES... [LINK libs...])
 #
 # Adds static library NAME and, when sanitizers are enabled, NAME-san: the
-# same sources built with ASan and UBSan, so that unit tests and fuzzers
-# exercise instrumented library code in the same build tree.
+# same sources built with ASan and UBSan (and libFuzzer's coverage
+# instrumentation), so that unit tests and fuzzers exercise instrumented
+# library code in the same build tree.
 set(PYOX_SANITIZER_FLAGS -fsanitize=address,undefined -fno-sanitize-recover=undefined
     -fno-omit-frame-pointer)
 
@@ -31,6 +32,11 @@ function(pyox_add_library name)
     target_link_libraries(${name}-san PUBLIC ${_san_link})
     target_include_directories(${name}-san PUBLIC ${ARG_INCLUDE})
     target_compile_options(${name}-san PRIVATE ${PYOX_SANITIZER_FLAGS})
+    if(PYOX_HAVE_LIBFUZZER)
+      # Coverage for the fuzzers' guidance; the sanitizer runtimes define
+      # the hooks, so unit tests link these libraries as they are.
+      target_compile_options(${name}-san PRIVATE -fsanitize=fuzzer-no-link)
+    endif()
     target_link_options(${name}-san INTERFACE ${PYOX_SANITIZER_FLAGS})
   endif()
 endfunction()

@@ -2,7 +2,8 @@
 //
 // The PE reader and writer take untrusted files. Each input is read, its
 // payloads listed, and when it reads it is written again with one payload
-// added (section table, raw data placement, certificate removal, checksum).
+// added (section table, raw data placement, certificate removal, checksum)
+// and, when it carries payloads, with all of them removed.
 // Errors are fine; an out-of-bounds access is an ASan finding.
 //
 //===----------------------------------------------------------------------===//
@@ -33,5 +34,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *Data, size_t Size) {
       pyox::coff::writeImage(*Img, Payloads, Ignore);
   if (!Out)
     consumeError(Out.takeError());
+  // And with every payload removed (remove, or a refresh to nothing).
+  if (!Img->Payloads.empty()) {
+    Out = pyox::coff::writeImage(*Img, {}, Ignore);
+    if (!Out)
+      consumeError(Out.takeError());
+  }
   return 0;
 }

@@ -3,7 +3,8 @@
 // The Mach-O reader and writer take untrusted files. Each input is read as a
 // thin or universal file, its payloads listed, and every slice that reads
 // is written again with one payload added, which runs the layout, the
-// chained-fixups edit and the re-signing over whatever the reader accepted.
+// chained-fixups edit and the re-signing over whatever the reader accepted,
+// and, when it carries payloads, written again with all of them removed.
 // Errors are fine; an out-of-bounds access is an ASan finding.
 //
 //===----------------------------------------------------------------------===//
@@ -37,5 +38,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *Data, size_t Size) {
       pyox::macho::writeFile(*F, Payloads, Ignore);
   if (!Out)
     consumeError(Out.takeError());
+  // And with every payload removed, when there were any.
+  bool Any = false;
+  for (const pyox::macho::Slice &S : F->Slices)
+    Any |= !S.Payloads.empty();
+  if (Any) {
+    for (std::vector<pyox::NamedPayload> &P : Payloads)
+      P.clear();
+    Out = pyox::macho::writeFile(*F, Payloads, Ignore);
+    if (!Out)
+      consumeError(Out.takeError());
+  }
   return 0;
 }

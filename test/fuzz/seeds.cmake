@@ -1,4 +1,5 @@
-# Seed binaries for the Mach-O and PE reader fuzzers: small hosts linked here
+# A seed payload (a small app) for the payload reader fuzzer, and seed
+# binaries for the Mach-O and PE reader fuzzers: small hosts linked here
 # (ld64.lld against the libSystem stub of test/macho, lld's MinGW driver),
 # each before and after injection, so the fuzzers start from files the
 # readers and writers really handle. Skipped when the tools are missing.
@@ -9,12 +10,15 @@ set(_seed_src ${PROJECT_SOURCE_DIR}/test/coff/Inputs/app)
 
 set(PYOX_MACHO_FUZZ_SEEDS ${CMAKE_CURRENT_BINARY_DIR}/macho-seeds)
 set(PYOX_COFF_FUZZ_SEEDS ${CMAKE_CURRENT_BINARY_DIR}/coff-seeds)
-set(_seed_outputs)
+set(PYOX_PAYLOAD_FUZZ_SEEDS ${CMAKE_CURRENT_BINARY_DIR}/payload-seeds)
+set(_seed_outputs ${PYOX_PAYLOAD_FUZZ_SEEDS}/app.pyox)
+add_custom_command(OUTPUT ${PYOX_SEED_PAYLOAD} ${PYOX_PAYLOAD_FUZZ_SEEDS}/app.pyox
+  COMMAND $<TARGET_FILE:pyox-inject> pack --path ${_seed_src} -o ${PYOX_SEED_PAYLOAD}
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${PYOX_PAYLOAD_FUZZ_SEEDS}
+  COMMAND ${CMAKE_COMMAND} -E copy ${PYOX_SEED_PAYLOAD} ${PYOX_PAYLOAD_FUZZ_SEEDS}/app.pyox
+  DEPENDS pyox-inject
+  COMMENT "Packing the fuzzer seed payload")
 if(PYOX_CLANG19 AND PYOX_LD64)
-  add_custom_command(OUTPUT ${PYOX_SEED_PAYLOAD}
-    COMMAND $<TARGET_FILE:pyox-inject> pack --path ${_seed_src} -o ${PYOX_SEED_PAYLOAD}
-    DEPENDS pyox-inject
-    COMMENT "Packing the fuzzer seed payload")
   set(_m ${PYOX_MACHO_FUZZ_SEEDS})
   add_custom_command(
     OUTPUT ${_m}/arm64 ${_m}/arm64.injected
@@ -48,9 +52,8 @@ if(PYOX_CLANG19 AND PYOX_LD64)
     COMMENT "Building PE fuzzer seeds")
   list(APPEND _seed_outputs ${_c}/host.exe ${_c}/host.injected.exe)
 endif()
-if(_seed_outputs)
-  add_custom_target(pyox-fuzz-seeds ALL DEPENDS ${_seed_outputs})
-else()
+add_custom_target(pyox-fuzz-seeds ALL DEPENDS ${_seed_outputs})
+if(NOT PYOX_CLANG19 OR NOT PYOX_LD64)
   set(PYOX_MACHO_FUZZ_SEEDS "")
   set(PYOX_COFF_FUZZ_SEEDS "")
 endif()
