@@ -115,7 +115,7 @@ struct OutputPlan {
   uint64_t KeepEnd = 0;        // input bytes [0, KeepEnd) are copied
   uint64_t SegmentOffset = 0;  // 0: no pyox segment
   uint64_t SegmentVAddr = 0;
-  std::vector<uint8_t> SegmentHead; // phdr table + notes
+  std::vector<uint8_t> SegmentHead; // the program header table
   // Bytes at Offset, then zeros up to Size (when Size is larger).
   struct Placed {
     uint64_t Offset = 0;
@@ -123,6 +123,9 @@ struct OutputPlan {
     uint64_t Size = 0;
   };
   std::vector<Placed> Payloads; // in the segment, after SegmentHead
+  // The PYOX records and their trailer, which end the segment.
+  uint64_t RecordsOffset = 0;
+  std::vector<uint8_t> Records;
   uint64_t SegmentEnd = 0;
   // Non-allocated sections that lay after the old pyox segment and move
   // behind the new one, then the rebuilt .shstrtab and the header table.

@@ -10,11 +10,11 @@
 //
 //   [original bytes, up to the end of the last section or segment]
 //   [zeros up to a page boundary P]
-//   [new program header table: the old entries + PT_LOAD + PT_NOTE]  <- P
-//   [PYOX notes: one layout record, one per payload]
+//   [new program header table: the old entries + PT_LOAD]  <- P
 //   [payloads, 16-byte aligned]
+//   [PYOX records: one layout record, one per payload; trailer]
 //   [non-allocated sections that had to move, rebuilt .shstrtab]
-//   [section header table: the old entries + .note.pyox + .pyox...]
+//   [section header table: the old entries + .pyox... + .pyox_records]
 //
 // A new PT_LOAD needs a program header table with room for it, and the old
 // table cannot grow in place (the first sections follow it), so the table
@@ -28,7 +28,10 @@
 // page size holds because the first PT_LOAD's difference is page aligned.
 // The new PT_LOAD has the highest address, so PT_LOADs stay sorted.
 //
-// Section headers over the notes and each payload (SHF_ALLOC) make strip and
+// The records (in note format, pyox/runtime.h) end the segment's file
+// contents, followed by a trailer the runtime finds there: no PT_NOTE, as
+// note checkers (eu-elflint) reject note types they do not know. Section
+// headers over each payload and over the records (SHF_ALLOC) make strip and
 // objcopy treat them as contents of the segment and keep them.
 //
 // Refresh: everything from the old pyox segment to the end of the file is
@@ -451,9 +454,20 @@ Expected<OutputPlan> planOutput(const Image &Img,
     // clears for .bss.
     bool AddPhdr =
         !any_of(Kept, [](const Segment &S) { return S.Type == ELF::PT_PHDR; });
-    size_t Phnum = Kept.size() + 2 + AddPhdr;
-    uint64_t NotesAt = P + Phnum * Img.phdrSize();
+    size_t Phnum = Kept.size() + 1 + AddPhdr;
 
+    // Payloads first, then the records and the trailer that ends the
+    // segment, where the runtime looks for them (pyox/runtime.h).
+    uint64_t At = alignTo(P + Phnum * Img.phdrSize(), PYOX_DATA_ALIGN);
+    for (const PayloadInput &In : PostLink) {
+      Plan.Payloads.push_back({At, In.Bytes});
+      At = alignTo(At + In.Bytes.size(), PYOX_DATA_ALIGN);
+    }
+    uint64_t NotesAt = PostLink.empty()
+                           ? alignTo(P + Phnum * Img.phdrSize(), 8)
+                           : alignTo(Plan.Payloads.back().Offset +
+                                         Plan.Payloads.back().Bytes.size(),
+                                     8);
     std::vector<uint8_t> Notes;
     std::vector<uint8_t> Layout(PYOX_ELF_LAYOUT_NOTE_SIZE, 0);
     put64(Layout, 0, Img.OriginalPhOff ? *Img.OriginalPhOff : Img.PhOff);
@@ -464,25 +478,22 @@ Expected<OutputPlan> planOutput(const Image &Img,
       put32(Layout, 12, PYOX_LAYOUT_ADDED_PHDR);
     put64(Layout, 16, KeepEnd);
     appendNote(Notes, PYOX_NOTE_ORIGINAL_LAYOUT, Layout);
-    std::vector<size_t> DescAt;
-    for (const PayloadInput &In : PostLink) {
-      std::vector<uint8_t> Desc(PYOX_ELF_NOTE_SIZE + In.Name.size(), 0);
-      memcpy(Desc.data() + PYOX_ELF_NOTE_SIZE, In.Name.data(), In.Name.size());
-      DescAt.push_back(appendNote(Notes, PYOX_NOTE_PAYLOAD, Desc));
-    }
-    uint64_t At = alignTo(NotesAt + Notes.size(), PYOX_DATA_ALIGN);
     for (size_t I = 0; I < PostLink.size(); ++I) {
       const PayloadInput &In = PostLink[I];
-      uint64_t DescOff = NotesAt + DescAt[I];
-      put64(Notes, DescAt[I], At - DescOff); // same delta in memory
-      put64(Notes, DescAt[I] + 8, In.Bytes.size());
-      put32(Notes, DescAt[I] + 16, static_cast<uint32_t>(In.Name.size()));
-      Plan.Payloads.push_back({At, In.Bytes});
-      At = alignTo(At + In.Bytes.size(), PYOX_DATA_ALIGN);
+      std::vector<uint8_t> Desc(PYOX_ELF_NOTE_SIZE + In.Name.size(), 0);
+      memcpy(Desc.data() + PYOX_ELF_NOTE_SIZE, In.Name.data(), In.Name.size());
+      size_t DescAt = appendNote(Notes, PYOX_NOTE_PAYLOAD, Desc);
+      // The same delta in memory; negative, as the payload comes first.
+      put64(Notes, DescAt, Plan.Payloads[I].Offset - (NotesAt + DescAt));
+      put64(Notes, DescAt + 8, In.Bytes.size());
+      put32(Notes, DescAt + 16, static_cast<uint32_t>(In.Name.size()));
     }
-    uint64_t End = PostLink.empty() ? NotesAt + Notes.size()
-                                    : Plan.Payloads.back().Offset +
-                                          Plan.Payloads.back().Bytes.size();
+    Notes.resize(alignTo(Notes.size(), 8), 0);
+    uint64_t RecordsSize = Notes.size();
+    Notes.resize(RecordsSize + PYOX_ELF_TRAILER_SIZE);
+    memcpy(Notes.data() + RecordsSize, PYOX_ELF_TRAILER_MAGIC, 8);
+    put64(Notes, RecordsSize + 8, RecordsSize);
+    uint64_t End = NotesAt + Notes.size();
 
     Segment Load;
     Load.Type = ELF::PT_LOAD;
@@ -491,16 +502,9 @@ Expected<OutputPlan> planOutput(const Image &Img,
     Load.VAddr = Load.PAddr = V;
     Load.FileSize = Load.MemSize = End - P;
     Load.Align = LoadAlign;
-    Segment Note;
-    Note.Type = ELF::PT_NOTE;
-    Note.Flags = ELF::PF_R;
-    Note.Offset = NotesAt;
-    Note.VAddr = Note.PAddr = FirstDelta + NotesAt;
-    Note.FileSize = Note.MemSize = Notes.size();
-    Note.Align = 4;
 
     // The old entries keep their indices (tools and diagnostics refer to
-    // them); the new PT_LOAD and PT_NOTE go at the end. PT_LOADs stay in
+    // them); the new PT_LOAD goes at the end. PT_LOADs stay in
     // ascending address order among themselves (gABI), as the new one has
     // the highest address, and PT_PHDR still precedes them.
     if (AddPhdr) {
@@ -519,14 +523,13 @@ Expected<OutputPlan> planOutput(const Image &Img,
       Phdrs.push_back(S);
     }
     Phdrs.push_back(Load);
-    Phdrs.push_back(Note);
 
     Plan.SegmentOffset = P;
     Plan.SegmentVAddr = V;
     for (const Segment &S : Phdrs)
       appendPhdr(Img, Plan.SegmentHead, S);
-    Plan.SegmentHead.resize(NotesAt - P, 0);
-    Plan.SegmentHead.insert(Plan.SegmentHead.end(), Notes.begin(), Notes.end());
+    Plan.RecordsOffset = NotesAt;
+    Plan.Records = std::move(Notes);
     Plan.SegmentEnd = End;
     Cursor = End;
   }
@@ -561,19 +564,6 @@ Expected<OutputPlan> planOutput(const Image &Img,
       return Off;
     };
     if (Plan.SegmentOffset) {
-      Section Note;
-      Note.Name = ".note.pyox";
-      Note.NameOffset = AddName(Note.Name);
-      Note.Type = ELF::SHT_NOTE;
-      Note.Flags = ELF::SHF_ALLOC;
-      for (const Segment &S : Phdrs)
-        if (S.Type == ELF::PT_NOTE && S.Offset >= Plan.SegmentOffset) {
-          Note.Offset = S.Offset;
-          Note.Addr = S.VAddr;
-          Note.Size = S.FileSize;
-        }
-      Note.AddrAlign = 4;
-      Sections.push_back(Note);
       for (size_t I = 0; I < PostLink.size(); ++I) {
         Section S;
         S.Name = payloadSectionName(PostLink[I].Name);
@@ -586,6 +576,18 @@ Expected<OutputPlan> planOutput(const Image &Img,
         S.AddrAlign = PYOX_DATA_ALIGN;
         Sections.push_back(S);
       }
+      // PROGBITS, not NOTE: the records are found through the trailer, and
+      // note checkers reject note types they do not know.
+      Section Records;
+      Records.Name = ".pyox_records";
+      Records.NameOffset = AddName(Records.Name);
+      Records.Type = ELF::SHT_PROGBITS;
+      Records.Flags = ELF::SHF_ALLOC;
+      Records.Offset = Plan.RecordsOffset;
+      Records.Addr = Plan.SegmentVAddr + (Records.Offset - Plan.SegmentOffset);
+      Records.Size = Plan.Records.size();
+      Records.AddrAlign = 8;
+      Sections.push_back(Records);
     }
     // Non-allocated sections from after the old segment move behind it.
     for (size_t I : Moved) {
@@ -676,6 +678,7 @@ Error writeOutput(const Image &Img, const OutputPlan &Plan, raw_ostream &OS) {
     Emit(Plan.SegmentOffset, Plan.SegmentHead, Plan.SegmentHead.size());
     for (const OutputPlan::Placed &P : Plan.Payloads)
       Emit(P.Offset, P.Bytes, P.Bytes.size());
+    Emit(Plan.RecordsOffset, Plan.Records, Plan.Records.size());
   }
   for (const OutputPlan::Placed &P : Plan.Tail)
     Emit(P.Offset, P.Bytes, P.Size);

@@ -7,9 +7,12 @@
 //  * PYOX payload notes (pyox/runtime.h), wherever they are: their payload
 //    range must lie in the file-backed part of a PT_LOAD, or the file is
 //    rejected as malformed.
-//  * The segment a post-link injection appended: the PT_LOAD holding the
-//    PT_NOTE that carries the PYOX_NOTE_ORIGINAL_LAYOUT record. It must be
-//    the last PT_LOAD, by index and by address, as the writer makes it.
+//  * The segment a post-link injection appended: the read-only PT_LOAD whose
+//    file contents end with a PYOX record trailer, in front of which the
+//    PYOX_NOTE_ORIGINAL_LAYOUT record is (or, as the first version of the
+//    writer made it, the PT_LOAD holding a PT_NOTE with that record). It
+//    must be the last PT_LOAD, by index and by address, as the writer
+//    makes it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -91,97 +94,134 @@ static bool walkNotes(StringRef Bytes, uint64_t Offset, uint64_t Size,
   return true;
 }
 
-// The PYOX notes of every PT_NOTE segment. The walk uses p_align (4 or 8)
-// and falls back to 4, like the runtime locator (pyox/runtime.h), because
-// mold puts 4-aligned notes in a PT_NOTE aligned to 8. A note segment that
-// cannot be walked either way holds no PYOX note the runtime could find.
-template <class ELFT>
-static Error readNotes(const ELFFile<ELFT> &, Image &Img,
-                       ArrayRef<typename ELFT::Phdr> Phdrs) {
-  for (size_t I = 0; I < Phdrs.size(); ++I) {
-    const auto &P = Phdrs[I];
-    if (P.p_type != ELF::PT_NOTE)
+// The PYOX records of one block of notes at file offset Offset, mapped at
+// VAddr. Payloads found are added to Img.Payloads, marked PostLink when the
+// block is pyox-inject's (every note in it PYOX's, one of them the layout
+// record); Ours says whether it was.
+static Error readNoteBlock(Image &Img, uint64_t Offset, uint64_t VAddr,
+                           const std::vector<RawNote> &Notes, bool &Ours) {
+  bool AllPyox = !Notes.empty(), HasLayout = false;
+  std::vector<PayloadRef> Found;
+  for (const RawNote &N : Notes) {
+    if (N.NameSize != PYOX_NOTE_OWNER_SIZE ||
+        Img.Bytes.substr(N.NameOffset, PYOX_NOTE_OWNER_SIZE) !=
+            StringRef(PYOX_NOTE_OWNER, PYOX_NOTE_OWNER_SIZE)) {
+      AllPyox = false;
       continue;
-    std::vector<RawNote> Notes;
-    if (!walkNotes(Img.Bytes, P.p_offset, P.p_filesz, P.p_align == 8 ? 8 : 4,
-                   Notes) &&
-        !walkNotes(Img.Bytes, P.p_offset, P.p_filesz, 4, Notes))
+    }
+    ArrayRef<uint8_t> Desc =
+        arrayRefFromStringRef(Img.Bytes.substr(N.DescOffset, N.DescSize));
+    uint64_t DescOff = N.DescOffset;
+    uint64_t DescVAddr = VAddr + (DescOff - Offset);
+    if (N.Type == PYOX_NOTE_ORIGINAL_LAYOUT) {
+      if (Desc.size() < PYOX_ELF_LAYOUT_NOTE_SIZE)
+        return malformed(Img, "truncated PYOX layout note");
+      HasLayout = true;
+      Img.OriginalPhOff = support::endian::read64le(Desc.data());
+      Img.OriginalPhNum = support::endian::read32le(Desc.data() + 8);
+      Img.AddedPhdrEntry =
+          support::endian::read32le(Desc.data() + 12) & PYOX_LAYOUT_ADDED_PHDR;
+      Img.OriginalEnd = support::endian::read64le(Desc.data() + 16);
       continue;
-    bool AllPyox = !Notes.empty(), HasLayout = false;
-    std::vector<PayloadRef> Found;
-    for (const RawNote &N : Notes) {
-      if (N.NameSize != PYOX_NOTE_OWNER_SIZE ||
-          Img.Bytes.substr(N.NameOffset, PYOX_NOTE_OWNER_SIZE) !=
-              StringRef(PYOX_NOTE_OWNER, PYOX_NOTE_OWNER_SIZE)) {
-        AllPyox = false;
-        continue;
-      }
-      ArrayRef<uint8_t> Desc =
-          arrayRefFromStringRef(Img.Bytes.substr(N.DescOffset, N.DescSize));
-      uint64_t DescOff = N.DescOffset;
-      uint64_t DescVAddr = P.p_vaddr + (DescOff - P.p_offset);
-      if (N.Type == PYOX_NOTE_ORIGINAL_LAYOUT) {
-        if (Desc.size() < PYOX_ELF_LAYOUT_NOTE_SIZE)
-          return malformed(Img, "truncated PYOX layout note");
-        HasLayout = true;
-        Img.OriginalPhOff = support::endian::read64le(Desc.data());
-        Img.OriginalPhNum = support::endian::read32le(Desc.data() + 8);
-        Img.AddedPhdrEntry = support::endian::read32le(Desc.data() + 12) &
-                             PYOX_LAYOUT_ADDED_PHDR;
-        Img.OriginalEnd = support::endian::read64le(Desc.data() + 16);
-        continue;
-      }
-      if (N.Type != PYOX_NOTE_PAYLOAD)
-        continue;
-      if (Desc.size() < PYOX_ELF_NOTE_SIZE)
-        return malformed(Img, "truncated PYOX payload note");
-      int64_t Rel = support::endian::read64le(Desc.data());
-      uint64_t Size = support::endian::read64le(Desc.data() + 8);
-      uint32_t NameSize = support::endian::read32le(Desc.data() + 16);
-      if (NameSize > Desc.size() - PYOX_ELF_NOTE_SIZE)
-        return malformed(Img, "PYOX payload note name out of bounds");
-      PayloadRef Ref;
-      Ref.Name = StringRef(reinterpret_cast<const char *>(Desc.data()) +
-                               PYOX_ELF_NOTE_SIZE,
-                           NameSize)
-                     .str();
-      Ref.NoteDescOffset = DescOff;
-      Ref.NoteTypeOffset = N.Offset + 8;
-      Ref.Size = Size;
-      uint64_t VAddr = DescVAddr + static_cast<uint64_t>(Rel);
-      std::optional<uint64_t> Off = fileOffsetOf(Img, VAddr, Size);
-      if (!Off)
-        return malformed(Img, "PYOX payload note for '" + Ref.Name +
-                                  "' points outside the file-backed segments");
-      Ref.FileOffset = *Off;
-      Found.push_back(std::move(Ref));
     }
-    bool Ours = AllPyox && HasLayout;
-    if (Ours) {
-      if (Img.PyoxNote)
-        return malformed(Img, "two pyox-inject segments");
-      Img.PyoxNote = I;
-    }
-    for (PayloadRef &R : Found) {
-      R.PostLink = Ours;
-      for (const PayloadRef &Other : Img.Payloads)
-        if (Other.Name == R.Name)
-          return malformed(Img, "two payloads named '" + R.Name + "'");
-      Img.Payloads.push_back(std::move(R));
-    }
+    if (N.Type != PYOX_NOTE_PAYLOAD)
+      continue;
+    if (Desc.size() < PYOX_ELF_NOTE_SIZE)
+      return malformed(Img, "truncated PYOX payload note");
+    int64_t Rel = support::endian::read64le(Desc.data());
+    uint64_t Size = support::endian::read64le(Desc.data() + 8);
+    uint32_t NameSize = support::endian::read32le(Desc.data() + 16);
+    if (NameSize > Desc.size() - PYOX_ELF_NOTE_SIZE)
+      return malformed(Img, "PYOX payload note name out of bounds");
+    PayloadRef Ref;
+    Ref.Name = StringRef(reinterpret_cast<const char *>(Desc.data()) +
+                             PYOX_ELF_NOTE_SIZE,
+                         NameSize)
+                   .str();
+    Ref.NoteDescOffset = DescOff;
+    Ref.NoteTypeOffset = N.Offset + 8;
+    Ref.Size = Size;
+    uint64_t PayloadVAddr = DescVAddr + static_cast<uint64_t>(Rel);
+    std::optional<uint64_t> Off = fileOffsetOf(Img, PayloadVAddr, Size);
+    if (!Off)
+      return malformed(Img, "PYOX payload note for '" + Ref.Name +
+                                "' points outside the file-backed segments");
+    Ref.FileOffset = *Off;
+    Found.push_back(std::move(Ref));
   }
-  if (!Img.PyoxNote)
-    return Error::success();
-  // The PT_LOAD that holds our note is ours; the writer made it the last one.
-  const Segment &Note = Img.Segments[*Img.PyoxNote];
+  Ours = AllPyox && HasLayout;
+  if (Ours && (Img.PyoxLoad || Img.PyoxNote))
+    return malformed(Img, "two pyox-inject segments");
+  for (PayloadRef &R : Found) {
+    R.PostLink = Ours;
+    for (const PayloadRef &Other : Img.Payloads)
+      if (Other.Name == R.Name)
+        return malformed(Img, "two payloads named '" + R.Name + "'");
+    Img.Payloads.push_back(std::move(R));
+  }
+  return Error::success();
+}
+
+// The PYOX records of the image: in the trailer-terminated block at the end
+// of a read-only PT_LOAD (pyox-inject's segment), and in every PT_NOTE (from
+// link-time objects; files injected before the trailer existed also have
+// theirs there). PT_NOTE walks use p_align (4 or 8) and fall back to 4,
+// like the runtime locator (pyox/runtime.h), because mold puts 4-aligned
+// notes in a PT_NOTE aligned to 8. A block that cannot be walked either way
+// holds no record the runtime could find.
+static Error readNotes(Image &Img) {
   for (size_t I = 0; I < Img.Segments.size(); ++I) {
-    const Segment &S = Img.Segments[I];
-    if (S.Type == ELF::PT_LOAD && Note.Offset >= S.Offset &&
-        Note.Offset + Note.FileSize <= S.Offset + S.FileSize)
+    const Segment &P = Img.Segments[I];
+    if (P.Type != ELF::PT_LOAD ||
+        (P.Flags & (ELF::PF_R | ELF::PF_W)) != ELF::PF_R ||
+        P.FileSize < PYOX_ELF_TRAILER_SIZE)
+      continue;
+    uint64_t TrailerAt = P.Offset + P.FileSize - PYOX_ELF_TRAILER_SIZE;
+    if ((P.VAddr + P.FileSize) % 8 != 0 ||
+        Img.Bytes.substr(TrailerAt, 8) != StringRef(PYOX_ELF_TRAILER_MAGIC, 8))
+      continue;
+    uint64_t Size = support::endian::read64le(Img.Bytes.data() + TrailerAt + 8);
+    if (Size > P.FileSize - PYOX_ELF_TRAILER_SIZE)
+      return malformed(Img, "PYOX record trailer size out of bounds");
+    uint64_t At = TrailerAt - Size;
+    std::vector<RawNote> Notes;
+    if (!walkNotes(Img.Bytes, At, Size, 4, Notes))
+      return malformed(Img, "malformed PYOX records");
+    bool Ours = false;
+    if (Error E =
+            readNoteBlock(Img, At, P.VAddr + (At - P.Offset), Notes, Ours))
+      return E;
+    if (Ours)
       Img.PyoxLoad = I;
   }
+  for (size_t I = 0; I < Img.Segments.size(); ++I) {
+    const Segment &P = Img.Segments[I];
+    if (P.Type != ELF::PT_NOTE)
+      continue;
+    std::vector<RawNote> Notes;
+    if (!walkNotes(Img.Bytes, P.Offset, P.FileSize, P.Align == 8 ? 8 : 4,
+                   Notes) &&
+        !walkNotes(Img.Bytes, P.Offset, P.FileSize, 4, Notes))
+      continue;
+    bool Ours = false;
+    if (Error E = readNoteBlock(Img, P.Offset, P.VAddr, Notes, Ours))
+      return E;
+    if (!Ours)
+      continue;
+    // The PT_LOAD that holds such a note is pyox's.
+    Img.PyoxNote = I;
+    for (size_t J = 0; J < Img.Segments.size(); ++J) {
+      const Segment &S = Img.Segments[J];
+      if (S.Type == ELF::PT_LOAD && P.Offset >= S.Offset &&
+          P.Offset + P.FileSize <= S.Offset + S.FileSize)
+        Img.PyoxLoad = J;
+    }
+    if (!Img.PyoxLoad)
+      return malformed(Img, "pyox note segment is not loaded");
+  }
   if (!Img.PyoxLoad)
-    return malformed(Img, "pyox note segment is not loaded");
+    return Error::success();
+  // The writer made its PT_LOAD the last one.
   for (size_t I = 0; I < Img.Segments.size(); ++I) {
     const Segment &S = Img.Segments[I];
     if (S.Type == ELF::PT_LOAD && I != *Img.PyoxLoad &&
@@ -298,7 +338,7 @@ static Expected<Image> readTyped(MemoryBufferRef Buffer, Image Img) {
       return malformed(Img, "no section name string table");
   }
 
-  if (Error E = readNotes(File, Img, *PhdrsOr))
+  if (Error E = readNotes(Img))
     return std::move(E);
   if (Img.PyoxLoad) {
     const Segment &L = Img.Segments[*Img.PyoxLoad];

@@ -1,18 +1,21 @@
 //===- LocateElf.cpp - Find a payload in the running ELF image ------------===//
 //
-// The payload of an image is described by a PYOX note (pyox/runtime.h): a
-// descriptor that holds the payload's offset from the descriptor itself,
-// its size and its name. Both `pyox-inject inject` (post-link) and the
-// objects of `pyox-inject object` (link time) produce that note, so this one
-// locator serves both.
+// The payload of an image is described by a PYOX record in note format
+// (pyox/runtime.h): a descriptor that holds the payload's offset from the
+// descriptor itself, its size and its name. The objects of `pyox-inject
+// object` (link time) put the records in a PT_NOTE segment; `pyox-inject
+// inject` (post-link) puts them at the end of its PT_LOAD, before a trailer
+// that ends the segment's file contents. This one locator serves both.
 //
 // Which image? The one whose PT_LOAD segments contain the caller's address.
 // dl_iterate_phdr reports every loaded image with its load bias and program
 // headers, in static executables too (glibc fills it from AT_PHDR), where
 // dladdr would need a dynamic symbol table. Nothing here trusts the file:
 // the note segment and the payload range must both lie inside a file-backed
-// PT_LOAD range of the same image before a byte of them is read, every note
-// size is checked against its segment, and the payload header is checked by
+// PT_LOAD range of the same image before a byte of them is read (a trailer
+// is read only at the end of a readable PT_LOAD's file contents, and the
+// records it announces must lie in that segment), every note size is
+// checked against its container, and the payload header is checked by
 // pyox_payload_open. No allocation, no I/O, no global state.
 //
 //===----------------------------------------------------------------------===//
@@ -89,16 +92,13 @@ uint64_t noteAlignment(const uint8_t *P, uint64_t Size, uint64_t PAlign) {
   return 0;
 }
 
-// Looks through one PT_NOTE segment. Returns true when the search is over
+// Looks through the notes at [Base, Base + Size), which the caller has
+// checked lie in the loaded file. Returns true when the search is over
 // (found, or a malformed PYOX note stopped it).
 bool searchNotes(uintptr_t Bias, const Phdr *Phdrs, size_t Phnum,
-                 const Phdr &Note, Search &S) {
-  uintptr_t Base = Bias + Note.p_vaddr;
-  uint64_t Size = Note.p_filesz;
-  if (!inLoadedFile(Bias, Phdrs, Phnum, Base, Size))
-    return false; // not mapped from the file: not something we can read
+                 uintptr_t Base, uint64_t Size, uint64_t PAlign, Search &S) {
   const uint8_t *P = reinterpret_cast<const uint8_t *>(Base);
-  uint64_t Align = noteAlignment(P, Size, Note.p_align);
+  uint64_t Align = noteAlignment(P, Size, PAlign);
   if (Align == 0)
     return false; // not a note list we can read; not ours either
   uint64_t Off = 0;
@@ -156,11 +156,41 @@ bool searchNotes(uintptr_t Bias, const Phdr *Phdrs, size_t Phnum,
   return false;
 }
 
+// The records a post-link injection put before the trailer that ends the
+// file contents of a read-only PT_LOAD, if this one has it.
+bool searchTrailer(uintptr_t Bias, const Phdr *Phdrs, size_t Phnum,
+                   const Phdr &Load, Search &S) {
+  if ((Load.p_flags & (PF_R | PF_W)) != PF_R ||
+      Load.p_filesz < PYOX_ELF_TRAILER_SIZE)
+    return false;
+  uintptr_t End = Bias + Load.p_vaddr + Load.p_filesz;
+  const uint8_t *T =
+      reinterpret_cast<const uint8_t *>(End) - PYOX_ELF_TRAILER_SIZE;
+  if (reinterpret_cast<uintptr_t>(T) % 8 != 0 ||
+      memcmp(T, PYOX_ELF_TRAILER_MAGIC, 8) != 0)
+    return false;
+  uint64_t Size = readU64(T + 8);
+  if (Size > Load.p_filesz - PYOX_ELF_TRAILER_SIZE) {
+    S.Error = "pyox: malformed PYOX record trailer (size out of bounds)";
+    S.Result = PYOX_FIND_INVALID;
+    return true;
+  }
+  uintptr_t Base = reinterpret_cast<uintptr_t>(T) - Size;
+  return searchNotes(Bias, Phdrs, Phnum, Base, Size, 4, S);
+}
+
 void searchImage(uintptr_t Bias, const Phdr *Phdrs, size_t Phnum, Search &S) {
-  for (size_t I = 0; I < Phnum; ++I)
-    if (Phdrs[I].p_type == PT_NOTE &&
-        searchNotes(Bias, Phdrs, Phnum, Phdrs[I], S))
+  for (size_t I = 0; I < Phnum; ++I) {
+    const Phdr &P = Phdrs[I];
+    if (P.p_type == PT_LOAD && searchTrailer(Bias, Phdrs, Phnum, P, S))
       return;
+    // A PT_NOTE not mapped from the file is not something we can read.
+    if (P.p_type == PT_NOTE &&
+        inLoadedFile(Bias, Phdrs, Phnum, Bias + P.p_vaddr, P.p_filesz) &&
+        searchNotes(Bias, Phdrs, Phnum, Bias + P.p_vaddr, P.p_filesz, P.p_align,
+                    S))
+      return;
+  }
 }
 
 struct ImageQuery {

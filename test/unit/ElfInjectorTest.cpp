@@ -104,16 +104,30 @@ TEST(ElfInjector, LayoutFollowsTheLoaderRules) {
     if (S.Type == ELF::PT_LOAD && S.Offset >= 64)
       EXPECT_EQ(StringRef(*Out).substr(S.Offset, S.FileSize),
                 StringRef(Self).substr(S.Offset, S.FileSize));
-  // Sections over the note and the payload, so that strip keeps them.
-  bool SawNote = false, SawPayload = false;
+  // The records and their trailer end the segment's file contents, and no
+  // PT_NOTE is added (note checkers reject unknown note types).
+  StringRef Trailer = StringRef(*Out).substr(
+      New.Offset + New.FileSize - PYOX_ELF_TRAILER_SIZE, PYOX_ELF_TRAILER_SIZE);
+  EXPECT_EQ(Trailer.take_front(8), StringRef(PYOX_ELF_TRAILER_MAGIC, 8));
+  EXPECT_EQ((New.VAddr + New.FileSize) % 8, 0u);
+  size_t Notes = 0, OrigNotes = 0;
+  for (const Segment &S : Img->Segments)
+    Notes += S.Type == ELF::PT_NOTE;
+  for (const Segment &S : Orig->Segments)
+    OrigNotes += S.Type == ELF::PT_NOTE;
+  EXPECT_EQ(Notes, OrigNotes);
+  // Sections over the records and the payload, so that strip keeps them.
+  bool SawRecords = false, SawPayload = false;
   for (const Section &S : Img->Sections) {
-    SawNote |= S.Name == ".note.pyox" && S.Type == ELF::SHT_NOTE &&
-               (S.Flags & ELF::SHF_ALLOC);
+    EXPECT_FALSE(S.Pyox && S.Type == ELF::SHT_NOTE) << S.Name;
+    SawRecords |= S.Name == ".pyox_records" && S.Type == ELF::SHT_PROGBITS &&
+                  (S.Flags & ELF::SHF_ALLOC) &&
+                  S.Offset + S.Size == New.Offset + New.FileSize;
     SawPayload |= S.Name == ".pyox" && S.Size == A.size() &&
                   (S.Flags & ELF::SHF_ALLOC) &&
                   S.Offset == Img->Payloads[0].FileOffset;
   }
-  EXPECT_TRUE(SawNote);
+  EXPECT_TRUE(SawRecords);
   EXPECT_TRUE(SawPayload);
 }
 

@@ -7,22 +7,30 @@
  * A payload lives in the read-only memory of the image (the main executable
  * or a shared library) it was injected into, post-link by `pyox-inject
  * inject` or at link time from a `pyox-inject object` file. Both paths
- * describe it the same way: an ELF note in a PT_NOTE segment,
+ * describe it the same way, with a record in the format of an ELF note,
  *
  *   namesz = 5, name = "PYOX\0", type = PYOX_NOTE_PAYLOAD,
  *   desc   = pyox_elf_note (below), followed by the payload name bytes,
  *
  * whose descriptor says where the payload is *relative to the descriptor
- * itself*. A relative offset needs no dynamic relocation (the note stays
+ * itself*. A relative offset needs no dynamic relocation (the record stays
  * read-only and correct wherever the image is loaded) and is what a
  * link-time object expresses with one PC-relative relocation.
  *
+ * Where the records are: a link-time object puts them in a note section,
+ * which the linker places in a PT_NOTE segment. `pyox-inject inject` puts
+ * them at the end of the read-only PT_LOAD it adds, followed by a trailer
+ * (pyox_elf_trailer) that ends that segment's file contents, and adds no
+ * PT_NOTE: note checkers (eu-elflint) reject note types they do not know.
+ *
  * pyox_find_payload walks the program headers of the image that contains
  * CALLER_ADDRESS (dl_iterate_phdr, which also works in static executables),
- * reads its PT_NOTE segments, checks that the payload range lies inside one
- * of the image's PT_LOAD segments, and opens the payload header with
+ * reads its PT_NOTE segments and the last bytes of its readable,
+ * non-writable PT_LOADs, checks that the payload range lies inside one of
+ * the image's PT_LOAD segments, and opens the payload header with
  * pyox_payload_open. It is linear in the number of program headers and
- * notes, allocates nothing and does no file I/O. See docs/elf-injection.md.
+ * records, allocates nothing and does no file I/O. See
+ * docs/elf-injection.md.
  *===----------------------------------------------------------------------===*/
 
 #ifndef PYOX_RUNTIME_H
@@ -76,6 +84,16 @@ typedef struct pyox_elf_layout_note {
  * drops it again. */
 #define PYOX_LAYOUT_ADDED_PHDR 1u
 #define PYOX_ELF_LAYOUT_NOTE_SIZE 24u
+
+/* The last bytes of the file contents of the PT_LOAD `pyox-inject inject`
+ * adds: records_size bytes of PYOX records (laid out as notes with 4-byte
+ * alignment) end where the trailer starts. The trailer is 8-byte aligned. */
+typedef struct pyox_elf_trailer {
+  uint8_t magic[8];      /* 0: PYOX_ELF_TRAILER_MAGIC */
+  uint64_t records_size; /* 8: bytes of records before the trailer */
+} pyox_elf_trailer;
+#define PYOX_ELF_TRAILER_MAGIC "PYOXRECS"
+#define PYOX_ELF_TRAILER_SIZE 16u
 
 /* Results of pyox_find_payload. */
 enum pyox_find_result {
