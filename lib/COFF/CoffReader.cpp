@@ -87,8 +87,13 @@ Expected<Image> readImage(MemoryBufferRef Buffer) {
     return fileError(
         Name,
         "malformed PE image: data directories overrun the optional header");
+  // PE/COFF spec 3.4.2: FileAlignment is a power of two up to 64 KiB (512
+  // or more unless it equals SectionAlignment), SectionAlignment at least
+  // FileAlignment. A larger one would have the writer pad the output to
+  // gigabytes.
   if (!isPowerOf2_32(Img.FileAlignment) ||
-      !isPowerOf2_32(Img.SectionAlignment) ||
+      !isPowerOf2_32(Img.SectionAlignment) || Img.FileAlignment > 0x10000 ||
+      Img.SectionAlignment < Img.FileAlignment ||
       (Img.FileAlignment < 0x200 && Img.FileAlignment != Img.SectionAlignment))
     return fileError(Name,
                      "malformed PE image: bad FileAlignment/SectionAlignment");
