@@ -424,6 +424,13 @@ Expected<OutputPlan> planOutput(const Image &Img,
     for (const Segment &S : Kept)
       if (S.Type == ELF::PT_LOAD)
         LoadEnd = std::max(LoadEnd, S.Offset + S.FileSize);
+    // Room for a segment above all the others, in the file's address space.
+    uint64_t AddressLimit = Img.Is64 ? std::numeric_limits<uint64_t>::max()
+                                     : std::numeric_limits<uint32_t>::max();
+    if (VEnd > AddressLimit - 2 * Page)
+      return problem(Img, "segments reach the top of the address space (0x" +
+                              Twine::utohexstr(VEnd) +
+                              "); no room for a new segment above them");
     uint64_t VFloor = alignTo(VEnd, Page);
     uint64_t Min =
         std::max(KeepEnd, VFloor > FirstDelta ? VFloor - FirstDelta : 0);
@@ -495,6 +502,9 @@ Expected<OutputPlan> planOutput(const Image &Img,
     put64(Notes, RecordsSize + 8, RecordsSize);
     uint64_t End = NotesAt + Notes.size();
 
+    if (End - P > AddressLimit - V)
+      return problem(Img, "the new segment would end beyond the top of the "
+                          "address space");
     Segment Load;
     Load.Type = ELF::PT_LOAD;
     Load.Flags = ELF::PF_R;
