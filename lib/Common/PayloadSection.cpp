@@ -117,20 +117,44 @@ bool erasePayload(std::vector<NamedPayload> &List, StringRef Name) {
   return true;
 }
 
+Error checkPayloadName(StringRef Name) {
+  if (Name.empty() || Name.size() > PYOX_MAX_PAYLOAD_NAME)
+    return invalidInput("payload name must be 1 to " +
+                        Twine(PYOX_MAX_PAYLOAD_NAME) + " bytes");
+  for (char C : Name)
+    if (C <= ' ' || C > '~' || C == '/')
+      return invalidInput("payload name '" + Name +
+                          "' has a character other than printable ASCII (no "
+                          "space or '/')");
+  return Error::success();
+}
+
+Error invalidInput(const Twine &What) {
+  return createStringError(std::make_error_code(std::errc::invalid_argument),
+                           What);
+}
+
 Error fileError(StringRef File, const Twine &What) {
-  return createStringError(std::errc::invalid_argument, "%s: %s",
-                           File.str().c_str(), What.str().c_str());
+  return invalidInput(File + ": " + What);
 }
 
 Error writeBinaryOutput(StringRef InputPath, StringRef OutputPath,
-                        ArrayRef<uint8_t> Bytes) {
+                        function_ref<Error(raw_pwrite_stream &)> Write) {
   AtomicWriteOptions Options;
   sys::fs::file_status Status;
   if (!sys::fs::exists(OutputPath) && !sys::fs::status(InputPath, Status))
     Options.Mode = Status.permissions() & 07777;
   else
     Options.Executable = true;
-  return writeFileAtomically(OutputPath, Bytes, Options);
+  return writeFileAtomically(OutputPath, Write, Options);
+}
+
+Error writeBinaryOutput(StringRef InputPath, StringRef OutputPath,
+                        ArrayRef<uint8_t> Bytes) {
+  return writeBinaryOutput(InputPath, OutputPath, [&](raw_pwrite_stream &OS) {
+    OS.write(reinterpret_cast<const char *>(Bytes.data()), Bytes.size());
+    return Error::success();
+  });
 }
 
 } // namespace pyox

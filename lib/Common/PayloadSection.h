@@ -19,6 +19,10 @@
 #include <string>
 #include <vector>
 
+namespace llvm {
+class raw_pwrite_stream;
+}
+
 namespace pyox {
 
 // A payload by name, as it goes into or comes out of a section.
@@ -52,6 +56,13 @@ void setPayload(std::vector<NamedPayload> &List, llvm::StringRef Name,
 // Removes the payload called Name; false when there is none.
 bool erasePayload(std::vector<NamedPayload> &List, llvm::StringRef Name);
 
+// Checks a payload name (--name): 1..PYOX_MAX_PAYLOAD_NAME bytes, printable
+// ASCII without '/' or spaces, as every format and the locators take it.
+llvm::Error checkPayloadName(llvm::StringRef Name);
+
+// An invalid-argument error with the message What (bad input or options).
+llvm::Error invalidInput(const llvm::Twine &What);
+
 // "FILE: WHAT", the form of every error about an input file.
 llvm::Error fileError(llvm::StringRef File, const llvm::Twine &What);
 
@@ -60,6 +71,10 @@ llvm::Error fileError(llvm::StringRef File, const llvm::Twine &What);
 llvm::Error writeBinaryOutput(llvm::StringRef InputPath,
                               llvm::StringRef OutputPath,
                               llvm::ArrayRef<uint8_t> Bytes);
+// The same, with the contents produced by Write.
+llvm::Error writeBinaryOutput(
+    llvm::StringRef InputPath, llvm::StringRef OutputPath,
+    llvm::function_ref<llvm::Error(llvm::raw_pwrite_stream &)> Write);
 
 } // namespace pyox
 

@@ -152,10 +152,6 @@ llvm::Error writeOutput(const Image &Img, const OutputPlan &Plan,
 // The section name pyox gives the payload called Name.
 std::string payloadSectionName(llvm::StringRef Name);
 
-// Checks a payload name: 1..PYOX_MAX_PAYLOAD_NAME bytes, printable ASCII
-// without '/' or spaces.
-llvm::Error checkPayloadName(llvm::StringRef Name);
-
 // Adds or replaces the payload Name, or removes it, writing OutputPath
 // atomically. The input buffer is not modified.
 llvm::Error injectPayload(llvm::MemoryBufferRef Input, llvm::StringRef Name,

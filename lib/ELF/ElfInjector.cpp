@@ -46,7 +46,7 @@
 
 #include "ELF/ElfImage.h"
 
-#include "Support/AtomicFile.h"
+#include "Common/PayloadSection.h"
 #include "pyox/payload.h"
 #include "pyox/runtime.h"
 
@@ -72,8 +72,7 @@ namespace elf {
 namespace {
 
 Error problem(const Image &Img, const Twine &What) {
-  return createStringError(std::errc::invalid_argument, "%s: %s",
-                           Img.FileName.c_str(), What.str().c_str());
+  return fileError(Img.FileName, What);
 }
 
 void put16(std::vector<uint8_t> &B, size_t At, uint16_t V) {
@@ -240,20 +239,6 @@ std::string payloadSectionName(StringRef Name) {
   if (Name == PYOX_DEFAULT_PAYLOAD_NAME)
     return ".pyox";
   return (".pyox." + Name).str();
-}
-
-Error checkPayloadName(StringRef Name) {
-  if (Name.empty() || Name.size() > PYOX_MAX_PAYLOAD_NAME)
-    return createStringError(std::errc::invalid_argument,
-                             "payload name must be 1 to %u bytes",
-                             PYOX_MAX_PAYLOAD_NAME);
-  for (char C : Name)
-    if (C <= ' ' || C > '~' || C == '/')
-      return createStringError(std::errc::invalid_argument,
-                               "payload name '%s' has a character other than "
-                               "printable ASCII (no space or '/')",
-                               Name.str().c_str());
-  return Error::success();
 }
 
 Expected<OutputPlan> planOutput(const Image &Img,
@@ -710,17 +695,9 @@ static Error writeImage(const Image &Img, ArrayRef<PayloadInput> Payloads,
   Expected<OutputPlan> Plan = planOutput(Img, Payloads);
   if (!Plan)
     return Plan.takeError();
-  AtomicWriteOptions Options;
-  // A new output gets the input's mode; an existing one keeps its own.
-  sys::fs::file_status Status;
-  if (!sys::fs::exists(OutputPath) && !sys::fs::status(Img.FileName, Status))
-    Options.Mode = Status.permissions() & 07777;
-  else
-    Options.Executable = true;
-  return writeFileAtomically(
-      OutputPath,
-      [&](raw_pwrite_stream &OS) { return writeOutput(Img, *Plan, OS); },
-      Options);
+  return writeBinaryOutput(
+      Img.FileName, OutputPath,
+      [&](raw_pwrite_stream &OS) { return writeOutput(Img, *Plan, OS); });
 }
 
 // The payloads the file carries now, by name, with their bytes.
@@ -736,11 +713,9 @@ Error injectPayload(MemoryBufferRef Input, StringRef Name,
                     ArrayRef<uint8_t> Payload, StringRef OutputPath) {
   if (Error E = checkPayloadName(Name))
     return E;
-  pyox_payload Parsed;
-  const char *Why = nullptr;
-  if (pyox_payload_open(&Parsed, Payload.data(), Payload.size(), &Why) != 0)
-    return createStringError(std::errc::invalid_argument,
-                             "the payload is not valid: %s", Why);
+  Expected<ArrayRef<uint8_t>> Bytes = checkPayloadBytes(Payload);
+  if (!Bytes)
+    return Bytes.takeError();
   Expected<Image> Img = readImage(Input);
   if (!Img)
     return Img.takeError();
@@ -749,12 +724,10 @@ Error injectPayload(MemoryBufferRef Input, StringRef Name,
   // of the other payloads) does not change on a refresh.
   auto It =
       find_if(Payloads, [&](const PayloadInput &P) { return P.Name == Name; });
-  ArrayRef<uint8_t> Bytes =
-      Payload.take_front(static_cast<size_t>(Parsed.header->total_size));
   if (It != Payloads.end())
-    It->Bytes = Bytes;
+    It->Bytes = *Bytes;
   else
-    Payloads.push_back({Name.str(), Bytes});
+    Payloads.push_back({Name.str(), *Bytes});
   return writeImage(*Img, Payloads, OutputPath);
 }
 
@@ -767,9 +740,7 @@ Error removePayload(MemoryBufferRef Input, StringRef Name,
   auto It =
       find_if(Payloads, [&](const PayloadInput &P) { return P.Name == Name; });
   if (It == Payloads.end())
-    return createStringError(std::errc::invalid_argument,
-                             "%s: no payload named '%s'", Img->FileName.c_str(),
-                             Name.str().c_str());
+    return problem(*Img, "no payload named '" + Name + "'");
   Payloads.erase(It);
   return writeImage(*Img, Payloads, OutputPath);
 }

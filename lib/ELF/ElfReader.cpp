@@ -18,6 +18,8 @@
 
 #include "ELF/ElfImage.h"
 
+#include "Common/PayloadSection.h"
+
 #include "pyox/runtime.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -45,8 +47,7 @@ static bool isSupportedMachine(uint16_t Machine, bool Is64) {
 }
 
 static Error malformed(const Image &Img, const Twine &What) {
-  return createStringError(std::errc::invalid_argument, "%s: %s",
-                           Img.FileName.c_str(), What.str().c_str());
+  return fileError(Img.FileName, What);
 }
 
 // The file offset of [VAddr, VAddr + Size) through the PT_LOAD that maps it

@@ -17,6 +17,8 @@
 
 #include "Link/LinkerArgs.h"
 
+#include "Common/PayloadSection.h"
+
 #include "pyox/section.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -33,11 +35,6 @@ namespace pyox {
 namespace link {
 
 namespace {
-
-Error invalid(const Twine &Message) {
-  return createStringError(std::make_error_code(std::errc::invalid_argument),
-                           Message);
-}
 
 std::optional<LinkerFlavor> flavorFromWord(StringRef W) {
   std::string L = W.lower();
@@ -160,16 +157,17 @@ std::optional<LinkerFlavor> flavorFromProgramName(StringRef Argv0) {
 Expected<LinkRequest> parseLinkerArgs(ArrayRef<const char *> Args,
                                       StringSaver &Saver) {
   if (Args.empty())
-    return invalid("empty command line");
+    return invalidInput("empty command line");
   LinkRequest R;
   std::optional<LinkerFlavor> Flavor = flavorFromProgramName(Args[0]);
   if (Args.size() > 2 && StringRef(Args[1]) == "-flavor")
     Flavor = flavorFromWord(Args[2]);
   if (!Flavor)
-    return invalid("cannot tell the linker flavour from the program name '" +
-                   sys::path::filename(Args[0]) +
-                   "': call it pyox-ld (ELF), pyox-ld64 (Mach-O) or "
-                   "pyox-link (COFF), or pass -flavor gnu|darwin|link");
+    return invalidInput(
+        "cannot tell the linker flavour from the program name '" +
+        sys::path::filename(Args[0]) +
+        "': call it pyox-ld (ELF), pyox-ld64 (Mach-O) or "
+        "pyox-link (COFF), or pass -flavor gnu|darwin|link");
   R.Flavor = *Flavor;
 
   // Expand @FILE like lld will, to see pyox options inside response files.
@@ -196,7 +194,7 @@ Expected<LinkRequest> parseLinkerArgs(ArrayRef<const char *> Args,
         takeOption(A, I, "pyox-reserve", R.Flavor, Reserve, Missing) ||
         takeOption(A, I, "pyox-arch", R.Flavor, Arch, Missing)) {
       if (!Missing.empty())
-        return invalid(Missing + " needs a value");
+        return invalidInput(Missing + " needs a value");
       continue;
     }
     StringRef S = Expanded[I];
@@ -210,10 +208,10 @@ Expected<LinkRequest> parseLinkerArgs(ArrayRef<const char *> Args,
       if (!M.empty()) {
         Emul = emulation(M);
         if (!Emul)
-          return invalid("--pyox-payload: no payload object for emulation '" +
-                         M +
-                         "' (supported: elf_x86_64, aarch64linux, "
-                         "aarch64elf, i386pep)");
+          return invalidInput(
+              "--pyox-payload: no payload object for emulation '" + M +
+              "' (supported: elf_x86_64, aarch64linux, "
+              "aarch64elf, i386pep)");
       }
     } else if (R.Flavor == LinkerFlavor::Darwin && S == "-segprot" &&
                I + 1 < Expanded.size() &&
@@ -227,7 +225,7 @@ Expected<LinkRequest> parseLinkerArgs(ArrayRef<const char *> Args,
       else if (V == "arm64")
         CommandLineArch = ObjectArch::AArch64;
       else
-        return invalid("--pyox-payload: no payload object for -arch " + V);
+        return invalidInput("--pyox-payload: no payload object for -arch " + V);
     } else if (R.Flavor == LinkerFlavor::Link &&
                (S.starts_with_insensitive("/machine:") ||
                 S.starts_with_insensitive("-machine:"))) {
@@ -237,15 +235,15 @@ Expected<LinkRequest> parseLinkerArgs(ArrayRef<const char *> Args,
       else if (V == "arm64")
         CommandLineArch = ObjectArch::AArch64;
       else
-        return invalid("--pyox-payload: no payload object for " + S);
+        return invalidInput("--pyox-payload: no payload object for " + S);
     }
     R.LinkerArgs.push_back(Expanded[I]);
     ++I;
   }
   if (R.PayloadFile.empty()) {
     if (!Name.empty() || !Reserve.empty() || !Arch.empty())
-      return invalid("--pyox-name, --pyox-reserve and --pyox-arch need "
-                     "--pyox-payload=FILE");
+      return invalidInput("--pyox-name, --pyox-reserve and --pyox-arch need "
+                          "--pyox-payload=FILE");
     return std::move(R);
   }
 
@@ -280,7 +278,8 @@ Expected<LinkRequest> parseLinkerArgs(ArrayRef<const char *> Args,
   if (!Name.empty())
     C.PayloadName = Name;
   if (!Reserve.empty() && !to_integer(Reserve, C.Reserve, 0))
-    return invalid("--pyox-reserve needs a byte count, not '" + Reserve + "'");
+    return invalidInput("--pyox-reserve needs a byte count, not '" + Reserve +
+                        "'");
   if (Error E = checkObjectConfig(C))
     return std::move(E);
   return std::move(R);

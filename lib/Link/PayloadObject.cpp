@@ -86,11 +86,6 @@ namespace link {
 
 namespace {
 
-Error invalid(const Twine &Message) {
-  return createStringError(std::make_error_code(std::errc::invalid_argument),
-                           Message);
-}
-
 // Payload bytes are aligned like the payload's own data (PYOX_DATA_ALIGN).
 const Align PayloadAlign(PYOX_DATA_ALIGN);
 
@@ -139,14 +134,14 @@ Expected<std::unique_ptr<Assembler>> createAssembler(const ObjectConfig &Config,
   std::string Why;
   const Target *T = TargetRegistry::lookupTarget(A->TT.str(), Why);
   if (!T)
-    return invalid("this LLVM cannot write " + A->TT.str() +
-                   " objects: " + Why);
+    return invalidInput("this LLVM cannot write " + A->TT.str() +
+                        " objects: " + Why);
   A->RegInfo.reset(T->createMCRegInfo(A->TT.str()));
   A->AsmInfo.reset(T->createMCAsmInfo(*A->RegInfo, A->TT.str(), A->Options));
   A->SubtargetInfo.reset(T->createMCSubtargetInfo(A->TT.str(), "", ""));
   A->InstrInfo.reset(T->createMCInstrInfo());
   if (!A->RegInfo || !A->AsmInfo || !A->SubtargetInfo || !A->InstrInfo)
-    return invalid("cannot set up the LLVM assembler for " + A->TT.str());
+    return invalidInput("cannot set up the LLVM assembler for " + A->TT.str());
   A->Ctx = std::make_unique<MCContext>(
       A->TT, A->AsmInfo.get(), A->RegInfo.get(), A->SubtargetInfo.get());
   Assembler *Raw = A.get();
@@ -163,13 +158,13 @@ Expected<std::unique_ptr<Assembler>> createAssembler(const ObjectConfig &Config,
   std::unique_ptr<MCCodeEmitter> Emitter(
       T->createMCCodeEmitter(*A->InstrInfo, *A->Ctx));
   if (!Backend || !Emitter)
-    return invalid("cannot set up the LLVM assembler for " + A->TT.str());
+    return invalidInput("cannot set up the LLVM assembler for " + A->TT.str());
   std::unique_ptr<MCObjectWriter> Writer = Backend->createObjectWriter(OS);
   A->Streamer.reset(T->createMCObjectStreamer(
       A->TT, *A->Ctx, std::move(Backend), std::move(Writer), std::move(Emitter),
       *A->SubtargetInfo));
   if (!A->Streamer)
-    return invalid("cannot create an object writer for " + A->TT.str());
+    return invalidInput("cannot create an object writer for " + A->TT.str());
   return std::move(A);
 }
 
@@ -207,7 +202,8 @@ Error placeContents(SmallVectorImpl<char> &Bytes, StringRef SectionName,
     std::copy(Contents.begin(), Contents.end(), Bytes.begin() + Offset);
     return Error::success();
   }
-  return invalid("LLVM wrote no " + SectionName + " section of the right size");
+  return invalidInput("LLVM wrote no " + SectionName +
+                      " section of the right size");
 }
 
 // The ELF section name of a payload: the one `pyox-inject inject` gives it
@@ -283,18 +279,6 @@ MCSection *coffSection(MCContext &Ctx) {
                                 COFF::IMAGE_SCN_MEM_READ);
 }
 
-Error checkPayloadName(StringRef Name) {
-  if (Name.empty() || Name.size() > PYOX_MAX_PAYLOAD_NAME)
-    return invalid("payload name must be 1 to " + Twine(PYOX_MAX_PAYLOAD_NAME) +
-                   " bytes");
-  for (char C : Name)
-    if (C <= ' ' || C > '~' || C == '/')
-      return invalid("payload name '" + Name +
-                     "' has a character other than printable ASCII (no "
-                     "space or '/')");
-  return Error::success();
-}
-
 } // namespace
 
 Expected<ObjectFormat> parseObjectFormat(StringRef Name) {
@@ -305,8 +289,8 @@ Expected<ObjectFormat> parseObjectFormat(StringRef Name) {
     return ObjectFormat::MachO;
   if (L == "coff" || L == "pe")
     return ObjectFormat::COFF;
-  return invalid("unknown object format '" + Name +
-                 "' (expected elf, macho or coff)");
+  return invalidInput("unknown object format '" + Name +
+                      "' (expected elf, macho or coff)");
 }
 
 Expected<ObjectArch> parseObjectArch(StringRef Name) {
@@ -315,8 +299,8 @@ Expected<ObjectArch> parseObjectArch(StringRef Name) {
     return ObjectArch::X86_64;
   if (L == "aarch64" || L == "arm64")
     return ObjectArch::AArch64;
-  return invalid("unknown architecture '" + Name +
-                 "' (expected x86-64 or aarch64/arm64)");
+  return invalidInput("unknown architecture '" + Name +
+                      "' (expected x86-64 or aarch64/arm64)");
 }
 
 StringRef formatName(ObjectFormat Format) {
@@ -343,8 +327,9 @@ ObjectArch hostArch() {
 
 Error checkObjectConfig(const ObjectConfig &Config) {
   if (Config.Format == ObjectFormat::COFF && Config.Arch != ObjectArch::X86_64)
-    return invalid("--format coff supports --arch x86-64 only (the Windows "
-                   "runtime locator is built for x86-64)");
+    return invalidInput(
+        "--format coff supports --arch x86-64 only (the Windows "
+        "runtime locator is built for x86-64)");
   if (Error E = checkPayloadName(Config.PayloadName))
     return E;
   return Error::success();
@@ -361,7 +346,7 @@ Expected<std::unique_ptr<MemoryBuffer>> readPayloadFile(StringRef Path) {
   const char *Why = nullptr;
   if (pyox_payload_open(&P, (*B)->getBufferStart(), (*B)->getBufferSize(),
                         &Why) != 0)
-    return invalid(Path + ": not a pyox payload: " + Why);
+    return invalidInput(Path + ": not a pyox payload: " + Why);
   return std::move(*B);
 }
 
@@ -413,8 +398,9 @@ Expected<SmallVector<char, 0>> createPayloadObject(ArrayRef<uint8_t> Payload,
   }
   (*A)->Streamer->finish();
   if ((*A)->Ctx->hadError())
-    return invalid("LLVM could not write the " + formatName(Config.Format) +
-                   " object: " + (*A)->Diagnostics);
+    return invalidInput("LLVM could not write the " +
+                        formatName(Config.Format) +
+                        " object: " + (*A)->Diagnostics);
   A->reset(); // done with MC; the bytes are complete but for the contents
   if (Error E = placeContents(Bytes, SectionName, Contents))
     return std::move(E);

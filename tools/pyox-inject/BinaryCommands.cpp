@@ -10,6 +10,7 @@
 #include "Options.h"
 
 #include "COFF/CoffImage.h"
+#include "Common/PayloadSection.h"
 #include "ELF/ElfImage.h"
 #include "MachO/MachOImage.h"
 
@@ -59,7 +60,7 @@ Expected<BinaryConfig> parseBinaryArgs(StringRef Command, CommandArgs Args,
     C.Payload = Positionals[1];
   if (C.Output.empty())
     C.Output = C.Binary;
-  if (Error E = elf::checkPayloadName(C.Name))
+  if (Error E = checkPayloadName(C.Name))
     return std::move(E);
   return C;
 }

@@ -11,6 +11,7 @@
 #include "Commands.h"
 #include "Options.h"
 
+#include "Common/PayloadSection.h"
 #include "ELF/ElfImage.h"
 #include "Pack/Pack.h"
 
@@ -45,7 +46,7 @@ int runBuild(CommandArgs Args) {
     return reportError(createStringError(
         std::errc::invalid_argument,
         "build: nothing to pack (give --stdlib and/or --path DIR)"));
-  if (Error E = elf::checkPayloadName(Name))
+  if (Error E = checkPayloadName(Name))
     return reportError(std::move(E));
   if (Template.empty())
     Template = toolDirectory() + "/pyox-run";
