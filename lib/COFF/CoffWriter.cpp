@@ -106,7 +106,9 @@ static void finishImage(const Image &Img, std::vector<uint8_t> &Out) {
 }
 
 // Rewrites a .pyox section the linker placed among the others, in place.
-// Keep is where the kept part of the file ends (before a certificate table).
+// Keep is where the kept part of the file ends (before a certificate table);
+// writeImage has checked that the headers end before Keep and before the
+// section's raw data.
 static Expected<std::vector<uint8_t>>
 rewriteInPlace(const Image &Img, ArrayRef<NamedPayload> Payloads,
                uint64_t Keep) {
@@ -121,11 +123,6 @@ rewriteInPlace(const Image &Img, ArrayRef<NamedPayload> Payloads,
   if (rawEnd(Old) > Keep)
     return problem(Img, "the raw data of section .pyox runs past the end of "
                         "the image");
-  uint64_t TableEnd =
-      Img.SectionTableOffset + Img.Sections.size() * sizeof(Old);
-  if (Old.SizeOfRawData && Old.PointerToRawData < TableEnd)
-    return problem(Img, "the raw data of section .pyox overlaps the PE "
-                        "headers");
   std::vector<uint8_t> Content = buildPayloadSection(Payloads);
   if (Content.size() > Capacity)
     return problem(Img, "the payload needs " + Twine(Content.size()) +
@@ -169,6 +166,12 @@ Expected<std::vector<uint8_t>> writeImage(const Image &Img,
                          Img.Sections.size() * sizeof(object::coff_section);
   if (OldTableEnd > Keep)
     return problem(Img, "the certificate table overlaps the PE headers");
+  if (Img.PyoxSection) {
+    const object::coff_section &Old = Img.Sections[*Img.PyoxSection];
+    if (Old.SizeOfRawData && Old.PointerToRawData < OldTableEnd)
+      return problem(Img, "the raw data of section .pyox overlaps the PE "
+                          "headers");
+  }
   if (Img.PyoxSection && *Img.PyoxSection + 1 != Img.Sections.size())
     return rewriteInPlace(Img, Payloads, Keep);
   std::vector<object::coff_section> Sections = Img.Sections;
@@ -177,9 +180,6 @@ Expected<std::vector<uint8_t>> writeImage(const Image &Img,
     const object::coff_section &Old = Sections[*Img.PyoxSection];
     if (Old.SizeOfRawData && rawEnd(Old) < Keep)
       return problem(Img, "data follows the raw data of section .pyox");
-    if (Old.SizeOfRawData && Old.PointerToRawData < OldTableEnd)
-      return problem(Img, "the raw data of section .pyox overlaps the PE "
-                          "headers");
     if (Old.SizeOfRawData)
       Keep = std::min<uint64_t>(Keep, Old.PointerToRawData);
     InitializedData -= std::min(InitializedData, uint32_t(Old.SizeOfRawData));
