@@ -82,8 +82,8 @@ struct Image {
   std::vector<Segment> Segments;
   std::vector<Section> Sections; // with the null section at index 0
   std::vector<PayloadRef> Payloads;
-  // The PT_LOAD and PT_NOTE of a previous post-link injection, if any.
-  std::optional<size_t> PyoxLoad, PyoxNote;
+  // The PT_LOAD of a previous post-link injection, if any.
+  std::optional<size_t> PyoxLoad;
   // e_phoff/e_phnum before the first injection (PYOX_NOTE_ORIGINAL_LAYOUT).
   std::optional<uint64_t> OriginalPhOff;
   uint32_t OriginalPhNum = 0;

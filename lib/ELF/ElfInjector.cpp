@@ -309,7 +309,7 @@ Expected<OutputPlan> planOutput(const Image &Img,
   // What stays: every segment and section that is not pyox-inject's.
   std::vector<Segment> Kept;
   for (size_t I = 0; I < Img.Segments.size(); ++I)
-    if (I != Img.PyoxLoad && I != Img.PyoxNote)
+    if (I != Img.PyoxLoad)
       Kept.push_back(Img.Segments[I]);
   uint64_t OldStart = Img.PyoxLoad ? Img.Segments[*Img.PyoxLoad].Offset
                                    : std::numeric_limits<uint64_t>::max();

@@ -8,11 +8,9 @@
 //    range must lie in the file-backed part of a PT_LOAD, or the file is
 //    rejected as malformed.
 //  * The segment a post-link injection appended: the read-only PT_LOAD whose
-//    file contents end with a PYOX record trailer, in front of which the
-//    PYOX_NOTE_ORIGINAL_LAYOUT record is (or, as the first version of the
-//    writer made it, the PT_LOAD holding a PT_NOTE with that record). It
-//    must be the last PT_LOAD, by index and by address, as the writer
-//    makes it.
+//    file contents end with a PYOX record trailer, in front of which are the
+//    PYOX_NOTE_ORIGINAL_LAYOUT record and its payload records. It must be
+//    the last PT_LOAD, by index and by address, as the writer makes it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -96,12 +94,13 @@ static bool walkNotes(StringRef Bytes, uint64_t Offset, uint64_t Size,
 }
 
 // The PYOX records of one block of notes at file offset Offset, mapped at
-// VAddr. Payloads found are added to Img.Payloads, marked PostLink when the
-// block is pyox-inject's (every note in it PYOX's, one of them the layout
-// record); Ours says whether it was.
+// VAddr: pyox-inject's block (PostLink: before the trailer of its segment,
+// all PYOX records, one of them the layout record) or a PT_NOTE, where
+// link-time objects put payload notes among others. Payloads found are added
+// to Img.Payloads.
 static Error readNoteBlock(Image &Img, uint64_t Offset, uint64_t VAddr,
-                           const std::vector<RawNote> &Notes, bool &Ours) {
-  bool AllPyox = !Notes.empty(), HasLayout = false;
+                           const std::vector<RawNote> &Notes, bool PostLink) {
+  bool AllPyox = true, HasLayout = false;
   std::vector<PayloadRef> Found;
   for (const RawNote &N : Notes) {
     if (N.NameSize != PYOX_NOTE_OWNER_SIZE ||
@@ -115,6 +114,8 @@ static Error readNoteBlock(Image &Img, uint64_t Offset, uint64_t VAddr,
     uint64_t DescOff = N.DescOffset;
     uint64_t DescVAddr = VAddr + (DescOff - Offset);
     if (N.Type == PYOX_NOTE_ORIGINAL_LAYOUT) {
+      if (!PostLink)
+        return malformed(Img, "PYOX layout note outside the pyox segment");
       if (Desc.size() < PYOX_ELF_LAYOUT_NOTE_SIZE)
         return malformed(Img, "truncated PYOX layout note");
       HasLayout = true;
@@ -150,11 +151,11 @@ static Error readNoteBlock(Image &Img, uint64_t Offset, uint64_t VAddr,
     Ref.FileOffset = *Off;
     Found.push_back(std::move(Ref));
   }
-  Ours = AllPyox && HasLayout;
-  if (Ours && (Img.PyoxLoad || Img.PyoxNote))
-    return malformed(Img, "two pyox-inject segments");
+  if (PostLink && !(AllPyox && HasLayout))
+    return malformed(Img, "pyox segment records are incomplete or mixed "
+                          "with foreign notes");
   for (PayloadRef &R : Found) {
-    R.PostLink = Ours;
+    R.PostLink = PostLink;
     for (const PayloadRef &Other : Img.Payloads)
       if (Other.Name == R.Name)
         return malformed(Img, "two payloads named '" + R.Name + "'");
@@ -165,8 +166,7 @@ static Error readNoteBlock(Image &Img, uint64_t Offset, uint64_t VAddr,
 
 // The PYOX records of the image: in the trailer-terminated block at the end
 // of a read-only PT_LOAD (pyox-inject's segment), and in every PT_NOTE (from
-// link-time objects; files injected before the trailer existed also have
-// theirs there). PT_NOTE walks use p_align (4 or 8) and fall back to 4,
+// link-time objects). PT_NOTE walks use p_align (4 or 8) and fall back to 4,
 // like the runtime locator (pyox/runtime.h), because mold puts 4-aligned
 // notes in a PT_NOTE aligned to 8. A block that cannot be walked either way
 // holds no record the runtime could find.
@@ -188,12 +188,12 @@ static Error readNotes(Image &Img) {
     std::vector<RawNote> Notes;
     if (!walkNotes(Img.Bytes, At, Size, 4, Notes))
       return malformed(Img, "malformed PYOX records");
-    bool Ours = false;
-    if (Error E =
-            readNoteBlock(Img, At, P.VAddr + (At - P.Offset), Notes, Ours))
+    if (Img.PyoxLoad)
+      return malformed(Img, "two pyox-inject segments");
+    if (Error E = readNoteBlock(Img, At, P.VAddr + (At - P.Offset), Notes,
+                                /*PostLink=*/true))
       return E;
-    if (Ours)
-      Img.PyoxLoad = I;
+    Img.PyoxLoad = I;
   }
   for (size_t I = 0; I < Img.Segments.size(); ++I) {
     const Segment &P = Img.Segments[I];
@@ -204,21 +204,9 @@ static Error readNotes(Image &Img) {
                    Notes) &&
         !walkNotes(Img.Bytes, P.Offset, P.FileSize, 4, Notes))
       continue;
-    bool Ours = false;
-    if (Error E = readNoteBlock(Img, P.Offset, P.VAddr, Notes, Ours))
+    if (Error E = readNoteBlock(Img, P.Offset, P.VAddr, Notes,
+                                /*PostLink=*/false))
       return E;
-    if (!Ours)
-      continue;
-    // The PT_LOAD that holds such a note is pyox's.
-    Img.PyoxNote = I;
-    for (size_t J = 0; J < Img.Segments.size(); ++J) {
-      const Segment &S = Img.Segments[J];
-      if (S.Type == ELF::PT_LOAD && P.Offset >= S.Offset &&
-          P.Offset + P.FileSize <= S.Offset + S.FileSize)
-        Img.PyoxLoad = J;
-    }
-    if (!Img.PyoxLoad)
-      return malformed(Img, "pyox note segment is not loaded");
   }
   if (!Img.PyoxLoad)
     return Error::success();

@@ -13,6 +13,7 @@
 #include "pyox/runtime.h"
 
 #include "llvm/BinaryFormat/ELF.h"
+#include "llvm/Support/Endian.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -192,6 +193,33 @@ TEST(ElfReader, MalformedPyoxNoteIsAnError) {
   EXPECT_EQ(toString(BadImg.takeError()),
             "bad: PYOX payload note for 'pyox' points outside the "
             "file-backed segments");
+}
+
+TEST(ElfReader, DamagedRecordTrailerIsAnError) {
+  std::string Self = readSelf();
+  std::vector<uint8_t> A = bytes(64, 7);
+  Expected<std::string> Out = apply(Self, {{"pyox", A}});
+  ASSERT_TRUE(bool(Out));
+  Expected<Image> Img = readImage(MemoryBufferRef(*Out, "out"));
+  ASSERT_TRUE(bool(Img));
+  const Segment &Load = Img->Segments[*Img->PyoxLoad];
+  uint64_t Trailer = Load.Offset + Load.FileSize - PYOX_ELF_TRAILER_SIZE;
+  auto Message = [](const std::string &Bytes) {
+    Expected<Image> I = readImage(MemoryBufferRef(Bytes, "bad"));
+    return I ? std::string("ok") : toString(I.takeError());
+  };
+  // A records size beyond the segment.
+  std::string Big = *Out;
+  Big[Trailer + 14] = 0x7f;
+  EXPECT_EQ(Message(Big), "bad: PYOX record trailer size out of bounds");
+  // The layout record turned into an unknown type: the records are no
+  // longer pyox-inject's, and nothing tells what the segment holds.
+  std::string NoLayout = *Out;
+  uint64_t Records =
+      Trailer - support::endian::read64le(Out->data() + Trailer + 8);
+  NoLayout[Records + 8] = 9; // n_type of the first record (the layout)
+  EXPECT_EQ(Message(NoLayout), "bad: pyox segment records are incomplete or "
+                               "mixed with foreign notes");
 }
 
 } // namespace
