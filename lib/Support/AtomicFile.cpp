@@ -26,6 +26,14 @@ namespace {
 // little left to wait for: for a 15 MB payload on ext4 the write + fsync
 // goes from ~10.5 ms to ~6.5 ms. fsync still makes it durable; this only
 // starts the I/O earlier.
+//
+// Each write() is at most WriteChunk bytes: the kernel caches what one call
+// writes in page-cache folios up to that size, and a program run from the
+// file later maps a whole folio on a page fault. Written in 1 MiB calls,
+// python3.11 copied elsewhere runs (import of the whole stdlib) with 1 MiB
+// more resident than the original; in 64 KiB calls, the same as the
+// original (Linux 6.18, ext4). Folios of 64 KiB match what fault-around
+// maps anyway. The extra system calls cost ~0.2 ms for 15 MB.
 class TempFileStream final : public raw_pwrite_stream {
 public:
   TempFileStream(int FD, bool Sync) : FD(FD), Sync(Sync) {
@@ -36,10 +44,11 @@ public:
 
 private:
   static constexpr uint64_t WritebackChunk = 1 << 20;
+  static constexpr size_t WriteChunk = 64 << 10;
 
   void write_impl(const char *Ptr, size_t Size) override {
     while (Size && !EC) {
-      size_t N = std::min<size_t>(Size, WritebackChunk);
+      size_t N = std::min(Size, WriteChunk);
       ssize_t Done = ::write(FD, Ptr, N);
       if (Done < 0) {
         if (errno != EINTR)
@@ -56,7 +65,8 @@ private:
   void pwrite_impl(const char *Ptr, size_t Size, uint64_t Offset) override {
     flush();
     while (Size && !EC) {
-      ssize_t Done = ::pwrite(FD, Ptr, Size, static_cast<off_t>(Offset));
+      ssize_t Done = ::pwrite(FD, Ptr, std::min(Size, WriteChunk),
+                              static_cast<off_t>(Offset));
       if (Done < 0) {
         if (errno != EINTR)
           EC = std::error_code(errno, std::generic_category());
