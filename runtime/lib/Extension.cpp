@@ -74,26 +74,20 @@ int sealedMemoryFile(const char *Name, const uint8_t *Data, uint64_t Size) {
 
 } // namespace
 
-PyObject *createExtensionModule(ExtensionCache &Cache, uint32_t Index,
-                                const uint8_t *Data, uint64_t Size,
-                                PyObject *Spec, PyObject *ModuleSpec,
+int cachedExtensionFile(const ExtensionCache &Cache, uint32_t Index) {
+  return Cache.Fds[Index];
+}
+
+int makeExtensionFile(ExtensionCache &Cache, uint32_t Index, const char *Name,
+                      const uint8_t *Data, uint64_t Size) {
+  return Cache.Fds[Index] = sealedMemoryFile(Name, Data, Size);
+}
+
+PyObject *createExtensionModule(int Fd, PyObject *Spec, PyObject *ModuleSpec,
                                 PyObject *Loader) {
   PyObject *Name = PyObject_GetAttrString(Spec, "name");
   if (!Name)
     return nullptr;
-  const char *NameUtf8 = PyUnicode_AsUTF8(Name);
-  if (!NameUtf8) {
-    Py_DECREF(Name);
-    return nullptr;
-  }
-  int &Fd = Cache.Fds[Index];
-  if (Fd < 0) {
-    Fd = sealedMemoryFile(NameUtf8, Data, Size);
-    if (Fd < 0) {
-      Py_DECREF(Name);
-      return nullptr;
-    }
-  }
   PyObject *Module = nullptr, *LoadSpec = nullptr, *Imp = nullptr;
   PyObject *Origin = PyUnicode_FromFormat("/proc/self/fd/%d", Fd);
   PyObject *Args = Origin ? PyTuple_Pack(2, Name, Loader) : nullptr;

@@ -15,13 +15,21 @@ namespace pyox {
 struct ExtensionCache;
 ExtensionCache *newExtensionCache(uint32_t EntryCount);
 
-// create_module for an extension entry whose (verified) shared object bytes
-// are DATA[0, SIZE): loads it without touching the filesystem and runs its
-// PyInit function. SPEC is the module's spec; MODULE_SPEC the ModuleSpec
-// class and LOADER the finder, to build the spec CPython's loader sees.
-PyObject *createExtensionModule(ExtensionCache &Cache, uint32_t Index,
-                                const uint8_t *Data, uint64_t Size,
-                                PyObject *Spec, PyObject *ModuleSpec,
+// The sealed memory file of extension entry INDEX, or -1 if it has not
+// been made yet.
+int cachedExtensionFile(const ExtensionCache &Cache, uint32_t Index);
+
+// Makes the sealed memory file of extension entry INDEX, named NAME, from
+// its (verified) shared object bytes DATA[0, SIZE): its descriptor, or -1
+// with a Python OSError set.
+int makeExtensionFile(ExtensionCache &Cache, uint32_t Index, const char *Name,
+                      const uint8_t *Data, uint64_t Size);
+
+// create_module for an extension module whose shared object is the memory
+// file FD: loads it without touching the filesystem and runs its PyInit
+// function. SPEC is the module's spec; MODULE_SPEC the ModuleSpec class and
+// LOADER the finder, to build the spec CPython's loader sees.
+PyObject *createExtensionModule(int Fd, PyObject *Spec, PyObject *ModuleSpec,
                                 PyObject *Loader);
 
 // exec_module for an extension module (multi-phase init, PEP 489).
