@@ -3,7 +3,9 @@ one run (interleaved runs, medians; the fastest runs' ratio is printed as well):
 
   (a) start-up:  APP -I -S -c pass          vs python3.11 -I -S -c pass
   (b) stdlib:    APP -S SCRIPT              vs python3.11 -S SCRIPT
-                 (SCRIPT: one `import` line per stdlib module both import)
+                 (SCRIPT: one `import` line per stdlib module both import);
+                 then the ratio without the app's code loading time
+                 (Finder.code_load_stats())
   (c) locate, validate and ready the payload (pyox-bench-locate)
   (d) peak RSS after (b): the largest ru_maxrss of the runs (and the medians)
 
@@ -77,6 +79,24 @@ def main():
         b_app, b_py, rss_app, rss_py = compare([app, "-W", "ignore", "-S", script],
                                                [PYTHON, "-W", "ignore", "-S", script], 20)
 
+        # What (b) would be if loading code cost nothing: the app's own
+        # measure of the time it spends making code objects (checksum,
+        # unmarshal, file names), subtracted from its wall time.
+        stats = os.path.join(tmp, "import_all_stats.py")
+        with open(stats, "w") as f:
+            f.write(open(script).read() + "import sys\n"
+                    "print(*sys.meta_path[0].code_load_stats(), file=sys.stderr)\n")
+        walls, loads, pys = [], [], []
+        for _ in range(11):
+            t0 = time.perf_counter()
+            r = subprocess.run([app, "-W", "ignore", "-S", stats], check=True,
+                               stderr=subprocess.PIPE, text=True)
+            walls.append(time.perf_counter() - t0)
+            modules, seconds = r.stderr.split()[-2:]
+            loads.append(float(seconds))
+            pys.append(run_timed([PYTHON, "-W", "ignore", "-S", script])[0])
+        wall, load, py = (statistics.median(x) for x in (walls, loads, pys))
+
         locate = os.path.join(tmp, "locate")
         subprocess.run([os.path.join(build, "bin", "pyox-inject"), "inject",
                         os.path.join(build, "bench", "pyox-bench-locate"),
@@ -89,6 +109,9 @@ def main():
         print(f"modules imported in (b): {len(names)}")
         timing("(a) start-up      ", a_app, a_py, "0.9")
         timing("(b) import stdlib ", b_app, b_py, "0.70")
+        print(f"    code loading in (b): {modules} code objects, {load*1e3:.1f} ms of"
+              f" {wall*1e3:.1f} ms (python3.11 {py*1e3:.1f} ms); ratio {wall/py:.3f},"
+              f" {(wall-load)/py:.3f} if loading cost nothing (11 more runs)")
         print(f"(c) locate+validate+ready  first {first_us:.1f} us  warm {warm_us:.1f} us"
               f"  (goal <= 100 us)")
         print(f"(d) peak RSS after (b)  app {rss_app[0]/1024:.1f} MiB  python3.11 {rss_py[0]/1024:.1f} MiB"
