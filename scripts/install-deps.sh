@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build ccache pkg-config
-  llvm-19-dev liblld-19-dev llvm-19-tools clang-19 lld-19 libclang-rt-19-dev
+  llvm-19-dev liblld-19-dev llvm-19-tools clang-19 lld-19 libclang-rt-19-dev bolt-19
   python3.11 libpython3.11-dev
   libfmt-dev libgtest-dev libzstd-dev
   mingw-w64 wine wine64

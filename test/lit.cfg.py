@@ -32,6 +32,8 @@ config.substitutions.append(("%cc", config.c_compiler))
 config.substitutions.append(("%cxx", config.cxx_compiler))
 config.substitutions.append(("%srcroot", config.pyox_src_root))
 config.substitutions.append(("%bindir", config.pyox_bin_dir))
+if config.pyox_bolt.upper() in ("ON", "1", "TRUE", "YES"):
+    config.available_features.add("bolt")  # pyox-run laid out by llvm-bolt
 if os.path.exists(os.path.join(config.pyox_bin_dir, "pyox-run-san")):
     config.available_features.add("pyox-run-san")
 
