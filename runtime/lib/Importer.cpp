@@ -296,6 +296,16 @@ void adviseReadAround(const FinderObject *F) {
     madvise(reinterpret_cast<void *>(Begin), End - Begin, MADV_RANDOM);
 }
 
+// ENTRY's data as a new bytes object (checksum checked; the payload pages
+// released after the copy).
+PyObject *entryBytes(FinderObject *F, const pyox_entry *E) {
+  const uint8_t *Data = verifiedData(F, E);
+  PyObject *Bytes = PyBytes_FromStringAndSize(
+      reinterpret_cast<const char *>(Data), Py_ssize_t(E->data_size));
+  releasePages(F, Data, E->data_size);
+  return Bytes;
+}
+
 // Adds the time from its construction to its destruction to F's code
 // loading figures.
 class LoadClock {
@@ -580,11 +590,7 @@ PyObject *Finder_get_data(PyObject *Self, PyObject *PathArg) {
     return nullptr;
   }
   Py_DECREF(Path);
-  const uint8_t *Data = verifiedData(F, E);
-  PyObject *Bytes = PyBytes_FromStringAndSize(
-      reinterpret_cast<const char *>(Data), Py_ssize_t(E->data_size));
-  releasePages(F, Data, E->data_size);
-  return Bytes;
+  return entryBytes(F, E);
 }
 
 PyObject *Finder_get_resource_reader(PyObject *Self, PyObject *Name) {
@@ -679,11 +685,7 @@ PyObject *Finder_read(PyObject *Self, PyObject *RelArg) {
     }
     return nullptr;
   }
-  const uint8_t *Data = verifiedData(F, E);
-  PyObject *Bytes = PyBytes_FromStringAndSize(
-      reinterpret_cast<const char *>(Data), Py_ssize_t(E->data_size));
-  releasePages(F, Data, E->data_size);
-  return Bytes;
+  return entryBytes(F, E);
 }
 
 // Adds the first path component after PREFIX of every name in GROUP that
