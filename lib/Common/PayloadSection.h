@@ -13,6 +13,7 @@
 #include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/ADT/Twine.h"
+#include "llvm/Support/Endian.h"
 #include "llvm/Support/Error.h"
 
 #include <cstdint>
@@ -75,6 +76,18 @@ llvm::Error writeBinaryOutput(llvm::StringRef InputPath,
 llvm::Error writeBinaryOutput(
     llvm::StringRef InputPath, llvm::StringRef OutputPath,
     llvm::function_ref<llvm::Error(llvm::raw_pwrite_stream &)> Write);
+
+// Little-endian fields at offset At of an image being built (every format
+// pyox writes is little-endian).
+inline void put16(std::vector<uint8_t> &B, size_t At, uint16_t V) {
+  llvm::support::endian::write16le(B.data() + At, V);
+}
+inline void put32(std::vector<uint8_t> &B, size_t At, uint32_t V) {
+  llvm::support::endian::write32le(B.data() + At, V);
+}
+inline void put64(std::vector<uint8_t> &B, size_t At, uint64_t V) {
+  llvm::support::endian::write64le(B.data() + At, V);
+}
 
 } // namespace pyox
 

@@ -75,15 +75,6 @@ Error problem(const Image &Img, const Twine &What) {
   return fileError(Img.FileName, What);
 }
 
-void put16(std::vector<uint8_t> &B, size_t At, uint16_t V) {
-  endian::write16le(B.data() + At, V);
-}
-void put32(std::vector<uint8_t> &B, size_t At, uint32_t V) {
-  endian::write32le(B.data() + At, V);
-}
-void put64(std::vector<uint8_t> &B, size_t At, uint64_t V) {
-  endian::write64le(B.data() + At, V);
-}
 // An address-sized field: 8 bytes in ELF64, 4 in ELF32.
 void putAddr(const Image &Img, std::vector<uint8_t> &B, size_t At, uint64_t V) {
   if (Img.Is64)

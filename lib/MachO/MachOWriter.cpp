@@ -206,13 +206,6 @@ uint64_t linkEditDataEnd(const Slice &S) {
   return End;
 }
 
-void put32(std::vector<uint8_t> &B, size_t At, uint32_t V) {
-  endian::write32le(B.data() + At, V);
-}
-void put64(std::vector<uint8_t> &B, size_t At, uint64_t V) {
-  endian::write64le(B.data() + At, V);
-}
-
 } // namespace
 
 Expected<std::vector<uint8_t>> writeSlice(const Slice &S,
