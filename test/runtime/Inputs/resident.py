@@ -1,0 +1,82 @@
+"""Run inside a pyox program; measures what of its own executable is
+resident (/proc/self/smaps) while it imports every module named in LIST.
+
+`resident.py payload LIST BOUND_KIB`: at the start of each import, how much
+of the payload section (.pyox) is resident; prints the largest figure
+against BOUND_KIB, and whether the payload's data pages carry the
+random-read advice (VmFlags "rr") at the last imports.
+
+`resident.py old-text LIST`: after the imports, how much of the original
+text llvm-bolt left in place (.bolt.org.text) is resident."""
+import struct
+import sys
+
+
+def section(wanted):
+    # [start, end) of section WANTED of the executable, from its ELF section
+    # headers (the template is not position-independent: addresses are
+    # absolute).
+    with open(sys.executable, "rb") as f:
+        data = f.read()
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3A)
+    headers = [struct.unpack_from("<IIQQQQ", data, shoff + i * shentsize)
+               for i in range(shnum)]
+    strtab = headers[shstrndx][4]
+    for name, _, _, addr, _, size in headers:
+        end = data.index(b"\0", strtab + name)
+        if data[strtab + name:end] == wanted.encode():
+            return addr, addr + size
+    sys.exit(f"resident: no {wanted} section in {sys.executable}")
+
+
+def resident(lo, hi):
+    # Rss of the mappings that overlap [lo, hi), and whether each has the
+    # random-read advice.
+    rss, advice, inside = 0, [], False
+    for line in open("/proc/self/smaps"):
+        field = line.split()
+        if "-" in field[0] and not field[0].endswith(":"):
+            start, end = (int(x, 16) for x in field[0].split("-"))
+            inside = start < hi and end > lo
+        elif inside and field[0] == "Rss:":
+            rss += int(field[1])
+        elif inside and field[0] == "VmFlags:":
+            advice.append("rr" in field[1:])
+    return rss, advice
+
+
+def import_all(names):
+    for name in names:
+        try:
+            __import__(name)
+        except BaseException:
+            pass
+
+
+mode, names = sys.argv[1], open(sys.argv[2]).read().split()
+if mode == "payload":
+    lo, hi = section(".pyox")
+    worst, advised = [0, ""], []
+
+    def hook(event, args):
+        if event == "import":
+            rss, advice = resident(lo, hi)
+            advised.append(any(advice))
+            if rss > worst[0]:
+                worst[:] = [rss, args[0]]
+
+    sys.addaudithook(hook)
+    import_all(names)
+    bound = int(sys.argv[3])
+    print(f"imports: {len(advised)}; most payload resident: {worst[0]} KiB "
+          f"(importing {worst[1]}); within {bound} KiB: {worst[0] <= bound}")
+    print("random-read advice on the data pages:",
+          bool(advised) and all(advised[-10:]))
+elif mode == "old-text":
+    import_all(names)
+    lo, hi = section(".bolt.org.text")
+    print(f".bolt.org.text: {resident(lo, hi)[0]} KiB resident of"
+          f" {(hi - lo) >> 10} KiB")
+else:
+    sys.exit("resident: the mode is payload or old-text")
