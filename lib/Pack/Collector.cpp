@@ -8,6 +8,8 @@
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/BinaryFormat/Magic.h"
+#include "llvm/Object/ELFObjectFile.h"
 #include "llvm/Support/ConvertUTF.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -43,6 +45,63 @@ std::string extensionModuleName(StringRef FileName) {
     }
   }
   return "";
+}
+
+// A file name alone cannot tell an extension module from a plain shared
+// library: ".so" ends both `_speedups.so` and a package's bundled
+// `libfoo.so` (a ctypes target, or a DT_NEEDED of an extension). CPython
+// tells them apart only when it loads one: dlsym of the module's init
+// function, "PyInit_" + name, or PEP 489's "PyInitU_" + punycode(name) for
+// non-ASCII names (Python/importdl.c). The collector asks the same question
+// of the ELF dynamic symbol table, where dlsym looks. The interpreter pyox
+// embeds is the ELF one (PYOX_PYTHON_SOABI), so anything that is not an ELF
+// shared object, or is a damaged one, cannot be its extension module.
+static Expected<bool> exportsInitFunction(StringRef File, StringRef Module) {
+  auto Buf = MemoryBuffer::getFile(File, /*IsText=*/false,
+                                   /*RequiresNullTerminator=*/false);
+  if (!Buf)
+    return createStringError(Buf.getError(), "%s: cannot read: %s",
+                             File.str().c_str(),
+                             Buf.getError().message().c_str());
+  if (identify_magic((*Buf)->getBuffer()) != file_magic::elf_shared_object)
+    return false;
+  auto Obj = object::ObjectFile::createELFObjectFile((*Buf)->getMemBufferRef());
+  if (!Obj) {
+    consumeError(Obj.takeError());
+    return false;
+  }
+  const auto *Elf = cast<object::ELFObjectFileBase>(Obj->get());
+  bool Ascii = all_of(Module, [](char C) { return isASCII(C); });
+  std::string Init = ("PyInit_" + Module).str();
+  for (const object::ELFSymbolRef &Sym : Elf->getDynamicSymbolIterators()) {
+    Expected<StringRef> Name = Sym.getName();
+    Expected<uint32_t> Flags = Sym.getFlags();
+    if (!Name || !Flags) {
+      consumeError(Name.takeError());
+      consumeError(Flags.takeError());
+      continue;
+    }
+    // An undefined or local entry is not something dlsym would return.
+    if ((*Flags & object::SymbolRef::SF_Undefined) ||
+        !(*Flags & object::SymbolRef::SF_Global))
+      continue;
+    if (Ascii ? *Name == Init : Name->starts_with("PyInitU_"))
+      return true;
+  }
+  return false;
+}
+
+// The name File (whose file name is FileName) is imported under, or "" if it
+// is no extension module at all.
+static Expected<std::string> extensionModuleOf(StringRef File,
+                                               StringRef FileName) {
+  std::string Module = extensionModuleName(FileName);
+  if (Module.empty())
+    return "";
+  auto Exports = exportsInitFunction(File, Module);
+  if (!Exports)
+    return Exports.takeError();
+  return *Exports ? Module : "";
 }
 
 namespace {
@@ -92,6 +151,18 @@ std::string normalizeDistName(StringRef Name) {
   return Out;
 }
 
+// Whether a line of the metadata file Dir/Listing (top_level.txt, RECORD)
+// satisfies Match; false when there is no such file.
+bool anyListedLine(StringRef Dir, StringRef Listing,
+                   function_ref<bool(StringRef)> Match) {
+  auto Buf = MemoryBuffer::getFile(Dir + "/" + Listing);
+  if (!Buf)
+    return false;
+  SmallVector<StringRef, 64> Lines;
+  (*Buf)->getBuffer().split(Lines, '\n');
+  return any_of(Lines, [&](StringRef L) { return Match(L.trim()); });
+}
+
 struct DirEntry {
   std::string Name;
   bool IsDir;
@@ -107,7 +178,9 @@ private:
   Error listDir(StringRef Dir, std::vector<DirEntry> &Out);
   Error walkPackage(StringRef Dir, StringRef Dotted, StringRef Rel);
   Error walkResources(StringRef Dir, StringRef Rel);
-  Error walkMetadata(StringRef Dir, StringRef Rel);
+  struct DeferredDir;
+  Error walkDeferred(StringRef Dir, StringRef Rel, uint8_t Kind,
+                     std::vector<DeferredDir> &Into);
   bool excluded(StringRef Rel, StringRef Dotted = "") const;
   Error checkName(StringRef Dir, StringRef Name) const;
   void add(uint8_t Kind, std::string Name, std::string Path, std::string File);
@@ -122,13 +195,16 @@ private:
   std::map<std::string, std::string> TopLevelOwner;
   StringSet<> TopLevelThisRoot;
   std::vector<CollectedFile> Files;
-  // Metadata directories seen, resolved against Packages at the end.
-  struct MetadataDir {
-    std::string Rel, Dir;
+  // Top-level directories that belong to something else, resolved at the
+  // end: metadata against Packages, a wheel's NAME.libs against the
+  // packages and metadata taken.
+  struct DeferredDir {
+    std::string Rel, Dir, RootDir;
     bool FromStdlib = false;
+    bool Kept = false; // decided by take()
     std::vector<CollectedFile> Files;
   };
-  std::vector<MetadataDir> Metadata;
+  std::vector<DeferredDir> Metadata, Libs;
 };
 
 bool Walker::excluded(StringRef Rel, StringRef Dotted) const {
@@ -298,32 +374,39 @@ Error Walker::walkPackage(StringRef Dir, StringRef Dotted, StringRef Rel) {
       continue;
     if (Name.ends_with(".pyc") || Name.ends_with(".pyo"))
       continue;
-    std::string Ext = extensionModuleName(Name);
-    if (!Ext.empty()) {
-      std::string ExtDotted = (Dotted + "." + Ext).str();
+    auto Ext = extensionModuleOf(Child, Name);
+    if (!Ext)
+      return Ext.takeError();
+    if (!Ext->empty()) {
+      std::string ExtDotted = (Dotted + "." + *Ext).str();
       if (!excluded(ChildRel, ExtDotted))
         add(PYOX_KIND_EXTENSION, ExtDotted, ChildRel, Child.str().str());
       continue;
     }
+    // Package data, or a shared library that is not a module (libfoo.so,
+    // libfoo.so.1): its package reaches it by path, through ctypes or an
+    // extension's DT_NEEDED, so it is kept as a file like any other.
     add(PYOX_KIND_RESOURCE, ChildRel, ChildRel, Child.str().str());
   }
   Stack.pop_back();
   return Error::success();
 }
 
-Error Walker::walkMetadata(StringRef Dir, StringRef Rel) {
-  MetadataDir M;
-  M.Rel = Rel.str();
-  M.Dir = Dir.str();
-  M.FromStdlib = Root->IsStdlib;
-  std::swap(Files, M.Files);
+Error Walker::walkDeferred(StringRef Dir, StringRef Rel, uint8_t Kind,
+                           std::vector<DeferredDir> &Into) {
+  DeferredDir D;
+  D.Rel = Rel.str();
+  D.Dir = Dir.str();
+  D.RootDir = Root->Dir;
+  D.FromStdlib = Root->IsStdlib;
+  std::swap(Files, D.Files);
   Error E = walkResources(Dir, Rel);
-  std::swap(Files, M.Files);
+  std::swap(Files, D.Files);
   if (E)
     return E;
-  for (CollectedFile &F : M.Files)
-    F.Kind = PYOX_KIND_METADATA;
-  Metadata.push_back(std::move(M));
+  for (CollectedFile &F : D.Files)
+    F.Kind = Kind;
+  Into.push_back(std::move(D));
   return Error::success();
 }
 
@@ -366,18 +449,42 @@ Error Walker::walkRoot(const CollectRoot &R) {
     if (Name == "__pycache__" || excluded(Name))
       continue;
 
-    if (R.ExtensionsOnly) {
-      std::string Ext = E.IsDir ? "" : extensionModuleName(Name);
-      if (!Ext.empty() && wanted(Ext) && !excluded(Name, Ext) && Claim(Ext))
+    // A top-level extension module; other shared libraries here are loose
+    // top-level files, which nothing imports.
+    auto TakeExtension = [&]() -> Error {
+      std::string Ext = extensionModuleName(Name);
+      if (Ext.empty() || !wanted(Ext) || excluded(Name, Ext))
+        return Error::success();
+      auto Exports = exportsInitFunction(Child, Ext);
+      if (!Exports)
+        return Exports.takeError();
+      if (*Exports && Claim(Ext))
         add(PYOX_KIND_EXTENSION, Ext, Name.str(), Child.str().str());
+      return Error::success();
+    };
+
+    if (R.ExtensionsOnly) {
+      if (!E.IsDir)
+        if (Error Err = TakeExtension())
+          return Err;
       continue;
     }
 
     if (E.IsDir) {
       if (isMetadataDirName(Name)) {
         if (Claim(Name))
-          if (Error Err = walkMetadata(Child, Name))
+          if (Error Err =
+                  walkDeferred(Child, Name, PYOX_KIND_METADATA, Metadata))
             return Err;
+        continue;
+      }
+      // auditwheel's NAME.libs/ (numpy.libs/libgfortran-040039e1.so.5.0.0):
+      // the shared libraries a wheel's extension modules reach through
+      // RUNPATH $ORIGIN/../NAME.libs. Not importable, so not claimed here:
+      // take() keeps it with its package or distribution, first root first.
+      if (Name.ends_with(".libs") && Name.size() > 5) {
+        if (Error Err = walkDeferred(Child, Name, PYOX_KIND_RESOURCE, Libs))
+          return Err;
         continue;
       }
       bool IsPackage =
@@ -412,17 +519,17 @@ Error Walker::walkRoot(const CollectRoot &R) {
         add(PYOX_KIND_MODULE, Stem.str(), Name.str(), Child.str().str());
       continue;
     }
-    std::string Ext = extensionModuleName(Name);
-    if (!Ext.empty()) {
-      if (wanted(Ext) && !excluded(Name, Ext) && Claim(Ext))
-        add(PYOX_KIND_EXTENSION, Ext, Name.str(), Child.str().str());
+    if (!extensionModuleName(Name).empty()) {
+      if (Error Err = TakeExtension())
+        return Err;
       continue;
     }
     if (Name.ends_with(".egg-info")) { // a single-file egg-info is PKG-INFO
       if (Claim(Name)) {
-        MetadataDir M;
+        DeferredDir M;
         M.Rel = Name.str();
         M.Dir = Child.str().str();
+        M.RootDir = R.Dir;
         std::string N = (Name + "/PKG-INFO").str();
         M.Files.push_back({PYOX_KIND_METADATA, N, N, Child.str().str()});
         Metadata.push_back(std::move(M));
@@ -438,39 +545,55 @@ std::vector<CollectedFile> Walker::take() {
   // With --package, a distribution's metadata comes along when it names a
   // selected package: by its normalised distribution name, its
   // top_level.txt, or a RECORD line under the package.
-  for (MetadataDir &M : Metadata) {
-    bool Keep = Config.Packages.empty() || M.FromStdlib;
+  for (DeferredDir &M : Metadata) {
     StringRef DistName = StringRef(M.Rel).split('-').first;
-    for (const std::string &P : Config.Packages) {
-      if (Keep)
-        break;
-      if (normalizeDistName(DistName) == normalizeDistName(P)) {
-        Keep = true;
-        break;
-      }
-      for (const char *Listing : {"top_level.txt", "RECORD"}) {
-        auto Buf = MemoryBuffer::getFile(M.Dir + "/" + Listing);
-        if (!Buf)
-          continue;
-        SmallVector<StringRef, 64> Lines;
-        (*Buf)->getBuffer().split(Lines, '\n');
-        for (StringRef L : Lines) {
-          L = L.trim();
-          if (L == P || L.starts_with(P + "/") || L.starts_with(P + ".py,") ||
-              L.starts_with(P + ".")) {
-            Keep = true;
-            break;
-          }
-        }
-        if (Keep)
-          break;
-      }
-    }
-    if (Keep)
+    M.Kept = Config.Packages.empty() || M.FromStdlib ||
+             any_of(Config.Packages, [&](const std::string &P) {
+               if (normalizeDistName(DistName) == normalizeDistName(P))
+                 return true;
+               auto UnderP = [&](StringRef L) {
+                 return L == P || L.starts_with(P + "/") ||
+                        L.starts_with(P + ".py,") || L.starts_with(P + ".");
+               };
+               return anyListedLine(M.Dir, "top_level.txt", UnderP) ||
+                      anyListedLine(M.Dir, "RECORD", UnderP);
+             });
+    if (M.Kept)
       for (CollectedFile &F : M.Files)
         Files.push_back(std::move(F));
   }
+
+  // NAME.libs comes along with the package NAME taken from the same root
+  // (numpy.libs), or with the metadata taken from that root whose RECORD
+  // lists it: auditwheel names the directory after the distribution, not
+  // the package (opencv_python.libs for cv2, pillow.libs for PIL). As with
+  // top-level names, the first root that has a kept NAME.libs wins.
+  StringSet<> LibsTaken;
+  for (DeferredDir &L : Libs) {
+    auto Owner = TopLevelOwner.find(StringRef(L.Rel).drop_back(5).str());
+    bool Keep = L.FromStdlib ||
+                (Owner != TopLevelOwner.end() && Owner->second == L.RootDir) ||
+                any_of(Metadata, [&](const DeferredDir &M) {
+                  return M.Kept && M.RootDir == L.RootDir &&
+                         anyListedLine(M.Dir, "RECORD", [&](StringRef Line) {
+                           return Line.starts_with(L.Rel + "/");
+                         });
+                });
+    if (!Keep) {
+      // With --package, leaving others' libraries out is the point.
+      if (Config.Packages.empty() && Config.Warn)
+        Config.Warn(Twine(L.Dir) + ": no package '" +
+                    StringRef(L.Rel).drop_back(5) +
+                    "' and no distribution listing it in " + L.RootDir +
+                    "; skipping it");
+      continue;
+    }
+    if (LibsTaken.insert(L.Rel).second)
+      for (CollectedFile &F : L.Files)
+        Files.push_back(std::move(F));
+  }
   Metadata.clear();
+  Libs.clear();
 
   // When one root has several candidates for a name, CPython's FileFinder
   // takes a regular package, then an extension module, then a source

@@ -2,8 +2,9 @@
 //
 // The collector walks search roots the way CPython's path-based finder would
 // see them and classifies every file: module, package, namespace package,
-// extension module, package data (resource), or distribution metadata. It
-// reads no file contents; the compiler and the writer do that.
+// extension module, package data (resource), or distribution metadata. Of
+// file contents it reads only the dynamic symbol table of `*.so` files and
+// the listings of metadata; the compiler and the writer do the rest.
 //
 // Rules (docs/getting-started.md explains them to users):
 //  - A directory below a root is a package if its name could be a module
@@ -12,11 +13,20 @@
 //  - Inside a package, files that are not modules are resources, keyed by
 //    their root-relative path; so is everything below a directory whose name
 //    cannot be a module name (e.g. "templates-v2").
-//  - At a root's top level, `NAME.dist-info`/`NAME.egg-info` are metadata;
-//    other non-module files are not importable and are skipped.
+//  - A file with an extension-module name (`NAME.cpython-311-...so`,
+//    `NAME.abi3.so`, `NAME.so`) is an extension module only if its ELF
+//    dynamic symbol table exports `PyInit_NAME`, as CPython's loader will
+//    look it up. Inside a package, any other shared library (`libfoo.so`,
+//    `libfoo.so.1`, non-ELF files so named) is a resource: code reaches it
+//    by path (ctypes, DT_NEEDED), never by import.
+//  - At a root's top level, `NAME.dist-info`/`NAME.egg-info` are metadata,
+//    and `NAME.libs/` (auditwheel's bundled libraries) is resources, taken
+//    with the package NAME from the same root or with the taken metadata
+//    whose RECORD lists it; other non-module files, shared libraries
+//    included, are not importable and are skipped.
 //  - A .py file whose stem contains '.' cannot be imported: an error.
 //  - The first root that provides a top-level name wins; later ones are
-//    skipped with a warning.
+//    skipped with a warning. So does the first root with a kept NAME.libs.
 //
 //===----------------------------------------------------------------------===//
 
