@@ -10,6 +10,12 @@ packages=(
   libfmt-dev libgtest-dev libzstd-dev
   mingw-w64 wine wine64
   binutils binutils-dev elfutils file mold strace util-linux python3-yaml python3-wadllib
+  clang-format-19
+  # What the virtual filesystem's tests run from memory and compare with
+  # python3.11: applications that treat their own directory as a directory,
+  # CPython's own test suite, and a bundled SQLite database.
+  python3-flask python3-jinja2 python3-babel python3-pkg-resources python3-setuptools
+  libpython3.11-testsuite sqlite3
 )
 
 missing=()
