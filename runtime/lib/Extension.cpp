@@ -116,6 +116,15 @@ PyObject *createExtensionModule(int Fd, PyObject *Spec, PyObject *ModuleSpec,
   return Module;
 }
 
+PyObject *createExtensionModuleAt(PyObject *Spec) {
+  PyObject *Imp = PyImport_ImportModule("_imp");
+  if (!Imp)
+    return nullptr;
+  PyObject *Module = PyObject_CallMethod(Imp, "create_dynamic", "O", Spec);
+  Py_DECREF(Imp);
+  return Module;
+}
+
 PyObject *execExtensionModule(PyObject *Module) {
   PyObject *Imp = PyImport_ImportModule("_imp");
   if (!Imp)

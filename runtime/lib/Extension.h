@@ -32,6 +32,10 @@ int makeExtensionFile(ExtensionCache &Cache, uint32_t Index, const char *Name,
 PyObject *createExtensionModule(int Fd, PyObject *Spec, PyObject *ModuleSpec,
                                 PyObject *Loader);
 
+// create_module for an extension module whose spec's origin is a path the
+// C library can dlopen (a path of the virtual filesystem).
+PyObject *createExtensionModuleAt(PyObject *Spec);
+
 // exec_module for an extension module (multi-phase init, PEP 489).
 PyObject *execExtensionModule(PyObject *Module);
 

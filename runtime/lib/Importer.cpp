@@ -32,6 +32,8 @@
 #include "Importer.h"
 #include "Extension.h"
 
+#include "pyox/vfs.h"
+
 #include <marshal.h>
 
 #include <errno.h>
@@ -46,8 +48,16 @@
 #include <string_view>
 #include <vector>
 
+// Linked when the program links the virtual filesystem (pyox/vfs.h).
+extern "C" __attribute__((weak)) int pyox_vfs_mounted(void);
+
 namespace pyox {
 namespace {
+
+// True when the paths under the root are a real (virtual) tree: then
+// extension modules are dlopened by their virtual path, and resources are
+// pathlib paths.
+bool treeMounted() { return pyox_vfs_mounted && pyox_vfs_mounted(); }
 
 struct FinderObject {
   PyObject_HEAD pyox_payload Payload;
@@ -442,7 +452,11 @@ PyObject *Finder_create_module(PyObject *Self, PyObject *Spec) {
     return nullptr;
   const pyox_entry *E = requireModule(F, Name);
   PyObject *Result = nullptr;
-  if (E && E->kind == PYOX_KIND_EXTENSION) {
+  if (E && E->kind == PYOX_KIND_EXTENSION && treeMounted()) {
+    // CPython's loader dlopens the virtual path; the VFS loads it from
+    // memory, after the libraries it needs from the tree.
+    Result = createExtensionModuleAt(Spec);
+  } else if (E && E->kind == PYOX_KIND_EXTENSION) {
     uint32_t Index = uint32_t(E - F->Payload.entries);
     int Fd = cachedExtensionFile(*F->Extensions, Index);
     const char *NameUtf8 = Fd < 0 ? PyUnicode_AsUTF8(Name) : nullptr;
@@ -462,6 +476,22 @@ PyObject *Finder_create_module(PyObject *Self, PyObject *Spec) {
   }
   Py_DECREF(Name);
   return Result;
+}
+
+// pkg_resources knows loaders and path entry finders by type: tell it that
+// ours are served by its DefaultProvider and find_on_path, which work on
+// the tree like on any directory. A failure here must not fail the import.
+void registerWithPkgResources(PyObject *Finder, PyObject *Module) {
+  PyObject *Glue = resourceGlue();
+  PyObject *Fn =
+      Glue ? PyDict_GetItemString(Glue, "register_pkg_resources") : nullptr;
+  PyObject *R = Fn ? PyObject_CallFunctionObjArgs(
+                         Fn, Module, Finder, (PyObject *)PathEntryType, nullptr)
+                   : nullptr;
+  if (!R)
+    PyErr_WriteUnraisable(Module);
+  Py_XDECREF(R);
+  Py_XDECREF(Glue);
 }
 
 PyObject *Finder_exec_module(PyObject *Self, PyObject *Module) {
@@ -508,6 +538,8 @@ PyObject *Finder_exec_module(PyObject *Self, PyObject *Module) {
   if (!R)
     return nullptr;
   Py_DECREF(R);
+  if (treeMounted() && entryName(F->Payload, E) == "pkg_resources")
+    registerWithPkgResources(Self, Module);
   Py_RETURN_NONE;
 }
 
@@ -603,11 +635,21 @@ PyObject *Finder_get_resource_reader(PyObject *Self, PyObject *Name) {
   PyObject *Glue = resourceGlue();
   if (!Glue)
     return nullptr;
+  PyObject *R = nullptr;
+  if (treeMounted()) {
+    // A pathlib.Path into the tree: as_file() needs no temporary copy, and
+    // str() of it is a path C libraries can open.
+    PyObject *Cls = PyDict_GetItemString(Glue, "TreeResources");
+    PyObject *Dir = virtualPath(F, packageDir(F, E));
+    R = Cls && Dir ? PyObject_CallOneArg(Cls, Dir) : nullptr;
+    Py_XDECREF(Dir);
+    Py_DECREF(Glue);
+    return R;
+  }
   PyObject *Cls = PyDict_GetItemString(Glue, "PayloadResources");
   PyObject *Dir = fsString(packageDir(F, E));
-  PyObject *R = Cls && Dir
-                    ? PyObject_CallFunctionObjArgs(Cls, Self, Dir, nullptr)
-                    : nullptr;
+  R = Cls && Dir ? PyObject_CallFunctionObjArgs(Cls, Self, Dir, nullptr)
+                 : nullptr;
   Py_XDECREF(Dir);
   Py_DECREF(Glue);
   return R;

@@ -93,6 +93,33 @@ class PayloadResources(TraversableResources):
 
     def files(self):
         return PayloadPath(self._finder, self._rel)
+
+
+class TreeResources(TraversableResources):
+    """With the virtual filesystem: the package directory, a real path."""
+
+    def __init__(self, path):
+        self._path = path
+
+    def files(self):
+        import pathlib
+        return pathlib.Path(self._path)
+
+
+def register_pkg_resources(pkg_resources, finder, path_entry_type):
+    pkg_resources.register_loader_type(type(finder),
+                                       pkg_resources.DefaultProvider)
+    pkg_resources.register_finder(path_entry_type, pkg_resources.find_on_path)
+    pkg_resources.register_namespace_handler(path_entry_type,
+                                             pkg_resources.file_ns_handler)
+    # The working set was made while pkg_resources ran, before this: add
+    # the distributions of the tree's sys.path entries now.
+    ws = pkg_resources.working_set
+    root = finder.root
+    for entry in list(ws.entries):
+        if entry == root or entry.startswith(root + '/'):
+            for dist in pkg_resources.find_distributions(entry, True):
+                ws.add(dist, entry, False)
 )PY";
 
 const char MetadataSource[] = R"PY(

@@ -6,18 +6,20 @@
 //   1. locate     pyox_find_payload: the payload note of this image;
 //   2. validate   pyox_payload_open (header, index CRC, bounds) and the
 //                 Python version and bytecode magic it was compiled for;
-//   3. configure  PEP 587: UTF-8 mode, sys.executable = this program,
+//   3. mount      the paths under ROOT as a read-only tree (pyox/vfs.h),
+//                 when the program links the VFS;
+//   4. configure  PEP 587: UTF-8 mode, sys.executable = this program,
 //                 sys.path = [ROOT] (plus PYTHONPATH in command-line mode),
 //                 home = the program's directory so that getpath probes
 //                 nothing; _init_main = 0 to stop after the core;
-//   4. core       Py_InitializeFromConfig: builtins, sys, the frozen
+//   5. core       Py_InitializeFromConfig: builtins, sys, the frozen
 //                 importlib; no module has been imported from files yet;
-//   5. importer   the payload finder at sys.meta_path[0], sys.frozen;
-//   6. main       _Py_InitializeMain: encodings, io, site... all from the
+//   6. importer   the payload finder at sys.meta_path[0], sys.frozen;
+//   7. main       _Py_InitializeMain: encodings, io, site... all from the
 //                 payload; then our path hook goes first in sys.path_hooks;
-//   7. run        Py_RunMain: the entry point, or the python3 command line.
+//   8. run        Py_RunMain: the entry point, or the python3 command line.
 //
-// What runs in step 7 is decided before step 3. A payload with an entry
+// What runs in step 8 is decided before step 3. A payload with an entry
 // point runs it, and sys.argv[1:] are the user's. Without one, the program
 // is python3: CPython parses -c/-m/script/-I/-S/-E/-X/-u/-B itself. Either
 // way, a child that multiprocessing starts through sys.executable is
@@ -29,6 +31,7 @@
 
 #include "pyox/payload.h"
 #include "pyox/runtime.h"
+#include "pyox/vfs.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -36,6 +39,11 @@
 #include <unistd.h>
 
 #include <string>
+
+// The virtual filesystem is optional: programs that link pyox_vfs (pyox-run
+// does) get it; others keep the C library's own file calls.
+extern "C" __attribute__((weak)) int
+pyox_vfs_mount(const pyox_payload *, const char *, unsigned, const char **);
 
 // importlib.util.MAGIC_NUMBER of CPython 3.11 (3495, then "\r\n") as the
 // little-endian u32 the payload header stores.
@@ -175,6 +183,12 @@ extern "C" int pyox_run(const pyox_run_config *Config) {
                                 BytecodeMagic311, &Error) != 0)
     return fail(Exe, Error);
 
+  // The paths under ROOT become a read-only tree for the whole process,
+  // before anything (the interpreter included) looks at them.
+  unsigned VfsFlags = Config->payload ? 0u : PYOX_VFS_FILE_MAPPED;
+  if (pyox_vfs_mount && pyox_vfs_mount(&Payload, Root, VfsFlags, &Error) != 0)
+    return fail(Exe, Error);
+
   // CPython cannot start without encodings (it is not frozen in 3.11); say
   // so in one line rather than let it dump its path configuration.
   if (!pyox_payload_find(&Payload, PYOX_GROUP_MODULE, "encodings", 9))
@@ -200,7 +214,7 @@ extern "C" int pyox_run(const pyox_run_config *Config) {
   if (PyImport_AppendInittab("_pyox", initPyox) < 0)
     return fail(Exe, "cannot register the _pyox module");
 
-  // 3. Configure.
+  // 4. Configure.
   PyPreConfig Pre;
   PyPreConfig_InitPythonConfig(&Pre);
   Pre.utf8_mode = 1;
@@ -275,13 +289,13 @@ extern "C" int pyox_run(const pyox_run_config *Config) {
     return fail(Exe, "cannot set sys.path");
   }
 
-  // 4. Core.
+  // 5. Core.
   S = Py_InitializeFromConfig(&C);
   PyConfig_Clear(&C);
   if (PyStatus_Exception(S))
     return statusFailure(Exe, S);
 
-  // 5. The importer, before anything is imported from "files".
+  // 6. The importer, before anything is imported from "files".
   if (installFinder(Payload, Root, Config->payload == nullptr) < 0 ||
       PySys_SetObject("frozen", Py_True) < 0 ||
       ((Payload.header->flags & PYOX_FLAG_HAS_SOURCES) &&
@@ -290,7 +304,7 @@ extern "C" int pyox_run(const pyox_run_config *Config) {
     return fail(Exe, "cannot install the payload importer");
   }
 
-  // 6. Main. Start-up allocates many objects that all stay alive (module
+  // 7. Main. Start-up allocates many objects that all stay alive (module
   // code and dicts, where python3.11 has static deep-frozen objects):
   // cyclic GC passes over them would find nothing, so the collector is off
   // meanwhile and they go to the permanent generation afterwards.
@@ -305,7 +319,7 @@ extern "C" int pyox_run(const pyox_run_config *Config) {
   freezeStartupObjects();
   PyGC_Enable();
 
-  // 7. Run.
+  // 8. Run.
   return Py_RunMain();
 }
 

@@ -1,0 +1,107 @@
+//===- Vfs.h - The read-only virtual filesystem (internal) ----------------===//
+//
+// Three parts: the tree (VfsTree.cpp) answers "what is at this path" from
+// the payload's sorted, hashed index, with no table of its own; the open
+// files (VfsFiles.cpp) give each file and directory a sealed memfd, made on
+// first use, and map a descriptor back to its node; the hooks
+// (VfsHooks.cpp) are the C library's entry points. See VfsHooks.cpp for
+// the design as a whole.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PYOX_RUNTIME_VFS_H
+#define PYOX_RUNTIME_VFS_H
+
+#include "pyox/payload.h"
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include <string>
+#include <vector>
+
+namespace pyox::vfs {
+
+// What is mounted: the payload and the root path, fixed before the hooks
+// see any path (Mount.P == nullptr until then).
+struct Mount {
+  const pyox_payload *P = nullptr;
+  char Root[PATH_MAX];
+  size_t RootLen = 0;
+  size_t ParentLen = 0;    // bytes of Root's directory ("/opt" of "/opt/app")
+  struct stat RootStat;    // the executable: st_dev, owner, times
+  uint64_t RootDirIno;     // the synthetic inode of ROOT as a directory
+  bool FileMapped = false; // PYOX_VFS_FILE_MAPPED
+};
+extern Mount TheMount;
+
+inline bool mounted() {
+  return __atomic_load_n(&TheMount.P, __ATOMIC_ACQUIRE) != nullptr;
+}
+
+enum class NodeKind : uint8_t { None, Dir, File };
+
+// A node of the tree: a directory (no entry) or a file (its entry).
+struct Node {
+  NodeKind Kind = NodeKind::None;
+  bool Executable = false; // shared libraries and extension modules
+  const pyox_entry *Entry = nullptr;
+  uint64_t Ino = 0;
+};
+
+// A path taken apart: inside the tree (REL relative to ROOT, normalised:
+// no ".", "..", empty or trailing components), or outside it (OUTSIDE,
+// possibly rewritten from ROOT/.. to ROOT's directory).
+struct Resolved {
+  enum { Outside, Inside, Error } Where = Outside;
+  int Errno = 0;             // for Error: ENOENT, ENOTDIR, ENAMETOOLONG
+  bool ParentExists = false; // for ENOENT: the parent is a directory
+  bool TrailingSlash = false;
+  Node N;             // for Inside
+  char Rel[PATH_MAX]; // for Inside and Error
+  size_t RelLen = 0;
+  const char *OutsidePath = nullptr; // for Outside: the path to forward
+  char Buffer[PATH_MAX];             // storage when it was rewritten
+};
+
+// Classifies PATH (absolute; relative paths are never inside). ROOT itself
+// is outside (the executable) unless AS_DIR, for opendir and O_DIRECTORY.
+void resolve(const char *Path, bool AsDir, Resolved &R);
+
+// The same for DIR_REL (a directory inside the tree) joined with PATH.
+void resolveAt(const char *DirRel, size_t DirRelLen, const char *Path,
+               Resolved &R);
+
+// The node at REL, or a None node.
+Node lookup(const char *Rel, size_t Len);
+
+// Fills ST as stat(2) would for node N.
+void fillStat(const Node &N, struct stat &St);
+
+// The entries of directory REL, "." and ".." first, then sorted by name.
+struct DirItem {
+  std::string Name;
+  uint64_t Ino;
+  bool IsDir;
+};
+std::vector<DirItem> list(const char *Rel, size_t Len);
+
+// Synthetic inode number of the directory REL.
+uint64_t dirIno(const char *Rel, size_t Len);
+
+// The entry's bytes, checked against its CRC first: a damaged entry ends
+// the process with a `pyox:` line, as it does at import.
+const uint8_t *verifiedData(const pyox_entry *E);
+
+// For each DT_NEEDED library of the shared object in entry E (at REL) that
+// its RUNPATH/RPATH ($ORIGIN included) places inside the tree, calls
+// FN(rel of that library) in DT_NEEDED order.
+void forEachBundledNeeded(const pyox_entry *E, const char *Rel, size_t RelLen,
+                          void (*Fn)(const char *Rel, size_t Len, void *Ctx),
+                          void *Ctx);
+
+} // namespace pyox::vfs
+
+#endif

@@ -1,0 +1,277 @@
+//===- VfsFiles.cpp - Descriptors for files and directories of the tree ---===//
+//
+// Everything the kernel does with a descriptor (read, pread, lseek, mmap,
+// sendfile, dup, fork, close) should just work on a file of the tree, so
+// an open returns a real descriptor: each node gets one sealed memfd, its
+// "master", made on first use, and every open reopens the master through
+// /proc/self/fd/N, which gives a new open file description with its own
+// offset over the same pages. A directory's master is an empty memfd: the
+// hooks recognise it when it comes back as a dirfd or to fstat.
+//
+// The way back from a descriptor to its node is the memfd's inode: fstat
+// gives (st_dev, st_ino), and a table maps the inode to the master. So
+// close, dup and fork need no hooks at all.
+//
+// Threads: both tables are open-addressing arrays whose slots are claimed
+// and filled with compare-and-swap; two threads making the same master
+// race, and the loser closes its memfd. No lock is ever taken, so a fork
+// at any moment leaves a usable state, and the lookups a vfork child may
+// make allocate nothing.
+//
+//===----------------------------------------------------------------------===//
+
+#include "VfsFiles.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+
+namespace pyox::vfs {
+
+namespace {
+
+struct Slot {
+  std::atomic<uint64_t> Key;
+  std::atomic<Master *> Value;
+};
+
+struct Table {
+  size_t Mask;
+  Slot Slots[1];
+};
+
+// Masters by node inode, and by memfd inode.
+std::atomic<Table *> ByNode{nullptr};
+std::atomic<Table *> ByMemfd{nullptr};
+std::atomic<dev_t> MemfdDev{0};
+std::atomic<bool> AnyDirMaster{false};
+
+Table *table(std::atomic<Table *> &T) {
+  Table *Cur = T.load(std::memory_order_acquire);
+  if (Cur)
+    return Cur;
+  // Room for every file and directory twice over: a directory holds at
+  // least one entry, so there are at most entry_count + 1 of them.
+  size_t Need = (size_t(TheMount.P->header->entry_count) + 1) * 4;
+  size_t Cap = 64;
+  while (Cap < Need)
+    Cap <<= 1;
+  Table *New =
+      static_cast<Table *>(calloc(1, sizeof(Table) + (Cap - 1) * sizeof(Slot)));
+  if (!New)
+    return nullptr;
+  New->Mask = Cap - 1;
+  if (T.compare_exchange_strong(Cur, New, std::memory_order_acq_rel))
+    return New;
+  free(New);
+  return Cur;
+}
+
+uint64_t mix(uint64_t K) {
+  K ^= K >> 33;
+  K *= 0xff51afd7ed558ccdull;
+  K ^= K >> 33;
+  return K;
+}
+
+// The slot of KEY (non-zero), claimed if CLAIM; nullptr when absent or
+// the table is full.
+Slot *slotFor(Table *T, uint64_t Key, bool Claim) {
+  if (!T)
+    return nullptr;
+  for (size_t I = mix(Key) & T->Mask, N = 0; N <= T->Mask;
+       I = (I + 1) & T->Mask, ++N) {
+    Slot &S = T->Slots[I];
+    uint64_t K = S.Key.load(std::memory_order_acquire);
+    if (K == Key)
+      return &S;
+    if (K == 0) {
+      if (!Claim)
+        return nullptr;
+      if (S.Key.compare_exchange_strong(K, Key, std::memory_order_acq_rel) ||
+          K == Key)
+        return &S;
+    }
+  }
+  return nullptr;
+}
+
+int rawFstat(int Fd, struct stat &St) {
+  return int(syscall(SYS_newfstatat, Fd, "", &St, AT_EMPTY_PATH));
+}
+
+// A sealed memfd holding DATA[0, SIZE), or -1 with errno set.
+int sealedMemfd(const char *Rel, size_t RelLen, const uint8_t *Data,
+                uint64_t Size) {
+  // The memfd's name shows in /proc/self/maps and dladdr: "pyox:" and the
+  // file's base name.
+  char Name[200] = "pyox:";
+  const char *Base = Rel;
+  for (size_t I = 0; I < RelLen; ++I)
+    if (Rel[I] == '/')
+      Base = Rel + I + 1;
+  size_t BaseLen = size_t(Rel + RelLen - Base);
+  if (BaseLen > sizeof(Name) - 6)
+    BaseLen = sizeof(Name) - 6;
+  memcpy(Name + 5, Base, BaseLen);
+  Name[5 + BaseLen] = '\0';
+  int Fd = memfd_create(Name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (Fd < 0)
+    return -1;
+  for (uint64_t Done = 0; Done < Size;) {
+    ssize_t W = write(Fd, Data + Done, size_t(Size - Done));
+    if (W < 0 && errno == EINTR)
+      continue;
+    if (W <= 0) {
+      int Err = W < 0 ? errno : EIO;
+      close(Fd);
+      errno = Err;
+      return -1;
+    }
+    Done += uint64_t(W);
+  }
+  if (fcntl(Fd, F_ADD_SEALS,
+            F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
+    int Err = errno;
+    close(Fd);
+    errno = Err;
+    return -1;
+  }
+  return Fd;
+}
+
+// Gives back the payload pages a copy has pulled in (the importer does the
+// same after unmarshalling): whole pages only, and only from a private
+// file mapping, where a dropped page is read back if touched again.
+void releaseCopied(const uint8_t *Data, uint64_t Size) {
+  static const uintptr_t Page = uintptr_t(sysconf(_SC_PAGESIZE));
+  if (!TheMount.FileMapped)
+    return;
+  uintptr_t Begin =
+      (reinterpret_cast<uintptr_t>(Data) + Page - 1) & ~(Page - 1);
+  uintptr_t End = (reinterpret_cast<uintptr_t>(Data) + Size) & ~(Page - 1);
+  if (End > Begin)
+    madvise(reinterpret_cast<void *>(Begin), End - Begin, MADV_DONTNEED);
+}
+
+} // namespace
+
+const Master *masterOf(const Node &N, const char *Rel, size_t RelLen) {
+  Slot *S = slotFor(table(ByNode), N.Ino, true);
+  if (!S) {
+    errno = ENFILE;
+    return nullptr;
+  }
+  if (Master *M = S->Value.load(std::memory_order_acquire))
+    return M;
+  const uint8_t *Data = nullptr;
+  uint64_t Size = 0;
+  if (N.Kind == NodeKind::File) {
+    Data = verifiedData(N.Entry);
+    Size = N.Entry->data_size;
+  }
+  int Fd = sealedMemfd(Rel, RelLen, Data, Size);
+  if (Data)
+    releaseCopied(Data, Size);
+  if (Fd < 0)
+    return nullptr;
+  struct stat St;
+  Master *M = static_cast<Master *>(malloc(sizeof(Master) + RelLen + 1));
+  if (!M || rawFstat(Fd, St) != 0) {
+    int Err = M ? errno : ENOMEM;
+    free(M);
+    close(Fd);
+    errno = Err;
+    return nullptr;
+  }
+  M->Fd = Fd;
+  M->MemfdIno = uint64_t(St.st_ino);
+  M->N = N;
+  M->RelLen = RelLen;
+  memcpy(M->Rel, Rel, RelLen);
+  M->Rel[RelLen] = '\0';
+  // Known by its memfd inode before anyone can get a descriptor of it.
+  dev_t NoDev = 0;
+  MemfdDev.compare_exchange_strong(NoDev, St.st_dev);
+  Slot *Back = slotFor(table(ByMemfd), M->MemfdIno, true);
+  if (!Back) {
+    free(M);
+    close(Fd);
+    errno = ENFILE;
+    return nullptr;
+  }
+  Back->Value.store(M, std::memory_order_release);
+  Master *Expected = nullptr;
+  if (!S->Value.compare_exchange_strong(Expected, M,
+                                        std::memory_order_acq_rel)) {
+    // Another thread made it first: use that one. (The memfd inode of ours
+    // is not reused while M stays allocated, so the stale reverse entry is
+    // harmless; it is cleared anyway.)
+    Back->Value.store(nullptr, std::memory_order_release);
+    close(Fd);
+    return Expected;
+  }
+  if (N.Kind == NodeKind::Dir)
+    AnyDirMaster.store(true, std::memory_order_release);
+  return M;
+}
+
+int procPath(int Fd, char (&Buf)[32]) {
+  static const char Prefix[] = "/proc/self/fd/";
+  memcpy(Buf, Prefix, sizeof(Prefix) - 1);
+  char Digits[16];
+  int N = 0;
+  unsigned V = unsigned(Fd);
+  do {
+    Digits[N++] = char('0' + V % 10);
+    V /= 10;
+  } while (V);
+  int Len = sizeof(Prefix) - 1;
+  while (N)
+    Buf[Len++] = Digits[--N];
+  Buf[Len] = '\0';
+  return Len;
+}
+
+int openNode(const Node &N, const char *Rel, size_t RelLen, int Flags) {
+  const Master *M = masterOf(N, Rel, RelLen);
+  if (!M)
+    return -1;
+  char Path[32];
+  procPath(M->Fd, Path);
+  int Keep = O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOATIME | O_PATH;
+  return int(syscall(SYS_openat, AT_FDCWD, Path, O_RDONLY | (Flags & Keep)));
+}
+
+const Master *masterOfStat(const struct stat &St) {
+  dev_t Dev = MemfdDev.load(std::memory_order_acquire);
+  if (!Dev || St.st_dev != Dev)
+    return nullptr;
+  Slot *S = slotFor(ByMemfd.load(std::memory_order_acquire),
+                    uint64_t(St.st_ino), false);
+  return S ? S->Value.load(std::memory_order_acquire) : nullptr;
+}
+
+const Master *masterOfFd(int Fd) {
+  if (!MemfdDev.load(std::memory_order_acquire))
+    return nullptr;
+  struct stat St;
+  if (rawFstat(Fd, St) != 0)
+    return nullptr;
+  return masterOfStat(St);
+}
+
+const Master *dirMasterOfFd(int Fd) {
+  if (!AnyDirMaster.load(std::memory_order_acquire))
+    return nullptr;
+  const Master *M = masterOfFd(Fd);
+  return M && M->N.Kind == NodeKind::Dir ? M : nullptr;
+}
+
+} // namespace pyox::vfs
