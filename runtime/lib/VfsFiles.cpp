@@ -146,21 +146,31 @@ int sealedMemfd(const char *Rel, size_t RelLen, const uint8_t *Data,
   return Fd;
 }
 
-// Gives back the payload pages a copy has pulled in (the importer does the
-// same after unmarshalling): whole pages only, and only from a private
-// file mapping, where a dropped page is read back if touched again.
-void releaseCopied(const uint8_t *Data, uint64_t Size) {
+// Gives back the payload pages a copy has pulled in, as the importer does
+// after unmarshalling (Importer.cpp, releasePages): only from a private
+// file mapping, where a dropped page is read back from the page cache if
+// anything touches it again. A fault maps the aligned 64 KiB around it
+// ("fault-around"), so the blocks the copy spans are dropped whole, within
+// the payload's data area.
+} // namespace
+
+void releasePayloadPages(const uint8_t *Data, uint64_t Size) {
   static const uintptr_t Page = uintptr_t(sysconf(_SC_PAGESIZE));
+  constexpr uintptr_t Block = 64 << 10;
   if (!TheMount.FileMapped)
     return;
-  uintptr_t Begin =
-      (reinterpret_cast<uintptr_t>(Data) + Page - 1) & ~(Page - 1);
-  uintptr_t End = (reinterpret_cast<uintptr_t>(Data) + Size) & ~(Page - 1);
+  const pyox_payload *P = TheMount.P;
+  uintptr_t Base = reinterpret_cast<uintptr_t>(P->base);
+  uintptr_t AreaBegin = (Base + P->header->index_size + Page - 1) & ~(Page - 1);
+  uintptr_t AreaEnd = (Base + P->header->total_size) & ~(Page - 1);
+  uintptr_t Begin = reinterpret_cast<uintptr_t>(Data) & ~(Block - 1);
+  uintptr_t End =
+      (reinterpret_cast<uintptr_t>(Data) + Size + Block - 1) & ~(Block - 1);
+  Begin = Begin < AreaBegin ? AreaBegin : Begin;
+  End = End > AreaEnd ? AreaEnd : End;
   if (End > Begin)
     madvise(reinterpret_cast<void *>(Begin), End - Begin, MADV_DONTNEED);
 }
-
-} // namespace
 
 const Master *masterOf(const Node &N, const char *Rel, size_t RelLen) {
   Slot *S = slotFor(table(ByNode), N.Ino, true);
@@ -178,7 +188,7 @@ const Master *masterOf(const Node &N, const char *Rel, size_t RelLen) {
   }
   int Fd = sealedMemfd(Rel, RelLen, Data, Size);
   if (Data)
-    releaseCopied(Data, Size);
+    releasePayloadPages(Data, Size);
   if (Fd < 0)
     return nullptr;
   struct stat St;

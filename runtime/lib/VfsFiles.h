@@ -25,6 +25,10 @@ const Master *masterOf(const Node &N, const char *Rel, size_t RelLen);
 // with errno set on failure.
 int openNode(const Node &N, const char *Rel, size_t RelLen, int Flags);
 
+// Drops the payload pages DATA[0, SIZE) (and the 64 KiB blocks around
+// them) that reading has mapped, when the payload is a file mapping.
+void releasePayloadPages(const uint8_t *Data, uint64_t Size);
+
 // "/proc/self/fd/FD" into BUF; its length.
 int procPath(int Fd, char (&Buf)[32]);
 
