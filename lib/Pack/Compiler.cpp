@@ -1,6 +1,7 @@
 //===- Compiler.cpp -------------------------------------------------------===//
 
 #include "Pack/Compiler.h"
+#include "Pack/Marshal.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -133,14 +134,21 @@ Expected<uint32_t> startEmbeddedPython() {
   PyOS_AfterFork_Child();
   for (uint32_t J = uint32_t(Begin); J < End; ++J) {
     const CompileJob &Job = Jobs[J];
-    auto Buf = MemoryBuffer::getFile(Job.File, /*IsText=*/false,
-                                     /*RequiresNullTerminator=*/true);
-    if (!Buf) {
-      sendRecord(FD, Failed, J,
-                 Job.File + ": cannot read: " + Buf.getError().message());
-      continue;
+    std::unique_ptr<MemoryBuffer> Buf;
+    StringRef Source;
+    if (Job.Source) {
+      Source = *Job.Source; // read by the parent, inherited through fork
+    } else {
+      auto Read = MemoryBuffer::getFile(Job.File, /*IsText=*/false,
+                                        /*RequiresNullTerminator=*/true);
+      if (!Read) {
+        sendRecord(FD, Failed, J,
+                   Job.File + ": cannot read: " + Read.getError().message());
+        continue;
+      }
+      Buf = std::move(*Read);
+      Source = Buf->getBuffer();
     }
-    StringRef Source = (*Buf)->getBuffer();
     if (Source.contains('\0')) {
       sendRecord(FD, Failed, J,
                  Job.File + ": source code contains a null byte");
@@ -163,8 +171,17 @@ Expected<uint32_t> startEmbeddedPython() {
     char *Bytes;
     Py_ssize_t Size;
     PyBytes_AsStringAndSize(Data, &Bytes, &Size);
-    bool Sent = sendRecord(FD, Compiled, J, StringRef(Bytes, size_t(Size)));
+    // The same bytes for this file whatever was compiled before it in this
+    // process (Marshal.h): what the compile cache stores for it.
+    Expected<std::string> Canonical =
+        canonicalizeMarshal(StringRef(Bytes, size_t(Size)));
     Py_DECREF(Data);
+    bool Sent;
+    if (Canonical)
+      Sent = sendRecord(FD, Compiled, J, *Canonical);
+    else
+      Sent = sendRecord(FD, Failed, J,
+                        Job.File + ": " + toString(Canonical.takeError()));
     if (!Sent)
       ::_exit(1);
   }
@@ -179,8 +196,25 @@ struct Worker {
 
 } // namespace
 
-Expected<CompileOutput> compileSources(ArrayRef<CompileJob> Jobs, int Optimize,
-                                       unsigned Workers) {
+std::string compilerIdentity() {
+  // Bump MarshalForm when canonicalizeMarshal's output changes.
+  constexpr unsigned MarshalForm = 1;
+  return "cpython " + std::to_string(PY_VERSION_HEX) + " " +
+         std::string(Py_GetVersion()) + "; marshal " +
+         std::to_string(Py_MARSHAL_VERSION) + "; canonical " +
+         std::to_string(MarshalForm);
+}
+
+Expected<uint32_t> bytecodeMagic() { return startEmbeddedPython(); }
+
+uint32_t embeddedPythonVersion() {
+  return (uint32_t(PY_MAJOR_VERSION) << 24) |
+         (uint32_t(PY_MINOR_VERSION) << 16);
+}
+
+Expected<CompileOutput>
+compileSources(ArrayRef<CompileJob> Jobs, int Optimize, unsigned Workers,
+               function_ref<void(size_t, StringRef)> OnCompiled) {
   if (Optimize < 0 || Optimize > 2)
     return createStringError(std::errc::invalid_argument,
                              "optimisation level must be 0, 1 or 2");
@@ -191,20 +225,20 @@ Expected<CompileOutput> compileSources(ArrayRef<CompileJob> Jobs, int Optimize,
     return Magic.takeError();
 
   // Fixed chunks of consecutive jobs, each compiled by a process forked from
-  // the pristine interpreter. marshal output depends on the interpreter's
-  // history (an object referenced from elsewhere gets a back-reference
-  // flag), so the history of each file must not depend on how many workers
-  // there are or which finishes first. A fork copies the page tables of a
-  // process that maps libLLVM, ~1-2 ms of system time, so chunks are not
-  // tiny; they start largest first (by source bytes), which balances the
-  // load as well as small chunks would.
+  // the pristine interpreter; each file's marshal data is made independent
+  // of what the worker compiled before it (Marshal.h). A fork copies the
+  // page tables of a process that maps libLLVM, ~1-2 ms of system time, so
+  // chunks are not tiny; they start largest first (by source bytes), which
+  // balances the load as well as small chunks would.
   constexpr size_t ChunkSize = 32;
   const size_t Chunks =
       std::max<size_t>(1, (Jobs.size() + ChunkSize - 1) / ChunkSize);
   std::vector<uint64_t> ChunkBytes(Chunks, 0);
   for (size_t J = 0; J < Jobs.size(); ++J) {
     struct stat St;
-    if (::stat(Jobs[J].File.c_str(), &St) == 0)
+    if (Jobs[J].Source)
+      ChunkBytes[J / ChunkSize] += Jobs[J].Source->size();
+    else if (::stat(Jobs[J].File.c_str(), &St) == 0)
       ChunkBytes[J / ChunkSize] += uint64_t(St.st_size);
   }
   std::vector<size_t> ChunkOrder(Chunks);
@@ -255,8 +289,7 @@ Expected<CompileOutput> compileSources(ArrayRef<CompileJob> Jobs, int Optimize,
   CompileOutput Out;
   Out.BytecodeMagic = *Magic;
   Out.Bytecode.resize(Jobs.size());
-  Out.PythonVersion =
-      (uint32_t(PY_MAJOR_VERSION) << 24) | (uint32_t(PY_MINOR_VERSION) << 16);
+  Out.PythonVersion = embeddedPythonVersion();
   std::vector<std::string> Failures(Jobs.size());
   std::vector<bool> Done(Jobs.size(), false);
   std::string WorkerFailure;
@@ -311,6 +344,8 @@ Expected<CompileOutput> compileSources(ArrayRef<CompileJob> Jobs, int Optimize,
         if (H.Job == UINT32_MAX || H.Job >= Jobs.size()) {
           WorkerFailure = Body;
         } else if (H.Status == Compiled) {
+          if (OnCompiled)
+            OnCompiled(H.Job, Body);
           Out.Bytecode[H.Job] = std::move(Body);
           Done[H.Job] = true;
         } else {

@@ -8,9 +8,12 @@
 // built-in compiler, marshals the code objects, and streams the results back
 // through a pipe.
 //
-// Jobs are dealt round-robin, largest file first: a fixed assignment for a
-// given worker count, so the interpreter state each file is compiled in, and
-// with it the marshal output, is the same on every run.
+// Jobs go out in chunks, largest first. What a worker compiled before a
+// file changes CPython's marshal output for it (reference counts, interned
+// singletons), so each result is rewritten into a canonical form
+// (Marshal.h): a file's bytes depend on the file, its co_filename, the
+// optimisation level and the interpreter alone, which is what lets the
+// compile cache (CompileCache.h) store them per file.
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,6 +21,8 @@
 #define PYOX_PACK_COMPILER_H
 
 #include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
+#include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
 #include <cstdint>
@@ -29,6 +34,9 @@ namespace pyox {
 struct CompileJob {
   std::string File;         // source file on disk
   std::string CodeFilename; // co_filename to record (root-relative path)
+  // The source, if the caller has read it already (null-terminated, as
+  // std::string is); else the worker reads File.
+  const std::string *Source = nullptr;
 };
 
 struct CompileOutput {
@@ -39,9 +47,25 @@ struct CompileOutput {
 
 // Compiles every job at optimisation level Optimize (0, 1, 2 as python -O)
 // with Workers processes (0: one per core). The first failure, in job order,
-// is returned as "FILE:LINE: SyntaxError: message".
-llvm::Expected<CompileOutput> compileSources(llvm::ArrayRef<CompileJob> Jobs,
-                                             int Optimize, unsigned Workers);
+// is returned as "FILE:LINE: SyntaxError: message". OnCompiled, if given,
+// sees each result in this process as it arrives, while the workers go on
+// (the compile cache stores it then).
+llvm::Expected<CompileOutput> compileSources(
+    llvm::ArrayRef<CompileJob> Jobs, int Optimize, unsigned Workers,
+    llvm::function_ref<void(size_t Job, llvm::StringRef Bytes)> OnCompiled =
+        nullptr);
+
+// What, besides a file's source, name and optimisation level, its compiled
+// bytes depend on: the embedded CPython's version and build
+// (Py_GetVersion(), which fixes its bytecode magic) and the version of the
+// canonical marshal form. Part of every compile-cache key; known without
+// starting the interpreter.
+std::string compilerIdentity();
+
+// The embedded interpreter's bytecode magic (starts it, ~5 ms, once) and
+// version, as compileSources reports them.
+llvm::Expected<uint32_t> bytecodeMagic();
+uint32_t embeddedPythonVersion();
 
 } // namespace pyox
 
