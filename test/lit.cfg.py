@@ -22,6 +22,10 @@ config.environment["PATH"] = os.pathsep.join(path)
 for var in ("HOME", "TMPDIR", "LANG"):
     if var in os.environ:
         config.environment[var] = os.environ[var]
+# pack and build use a compile cache (default ~/.cache/pyox); the tests'
+# is in the build tree. Tests of the cache itself pass --cache-dir.
+config.environment["PYOX_CACHE_DIR"] = os.path.join(config.pyox_obj_root,
+                                                    "test", "pyox-cache")
 
 config.substitutions.append(("%python", config.python311))
 config.substitutions.append(("%stdlib_payload", config.stdlib_payload))

@@ -3,6 +3,7 @@
 #include "Pack/Pack.h"
 
 #include "Pack/Collector.h"
+#include "Pack/CompileCache.h"
 #include "Pack/Compiler.h"
 #include "Pack/PayloadWriter.h"
 
@@ -11,11 +12,15 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/Endian.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/Timer.h"
+
+#include <optional>
+#include <sys/stat.h>
 
 using namespace llvm;
 
@@ -73,8 +78,9 @@ static const char *const HostPython = PYOX_PYTHON;
 
 class GrammarPickles {
 public:
-  // Starts the generator if Files hold lib2to3's grammar sources.
-  Error start(const std::vector<CollectedFile> &Files) {
+  // Starts the generator if Files hold lib2to3's grammar sources and Cache
+  // (if any) does not hold its output for them.
+  Error start(const std::vector<CollectedFile> &Files, CompileCache *Cache) {
     auto Has = [&](StringRef Name) {
       return any_of(Files, [&](const CollectedFile &F) {
         return F.Kind == PYOX_KIND_RESOURCE && F.Name == Name;
@@ -85,6 +91,26 @@ public:
     for (const CollectedFile &F : Files)
       if (F.Name == "lib2to3/Grammar.txt")
         GrammarDir = sys::path::parent_path(F.File).str();
+    if (Cache) {
+      // The pickles depend on the two grammars and on the host python3.11
+      // (its exact version is in their names), identified by its file.
+      auto Grammar = readFile(GrammarDir + "/Grammar.txt");
+      auto Pattern = readFile(GrammarDir + "/PatternGrammar.txt");
+      if (!Grammar || !Pattern)
+        return joinErrors(Grammar.takeError(), Pattern.takeError());
+      struct stat St = {};
+      ::stat(HostPython, &St);
+      std::string Host =
+          std::string(HostPython) + " " + std::to_string(St.st_size) + " " +
+          std::to_string(St.st_ino) + " " + std::to_string(St.st_mtim.tv_sec) +
+          "." + std::to_string(St.st_mtim.tv_nsec);
+      Key = makeCacheKey("lib2to3-grammar-pickles",
+                         {Host, compilerIdentity(), *Grammar, *Pattern});
+      this->Cache = Cache;
+      if (std::optional<std::string> Hit = Cache->lookup(*Key))
+        if (decode(*Hit))
+          return Error::success();
+    }
     if (std::error_code EC =
             sys::fs::createUniqueDirectory("pyox-lib2to3", OutDir))
       return createStringError(EC, "cannot create a temporary directory: %s",
@@ -114,6 +140,13 @@ public:
 
   // Waits for the generator and appends its pickles to Items.
   Error finish(std::vector<PayloadItem> &Items) {
+    if (FromCache) {
+      for (auto &[Name, Bytes] : Cached) {
+        std::string Rel = "lib2to3/" + Name;
+        Items.push_back({PYOX_KIND_RESOURCE, Rel, Rel, std::move(Bytes)});
+      }
+      return Error::success();
+    }
     if (!Started)
       return Error::success();
     Started = false;
@@ -132,13 +165,18 @@ public:
          It.increment(EC))
       Names.push_back(sys::path::filename(It->path()).str());
     llvm::sort(Names);
+    std::string Entry; // for the cache: (u32 size, name, u32 size, data)...
     for (const std::string &N : Names) {
       auto Bytes = readFile((OutDir + "/" + N).str());
       if (!Bytes)
         return Bytes.takeError();
+      appendField(Entry, N);
+      appendField(Entry, *Bytes);
       std::string Rel = "lib2to3/" + N;
       Items.push_back({PYOX_KIND_RESOURCE, Rel, Rel, std::move(*Bytes)});
     }
+    if (Cache)
+      consumeError(Cache->store(*Key, Entry)); // only a lost speed-up
     return Error::success();
   }
 
@@ -150,11 +188,68 @@ public:
   }
 
 private:
+  static void appendField(std::string &Out, StringRef Field) {
+    char Size[4];
+    support::endian::write32le(Size, uint32_t(Field.size()));
+    Out.append(Size, 4);
+    Out += Field;
+  }
+  // Splits a cache entry back into (name, bytes) pairs.
+  bool decode(StringRef Entry) {
+    std::vector<std::pair<std::string, std::string>> Files;
+    auto Field = [&](std::string &Out) {
+      if (Entry.size() < 4)
+        return false;
+      uint32_t Size = support::endian::read32le(Entry.data());
+      if (Entry.size() - 4 < Size)
+        return false;
+      Out = Entry.substr(4, Size).str();
+      Entry = Entry.drop_front(4 + size_t(Size));
+      return true;
+    };
+    while (!Entry.empty()) {
+      std::string Name, Bytes;
+      if (!Field(Name) || !Field(Bytes) || Name.empty() ||
+          Name.find('/') != std::string::npos)
+        return false;
+      Files.emplace_back(std::move(Name), std::move(Bytes));
+    }
+    if (Files.empty())
+      return false;
+    Cached = std::move(Files);
+    FromCache = true;
+    return true;
+  }
+
+  CompileCache *Cache = nullptr;
+  std::optional<CacheKey> Key;
+  bool FromCache = false;
+  std::vector<std::pair<std::string, std::string>> Cached;
   std::string GrammarDir;
   SmallString<128> OutDir;
   sys::ProcessInfo Process;
   bool Started = false;
 };
+
+// A cache the user may not write to is a setting (a build farm's shared
+// directory, read-only for developers): a remark. Anything else (a full
+// disk, a file where the directory should be) is worth a warning. Either
+// way the build goes on, only slower.
+static void reportCacheProblem(const PackConfig &Config, Error E,
+                               StringRef Consequence) {
+  std::error_code EC;
+  std::string Message;
+  handleAllErrors(std::move(E), [&](const ErrorInfoBase &EI) {
+    EC = EI.convertToErrorCode();
+    Message = EI.message();
+  });
+  bool NotAllowed = EC == std::errc::permission_denied ||
+                    EC == std::errc::operation_not_permitted ||
+                    EC == std::errc::read_only_file_system;
+  const auto &Report = NotAllowed ? Config.Remark : Config.Warn;
+  if (Report)
+    Report(Message + Consequence);
+}
 
 Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
   TimerGroup Timers("pack", "pyox-inject pack passes");
@@ -193,8 +288,19 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
     if (Error E = checkEntryPoint(Config.EntryPoint, *Files))
       return std::move(E);
 
-  // 2. Compile every module and package.
+  // 2. Compile every module and package the compile cache does not hold.
   Region = Time(CompileTimer);
+  std::optional<CompileCache> Cache;
+  if (!Config.CacheDir.empty()) {
+    auto Opened = CompileCache::open(
+        Config.CacheDir,
+        Config.CacheMaxSize ? Config.CacheMaxSize : defaultCacheMaxSize());
+    if (Opened)
+      Cache.emplace(std::move(*Opened));
+    else
+      reportCacheProblem(Config, Opened.takeError(),
+                         "; packing without the compile cache");
+  }
   std::vector<CompileJob> Jobs;
   std::vector<size_t> JobOf(Files->size(), SIZE_MAX);
   for (size_t I = 0; I < Files->size(); ++I) {
@@ -204,13 +310,89 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
       Jobs.push_back({F.File, F.Path});
     }
   }
+  std::vector<std::string> Bytecode(Jobs.size());
+  std::vector<std::string> Sources; // with the cache: read here, once
+  std::vector<CacheKey> Keys;
+  std::vector<size_t> Misses;
+  const std::string Identity = compilerIdentity();
+  if (Cache) {
+    // A key covers all the bytes depend on (Compiler.h): the compiler, the
+    // optimisation level, co_filename and the source.
+    const std::string Optimize = std::to_string(Config.Optimize);
+    Sources.resize(Jobs.size());
+    Keys.resize(Jobs.size());
+    for (size_t J = 0; J < Jobs.size(); ++J) {
+      auto Text = readFile(Jobs[J].File);
+      if (!Text)
+        return Text.takeError();
+      Sources[J] = std::move(*Text);
+      Jobs[J].Source = &Sources[J];
+      Keys[J] = makeCacheKey(
+          "bytecode", {Identity, Optimize, Jobs[J].CodeFilename, Sources[J]});
+      if (std::optional<std::string> Hit = Cache->lookup(Keys[J]))
+        Bytecode[J] = std::move(*Hit);
+      else
+        Misses.push_back(J);
+    }
+  } else {
+    for (size_t J = 0; J < Jobs.size(); ++J)
+      Misses.push_back(J);
+  }
   GrammarPickles Grammars;
   if (Config.Stdlib)
-    if (Error E = Grammars.start(*Files))
+    if (Error E = Grammars.start(*Files, Cache ? &*Cache : nullptr))
       return std::move(E);
-  auto Compiled = compileSources(Jobs, Config.Optimize, Config.Jobs);
-  if (!Compiled)
-    return Compiled.takeError();
+
+  // The payload header needs the bytecode magic, which only the running
+  // interpreter knows; a warm build finds it in the cache instead of
+  // starting one.
+  const CacheKey MagicKey = makeCacheKey("bytecode-magic", {Identity});
+  uint32_t Magic = 0;
+  if (Cache && Misses.empty())
+    if (std::optional<std::string> Hit = Cache->lookup(MagicKey))
+      if (Hit->size() == 4)
+        Magic = support::endian::read32le(Hit->data());
+  const bool MagicCached = Magic != 0;
+  // Storing is best effort: a cache that cannot be written costs speed,
+  // not the build. One warning, then no more attempts.
+  bool Storing = Cache.has_value();
+  auto Store = [&](const CacheKey &K, StringRef Data) {
+    if (!Storing)
+      return;
+    if (Error E = Cache->store(K, Data)) {
+      Storing = false;
+      reportCacheProblem(Config, std::move(E),
+                         "; not writing to the compile cache");
+    }
+  };
+  if (!Misses.empty()) {
+    std::vector<CompileJob> ToCompile;
+    ToCompile.reserve(Misses.size());
+    for (size_t J : Misses)
+      ToCompile.push_back(Jobs[J]);
+    // Results are stored as they arrive, while the workers compile on.
+    auto StoreResult = [&](size_t K, StringRef Bytes) {
+      Store(Keys[Misses[K]], Bytes);
+    };
+    Expected<CompileOutput> Compiled = compileSources(
+        ToCompile, Config.Optimize, Config.Jobs,
+        Cache ? function_ref<void(size_t, StringRef)>(StoreResult) : nullptr);
+    if (!Compiled)
+      return Compiled.takeError();
+    Magic = Compiled->BytecodeMagic;
+    for (size_t K = 0; K < Misses.size(); ++K)
+      Bytecode[Misses[K]] = std::move(Compiled->Bytecode[K]);
+  } else if (Magic == 0) {
+    Expected<uint32_t> Started = bytecodeMagic();
+    if (!Started)
+      return Started.takeError();
+    Magic = *Started;
+  }
+  if (!MagicCached) {
+    char Raw[4];
+    support::endian::write32le(Raw, Magic);
+    Store(MagicKey, StringRef(Raw, 4));
+  }
 
   // 3. Read everything else and lay the payload out.
   Region = Time(ReadTimer);
@@ -220,9 +402,10 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
     CollectedFile &F = (*Files)[I];
     PayloadItem It{F.Kind, F.Name, F.Path, {}};
     if (JobOf[I] != SIZE_MAX) {
-      It.Data = std::move(Compiled->Bytecode[JobOf[I]]);
+      It.Data = std::move(Bytecode[JobOf[I]]);
       if (Config.Sources) {
-        auto Text = readFile(F.File);
+        Expected<std::string> Text =
+            Cache ? std::move(Sources[JobOf[I]]) : readFile(F.File);
         if (!Text)
           return Text.takeError();
         Items.push_back({PYOX_KIND_SOURCE, F.Name, F.Path, std::move(*Text)});
@@ -238,11 +421,20 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
 
   if (Error E = Grammars.finish(Items))
     return std::move(E);
+  if (Cache) {
+    Cache->trimWrittenShards();
+    const CacheCounters &C = Cache->counters();
+    if (Config.Remark)
+      Config.Remark("compile cache " + Cache->directory() + ": " +
+                    Twine(C.Hits) + " hits, " + Twine(C.Misses) + " misses (" +
+                    Twine(C.Damaged) + " damaged), " + Twine(C.Stored) +
+                    " stored");
+  }
 
   Region = Time(WriteTimer);
   PayloadInfo Info;
-  Info.PythonVersion = Compiled->PythonVersion;
-  Info.BytecodeMagic = Compiled->BytecodeMagic;
+  Info.PythonVersion = embeddedPythonVersion();
+  Info.BytecodeMagic = Magic;
   Info.EntryPoint = Config.EntryPoint;
   Info.Optimize = uint8_t(Config.Optimize);
   Info.HasSources = Config.Sources;

@@ -38,8 +38,14 @@ struct PackConfig {
   int Optimize = 0;                  // --optimize 0|1|2
   unsigned Jobs = 0;                 // -j: worker processes, 0 = one per core
   bool TimePasses = false;           // --time-passes: report each pass's time
+  // The compile cache (CompileCache.h): its directory, empty for none
+  // (--no-cache), and its size bound (0: defaultCacheMaxSize()).
+  std::string CacheDir;
+  uint64_t CacheMaxSize = 0;
   // Receives warnings (e.g. a module shadowed by an earlier root).
   std::function<void(const llvm::Twine &)> Warn;
+  // Receives notes for --verbose (the cache's hits and misses), if set.
+  std::function<void(const llvm::Twine &)> Remark;
 };
 
 // Runs the whole pipeline and returns the payload bytes.

@@ -25,8 +25,7 @@ using namespace llvm;
 namespace pyox {
 
 int runBuild(CommandArgs Args) {
-  PackConfig Config;
-  Config.Warn = [](const Twine &M) { reportWarning(M); };
+  PackConfig Config = defaultPackConfig();
   std::string Output, Template;
   std::string Name = PYOX_DEFAULT_PAYLOAD_NAME;
   ArgScanner S(Args);

@@ -12,10 +12,11 @@
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/Support/Error.h"
 
+#include "Pack/Pack.h"
+
 namespace pyox {
 
 class ArgScanner;
-struct PackConfig;
 
 using CommandArgs = llvm::ArrayRef<const char *>;
 
@@ -32,9 +33,17 @@ void reportWarning(const llvm::Twine &Message);
 // The directory holding the pyox-inject executable (for default templates).
 std::string toolDirectory();
 
+// Prints "pyox-inject: remark: MESSAGE" (--verbose).
+void reportRemark(const llvm::Twine &Message);
+
+// A pack config with the tool's defaults: warnings printed, the compile
+// cache in defaultCacheDir().
+PackConfig defaultPackConfig();
+
 // Consumes one pack option (--stdlib, --path, --package, --exclude, --entry,
-// --sources, --optimize, -j) into Config; false if the current argument is
-// not one. Shared by `pack` and `build`.
+// --sources, --optimize, -j, --cache-dir, --no-cache, --verbose) into
+// Config; false if the current argument is not one. Shared by `pack` and
+// `build`.
 bool scanPackOption(ArgScanner &Scanner, PackConfig &Config);
 
 int runPack(CommandArgs Args);
@@ -45,6 +54,7 @@ int runExtract(CommandArgs Args);
 int runInject(CommandArgs Args);
 int runRemove(CommandArgs Args);
 int runObject(CommandArgs Args);
+int runCache(CommandArgs Args);
 
 } // namespace pyox
 

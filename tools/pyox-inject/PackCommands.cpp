@@ -4,6 +4,7 @@
 #include "Options.h"
 
 #include "Container/PayloadContainer.h"
+#include "Pack/CompileCache.h"
 #include "Pack/Extract.h"
 #include "Pack/Pack.h"
 #include "Support/AtomicFile.h"
@@ -25,6 +26,13 @@ using namespace llvm;
 
 namespace pyox {
 
+PackConfig defaultPackConfig() {
+  PackConfig C;
+  C.Warn = [](const Twine &M) { reportWarning(M); };
+  C.CacheDir = defaultCacheDir();
+  return C;
+}
+
 bool scanPackOption(ArgScanner &S, PackConfig &C) {
   std::string V;
   if (S.flag("--stdlib")) {
@@ -33,6 +41,18 @@ bool scanPackOption(ArgScanner &S, PackConfig &C) {
   }
   if (S.flag("--time-passes")) {
     C.TimePasses = true;
+    return true;
+  }
+  if (S.value("--cache-dir", V)) {
+    C.CacheDir = V;
+    return true;
+  }
+  if (S.flag("--no-cache")) {
+    C.CacheDir.clear();
+    return true;
+  }
+  if (S.flag("--verbose", "-v")) {
+    C.Remark = [](const Twine &M) { reportRemark(M); };
     return true;
   }
   if (S.flag("--sources")) {
@@ -74,8 +94,7 @@ bool scanPackOption(ArgScanner &S, PackConfig &C) {
 }
 
 int runPack(CommandArgs Args) {
-  PackConfig Config;
-  Config.Warn = [](const Twine &M) { reportWarning(M); };
+  PackConfig Config = defaultPackConfig();
   std::string Output;
   ArgScanner S(Args);
   while (!S.done()) {

@@ -29,6 +29,7 @@ static const Command Commands[] = {
     {"remove", "remove BINARY [-o OUT] [--name NAME]", runRemove},
     {"object", "object PAYLOAD -o OUT --format elf|macho|coff [--arch ARCH]",
      runObject},
+    {"cache", "cache --stats|--trim SIZE|--clear [--cache-dir DIR]", runCache},
 };
 
 static const char *Argv0;
@@ -44,6 +45,10 @@ int reportError(Error E) {
 
 void reportWarning(const Twine &Message) {
   WithColor::warning(errs(), "pyox-inject") << Message << "\n";
+}
+
+void reportRemark(const Twine &Message) {
+  WithColor::remark(errs(), "pyox-inject") << Message << "\n";
 }
 
 std::string toolDirectory() {

@@ -1,0 +1,429 @@
+//===- CompileCache.cpp ---------------------------------------------------===//
+
+#include "Pack/CompileCache.h"
+
+#include "pyox/payload.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/BLAKE3.h"
+#include "llvm/Support/Endian.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/RandomNumberGenerator.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vector>
+
+using namespace llvm;
+
+namespace pyox {
+
+static constexpr char EntryMagic[8] = {'p', 'y', 'o', 'x', 'c', 'c', '1', '\n'};
+static constexpr const char *LayoutDir = "v1";
+static constexpr unsigned Shards = 256;
+// A hit older than this refreshes the entry's mtime (its LRU stamp); a
+// temporary file older than this belongs to a build that died.
+static constexpr time_t RefreshAge = 3600;
+
+static std::error_code lastError() {
+  return std::error_code(errno, std::generic_category());
+}
+
+CacheKey makeCacheKey(StringRef Domain, ArrayRef<StringRef> Parts) {
+  BLAKE3 Hasher;
+  auto Add = [&](StringRef S) {
+    uint8_t Size[8];
+    support::endian::write64le(Size, S.size());
+    Hasher.update(ArrayRef<uint8_t>(Size, 8));
+    Hasher.update(S);
+  };
+  Add(Domain);
+  for (StringRef P : Parts)
+    Add(P);
+  return Hasher.final<32>();
+}
+
+static std::string hexKey(const CacheKey &Key) {
+  return toHex(ArrayRef<uint8_t>(Key.data(), Key.size()), /*LowerCase=*/true);
+}
+
+static bool isEntryName(StringRef Name) {
+  return Name.size() == 64 && all_of(Name, [](char C) {
+           return isDigit(C) || (C >= 'a' && C <= 'f');
+         });
+}
+static bool isTempName(StringRef Name) { return Name.starts_with("tmp-"); }
+static bool isShardName(StringRef Name) {
+  return Name.size() == 2 && isHexDigit(Name[0]) && isHexDigit(Name[1]);
+}
+static bool isLayoutName(StringRef Name) {
+  return Name.size() > 1 && Name[0] == 'v' &&
+         all_of(Name.drop_front(), [](char C) { return isDigit(C); });
+}
+
+static std::vector<std::string> listDirectory(const std::string &Dir) {
+  std::vector<std::string> Names;
+  if (DIR *D = ::opendir(Dir.c_str())) {
+    while (dirent *E = ::readdir(D))
+      if (std::strcmp(E->d_name, ".") && std::strcmp(E->d_name, ".."))
+        Names.push_back(E->d_name);
+    ::closedir(D);
+  }
+  return Names;
+}
+
+namespace {
+struct CacheFile {
+  std::string Path;
+  uint64_t Size;
+  int64_t MTimeNs;
+  bool Temp;
+};
+} // namespace
+
+// The entries and temporary files of one shard directory.
+static void listShard(const std::string &Shard, std::vector<CacheFile> &Out) {
+  for (const std::string &Name : listDirectory(Shard)) {
+    bool Temp = isTempName(Name);
+    if (!Temp && !isEntryName(Name))
+      continue;
+    std::string Path = Shard + "/" + Name;
+    struct stat St;
+    if (::lstat(Path.c_str(), &St) != 0 || !S_ISREG(St.st_mode))
+      continue;
+    Out.push_back({Path, uint64_t(St.st_size),
+                   int64_t(St.st_mtim.tv_sec) * 1000000000 + St.st_mtim.tv_nsec,
+                   Temp});
+  }
+}
+
+// Calls Each on every shard directory of Dir's layouts (v1/, and others a
+// different pyox version made), then AfterLayout on each layout directory.
+static void
+forEachShard(StringRef Dir, function_ref<void(const std::string &)> Each,
+             function_ref<void(const std::string &)> AfterLayout = nullptr) {
+  for (const std::string &Layout : listDirectory(Dir.str())) {
+    if (!isLayoutName(Layout))
+      continue;
+    std::string LayoutPath = (Dir + "/" + Layout).str();
+    for (const std::string &Shard : listDirectory(LayoutPath))
+      if (isShardName(Shard))
+        Each(LayoutPath + "/" + Shard);
+    if (AfterLayout)
+      AfterLayout(LayoutPath);
+  }
+}
+
+// Every entry and temporary file under Dir's layouts (v1/, and others a
+// different pyox version made).
+static Expected<std::vector<CacheFile>> listCache(StringRef Dir) {
+  std::vector<CacheFile> Files;
+  struct stat St;
+  if (::stat(Dir.str().c_str(), &St) != 0) {
+    if (errno == ENOENT)
+      return Files;
+    return createStringError(lastError(), "%s: %s", Dir.str().c_str(),
+                             lastError().message().c_str());
+  }
+  if (!S_ISDIR(St.st_mode))
+    return createStringError(std::errc::not_a_directory,
+                             "%s: the cache directory is not a directory",
+                             Dir.str().c_str());
+  forEachShard(Dir, [&](const std::string &Shard) { listShard(Shard, Files); });
+  return Files;
+}
+
+// Removes the oldest entries of Files until at most Keep bytes of entries
+// remain, and temporary files older than RefreshAge; adds what it removed
+// to Removed.
+static void removeOldest(std::vector<CacheFile> &Files, uint64_t Keep,
+                         CacheUsage &Removed) {
+  llvm::sort(Files, [](const CacheFile &A, const CacheFile &B) {
+    return A.MTimeNs != B.MTimeNs ? A.MTimeNs < B.MTimeNs : A.Path < B.Path;
+  });
+  uint64_t Total = 0;
+  for (const CacheFile &F : Files)
+    if (!F.Temp)
+      Total += F.Size;
+  const int64_t StaleBefore =
+      (int64_t(std::time(nullptr)) - RefreshAge) * 1000000000;
+  for (const CacheFile &F : Files) {
+    if (F.Temp) {
+      if (F.MTimeNs < StaleBefore && ::unlink(F.Path.c_str()) == 0)
+        ++Removed.TempFiles;
+      continue;
+    }
+    if (Total <= Keep)
+      continue;
+    if (::unlink(F.Path.c_str()) == 0 || errno == ENOENT) {
+      Total -= F.Size;
+      ++Removed.Entries;
+      Removed.Bytes += F.Size;
+    }
+  }
+}
+
+Expected<CompileCache> CompileCache::open(StringRef Dir, uint64_t MaxSize) {
+  std::string Layout = (Dir + "/" + LayoutDir).str();
+  if (std::error_code EC = sys::fs::create_directories(Layout))
+    return createStringError(EC, "%s: cannot create the cache directory: %s",
+                             Layout.c_str(), EC.message().c_str());
+  return CompileCache(Dir.str(), MaxSize);
+}
+
+std::string CompileCache::entryPath(const CacheKey &Key) const {
+  std::string Hex = hexKey(Key);
+  return Dir + "/" + LayoutDir + "/" + Hex.substr(0, 2) + "/" + Hex;
+}
+
+// Moves all Size bytes with read(2) or write(2), across short transfers
+// and EINTR.
+template <typename Buffer, typename Call>
+static bool transferAll(int FD, Buffer *Data, size_t Size, Call IO) {
+  while (Size) {
+    ssize_t N = IO(FD, Data, Size);
+    if (N < 0 && errno == EINTR)
+      continue;
+    if (N <= 0)
+      return false;
+    Data += N;
+    Size -= size_t(N);
+  }
+  return true;
+}
+static bool readAll(int FD, char *Data, size_t Size) {
+  return transferAll(FD, Data, Size, ::read);
+}
+static bool writeAll(int FD, const char *Data, size_t Size) {
+  return transferAll(FD, Data, Size, ::write);
+}
+
+// Checks a whole entry file read into Bytes against Key.
+static bool entryIsIntact(StringRef Bytes, const CacheKey &Key) {
+  using namespace support::endian;
+  if (Bytes.size() < sizeof(CacheEntryHeader))
+    return false;
+  const char *P = Bytes.data();
+  if (std::memcmp(P, EntryMagic, 8) != 0 || std::memcmp(P + 8, Key.data(), 32))
+    return false;
+  if (read32le(P + 52) != pyox_crc32c(0, P, 52))
+    return false;
+  uint64_t DataSize = read64le(P + 40);
+  if (DataSize != Bytes.size() - sizeof(CacheEntryHeader))
+    return false;
+  return read32le(P + 48) ==
+         pyox_crc32c(0, P + sizeof(CacheEntryHeader), size_t(DataSize));
+}
+
+std::optional<std::string> CompileCache::lookup(const CacheKey &Key) {
+  std::string Path = entryPath(Key);
+  int FD = ::open(Path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (FD < 0) {
+    ++Counters.Misses;
+    return std::nullopt;
+  }
+  struct stat St;
+  std::string Bytes;
+  bool Read = ::fstat(FD, &St) == 0 && S_ISREG(St.st_mode) &&
+              St.st_size < (int64_t(1) << 32);
+  if (Read) {
+    Bytes.resize(size_t(St.st_size));
+    Read = readAll(FD, Bytes.data(), Bytes.size());
+  }
+  if (!Read || !entryIsIntact(Bytes, Key)) {
+    ::close(FD);
+    // Never used: removed here, recompiled and stored again by the caller.
+    ::unlink(Path.c_str());
+    ++Counters.Damaged;
+    ++Counters.Misses;
+    return std::nullopt;
+  }
+  if (St.st_mtim.tv_sec < std::time(nullptr) - RefreshAge)
+    ::futimens(FD, nullptr); // the LRU stamp; may fail on a shared dir
+  ::close(FD);
+  ++Counters.Hits;
+  Bytes.erase(0, sizeof(CacheEntryHeader));
+  return Bytes;
+}
+
+Error CompileCache::store(const CacheKey &Key, StringRef Data) {
+  using namespace support::endian;
+  std::string Final = entryPath(Key);
+  std::string Shard = sys::path::parent_path(Final).str();
+  char Header[sizeof(CacheEntryHeader)];
+  std::memcpy(Header, EntryMagic, 8);
+  std::memcpy(Header + 8, Key.data(), 32);
+  write64le(Header + 40, Data.size());
+  write32le(Header + 48, pyox_crc32c(0, Data.data(), Data.size()));
+  write32le(Header + 52, pyox_crc32c(0, Header, 52));
+
+  // A temporary name unique among builds on every machine sharing the
+  // directory: a random token per process, then a counter. (llvm's
+  // createUniqueFile asks the kernel for randomness per character: ~10%
+  // of a cold pack's time in system calls.)
+  static const uint64_t Token = [] {
+    uint64_t T = 0;
+    if (getRandomBytes(&T, sizeof T) != std::error_code() || !T)
+      T = (uint64_t(::getpid()) << 32) ^ uint64_t(std::time(nullptr));
+    return T;
+  }();
+  static uint64_t Counter = 0;
+  int FD = -1;
+  std::string Temp;
+  for (int Attempt = 0; FD < 0 && Attempt < 100; ++Attempt) {
+    Temp = Shard + "/tmp-" + utohexstr(Token, /*LowerCase=*/true) + "-" +
+           std::to_string(Counter++);
+    FD = ::open(Temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (FD < 0 && errno == ENOENT && Attempt == 0)
+      if (std::error_code DirEC = sys::fs::create_directories(Shard))
+        return createStringError(DirEC, "%s: %s", Shard.c_str(),
+                                 DirEC.message().c_str());
+    if (FD < 0 && errno != EEXIST && errno != ENOENT)
+      break;
+  }
+  if (FD < 0)
+    return createStringError(lastError(), "%s: cannot create a cache entry: %s",
+                             Shard.c_str(), lastError().message().c_str());
+  bool Written = writeAll(FD, Header, sizeof Header) &&
+                 writeAll(FD, Data.data(), Data.size());
+  std::error_code WriteEC = lastError();
+  if (::close(FD) != 0 && Written) {
+    Written = false;
+    WriteEC = lastError();
+  }
+  if (!Written || ::rename(Temp.c_str(), Final.c_str()) != 0) {
+    std::error_code Failure = Written ? lastError() : WriteEC;
+    ::unlink(Temp.c_str());
+    return createStringError(Failure, "%s: cannot write a cache entry: %s",
+                             Final.c_str(), Failure.message().c_str());
+  }
+  ++Counters.Stored;
+  WrittenShards.insert(Shard);
+  return Error::success();
+}
+
+void CompileCache::trimWrittenShards() {
+  for (const std::string &Shard : WrittenShards) {
+    std::vector<CacheFile> Files;
+    listShard(Shard, Files);
+    uint64_t Bound = MaxSize / Shards, Total = 0;
+    for (const CacheFile &F : Files)
+      Total += F.Temp ? 0 : F.Size;
+    if (Total <= Bound)
+      continue;
+    CacheUsage Removed;
+    // To 90% of the bound, so the next store does not trim again.
+    removeOldest(Files, Bound - Bound / 10, Removed);
+  }
+  WrittenShards.clear();
+}
+
+std::string defaultCacheDir() {
+  if (const char *D = std::getenv("PYOX_CACHE_DIR"); D && *D)
+    return D;
+  if (const char *X = std::getenv("XDG_CACHE_HOME"); X && *X)
+    return std::string(X) + "/pyox";
+  if (const char *H = std::getenv("HOME"); H && *H)
+    return std::string(H) + "/.cache/pyox";
+  return "";
+}
+
+Expected<uint64_t> parseCacheSize(StringRef Text) {
+  StringRef Digits = Text;
+  uint64_t Unit = 1;
+  if (!Digits.empty()) {
+    switch (toUpper(Digits.back())) {
+    case 'K':
+      Unit = uint64_t(1) << 10;
+      break;
+    case 'M':
+      Unit = uint64_t(1) << 20;
+      break;
+    case 'G':
+      Unit = uint64_t(1) << 30;
+      break;
+    case 'T':
+      Unit = uint64_t(1) << 40;
+      break;
+    default:
+      break;
+    }
+    if (Unit != 1)
+      Digits = Digits.drop_back();
+  }
+  uint64_t N;
+  if (Digits.empty() || Digits.getAsInteger(10, N) || N > UINT64_MAX / Unit)
+    return createStringError(std::errc::invalid_argument,
+                             "'%s' is not a size (a number of bytes, or "
+                             "with K, M, G or T)",
+                             Text.str().c_str());
+  return N * Unit;
+}
+
+uint64_t defaultCacheMaxSize() {
+  if (const char *S = std::getenv("PYOX_CACHE_MAX_SIZE"); S && *S) {
+    Expected<uint64_t> N = parseCacheSize(S);
+    if (N)
+      return *N;
+    consumeError(N.takeError());
+  }
+  return uint64_t(1) << 30;
+}
+
+Expected<CacheUsage> cacheUsage(StringRef Dir) {
+  auto Files = listCache(Dir);
+  if (!Files)
+    return Files.takeError();
+  CacheUsage U;
+  for (const CacheFile &F : *Files) {
+    if (F.Temp) {
+      ++U.TempFiles;
+      continue;
+    }
+    ++U.Entries;
+    U.Bytes += F.Size;
+  }
+  return U;
+}
+
+Expected<CacheUsage> trimCache(StringRef Dir, uint64_t MaxBytes) {
+  auto Files = listCache(Dir);
+  if (!Files)
+    return Files.takeError();
+  CacheUsage Removed;
+  removeOldest(*Files, MaxBytes, Removed);
+  return Removed;
+}
+
+Expected<CacheUsage> clearCache(StringRef Dir) {
+  auto Files = listCache(Dir);
+  if (!Files)
+    return Files.takeError();
+  CacheUsage Removed;
+  for (const CacheFile &F : *Files) {
+    if (::unlink(F.Path.c_str()) != 0)
+      continue;
+    if (F.Temp) {
+      ++Removed.TempFiles;
+    } else {
+      ++Removed.Entries;
+      Removed.Bytes += F.Size;
+    }
+  }
+  // Empty shard and layout directories go too; anything else stays.
+  forEachShard(
+      Dir, [](const std::string &Shard) { ::rmdir(Shard.c_str()); },
+      [](const std::string &Layout) { ::rmdir(Layout.c_str()); });
+  return Removed;
+}
+
+} // namespace pyox
