@@ -95,12 +95,13 @@ void __chk_fail(void) __attribute__((noreturn));
 #define PYOX_VFS_FORWARDED(X)                                                  \
   X(open)                                                                      \
   X(open64)                                                                    \
-  X(openat) X(openat64) X(creat) X(creat64) X(fopen) X(fopen64) X(freopen) X(  \
-      freopen64) X(stat) X(stat64) X(lstat) X(lstat64) X(fstat) X(fstat64)     \
-      X(fstatat) X(fstatat64) X(statx) X(statfs) X(statfs64) X(statvfs)        \
-          X(statvfs64) X(access) X(faccessat) X(euidaccess) X(eaccess) X(      \
-              readlink) X(readlinkat) X(realpath) X(canonicalize_file_name)    \
-              X(opendir) X(fdopendir) X(readdir) X(readdir64) X(readdir_r) X(  \
+  X(openat)                                                                    \
+  X(openat64) X(creat) X(creat64) X(fopen) X(fopen64) X(freopen) X(freopen64)  \
+      X(stat) X(stat64) X(lstat) X(lstat64) X(fstat) X(fstat64) X(fstatat) X(  \
+          fstatat64) X(statx) X(statfs) X(statfs64) X(statvfs) X(statvfs64)    \
+          X(access) X(faccessat) X(euidaccess) X(eaccess) X(readlink) X(       \
+              readlinkat) X(realpath) X(canonicalize_file_name) X(opendir)     \
+              X(fdopendir) X(readdir) X(readdir64) X(readdir_r) X(             \
                   readdir64_r) X(closedir) X(rewinddir) X(telldir) X(seekdir)  \
                   X(dirfd) X(scandir) X(scandir64) X(glob) X(glob64) X(ftw) X( \
                       ftw64) X(nftw) X(nftw64) X(dlopen) X(mkdir) X(mkdirat)   \
@@ -668,9 +669,11 @@ int refuseRemove(const Resolved &R) {
   return fail(EROFS);
 }
 
-// rename and link between OLD and NEW, at least one inside.
-int refusePair(const Resolved &Old, const Resolved &New) {
-  if (inside(Old) && Old.Where == Resolved::Error)
+// rename and link between OLD and NEW, at least one inside. rename asks
+// for write access before it looks OLD up; link looks it up first.
+int refusePair(const Resolved &Old, const Resolved &New, bool IsLink) {
+  if (inside(Old) && Old.Where == Resolved::Error &&
+      (IsLink || !(Old.Errno == ENOENT && Old.ParentExists)))
     return fail(Old.Errno);
   if (inside(Old) != inside(New))
     return fail(EXDEV);
@@ -1230,7 +1233,7 @@ int rename(const char *Old, const char *New) {
   resolve(New, false, RN);
   if (!inside(RO) && !inside(RN))
     return NEXT(rename)(RO.OutsidePath, RN.OutsidePath);
-  return refusePair(RO, RN);
+  return refusePair(RO, RN, false);
 }
 int renameat(int OldDirfd, const char *Old, int NewDirfd, const char *New) {
   Resolved RO, RN;
@@ -1238,7 +1241,7 @@ int renameat(int OldDirfd, const char *Old, int NewDirfd, const char *New) {
   resolveAtFd(NewDirfd, New, false, RN);
   if (!inside(RO) && !inside(RN))
     return NEXT(renameat)(OldDirfd, RO.OutsidePath, NewDirfd, RN.OutsidePath);
-  return refusePair(RO, RN);
+  return refusePair(RO, RN, false);
 }
 int renameat2(int OldDirfd, const char *Old, int NewDirfd, const char *New,
               unsigned Flags) {
@@ -1248,7 +1251,7 @@ int renameat2(int OldDirfd, const char *Old, int NewDirfd, const char *New,
   if (!inside(RO) && !inside(RN))
     return NEXT(renameat2)(OldDirfd, RO.OutsidePath, NewDirfd, RN.OutsidePath,
                            Flags);
-  return refusePair(RO, RN);
+  return refusePair(RO, RN, false);
 }
 int link(const char *Old, const char *New) {
   Resolved RO, RN;
@@ -1258,7 +1261,7 @@ int link(const char *Old, const char *New) {
     return NEXT(link)(RO.OutsidePath, RN.OutsidePath);
   if (inside(RN) && RN.Where == Resolved::Inside)
     return fail(EEXIST);
-  return refusePair(RO, RN);
+  return refusePair(RO, RN, true);
 }
 int linkat(int OldDirfd, const char *Old, int NewDirfd, const char *New,
            int Flags) {
@@ -1270,7 +1273,7 @@ int linkat(int OldDirfd, const char *Old, int NewDirfd, const char *New,
                         Flags);
   if (inside(RN) && RN.Where == Resolved::Inside)
     return fail(EEXIST);
-  return refusePair(RO, RN);
+  return refusePair(RO, RN, true);
 }
 int symlink(const char *Target, const char *Path) {
   Resolved R;
@@ -1415,8 +1418,8 @@ int futimesat(int Dirfd, const char *Path, const struct timeval Times[2]) {
 }
 int utimensat(int Dirfd, const char *Path, const struct timespec Times[2],
               int Flags) {
-  if (!opaque(Path))
-    return futimens(Dirfd, Times);
+  if (!opaque(Path)) // glibc's EINVAL
+    return NEXT(utimensat)(Dirfd, Path, Times, Flags);
   Resolved R;
   resolveAtFd(Dirfd, Path, false, R);
   if (!inside(R))
