@@ -79,9 +79,10 @@ static const char *errname(int E) {
 #define N(x)                                                                   \
   case x:                                                                      \
     return #x;
-    N(ENOENT) N(ENOTDIR) N(EROFS) N(EEXIST) N(EISDIR) N(EACCES) N(EINVAL)
-    N(ENODATA) N(ENOTSUP) N(EXDEV) N(EBADF) N(ENOTEMPTY) N(EPERM) N(ELOOP)
-    N(ENAMETOOLONG) N(ERANGE)
+    N(ENOENT)
+    N(ENOTDIR) N(EROFS) N(EEXIST) N(EISDIR) N(EACCES) N(EINVAL) N(ENODATA)
+        N(ENOTSUP) N(EXDEV) N(EBADF) N(ENOTEMPTY) N(EPERM) N(ELOOP)
+            N(ENAMETOOLONG) N(ERANGE)
 #undef N
   }
   static char B[32];
@@ -103,9 +104,8 @@ static const char *describe(const struct stat *St) {
   if (S_ISDIR(St->st_mode))
     snprintf(B, sizeof(B), "dir %o", St->st_mode & 07777);
   else
-    snprintf(B, sizeof(B), "file %o size %lld nlink %lu",
-             St->st_mode & 07777, (long long)St->st_size,
-             (unsigned long)St->st_nlink);
+    snprintf(B, sizeof(B), "file %o size %lld nlink %lu", St->st_mode & 07777,
+             (long long)St->st_size, (unsigned long)St->st_nlink);
   return B;
 }
 
@@ -216,7 +216,9 @@ static void listResult(const char *Label, DIR *D, int Use64, int UseR) {
       Type = E->d_type;
     }
     if (N < 64 && asprintf(&Names[N], "%s%s", Name,
-                           Type == DT_DIR ? "/" : Type == DT_REG ? "" : "?") > 0)
+                           Type == DT_DIR   ? "/"
+                           : Type == DT_REG ? ""
+                                            : "?") > 0)
       ++N;
   }
   qsort(Names, N, sizeof(char *), cmpNames);
@@ -251,7 +253,10 @@ static int ftwVisit(const char *Path, const struct stat *St, int Flag) {
   (void)St;
   if (strncmp(Path, Root, RootLen) == 0)
     Path += RootLen;
-  fprintf(Out, "  %s %s\n", Flag == FTW_D ? "D" : Flag == FTW_F ? "F" : "other",
+  fprintf(Out, "  %s %s\n",
+          Flag == FTW_D   ? "D"
+          : Flag == FTW_F ? "F"
+                          : "other",
           Path);
   return 0;
 }
@@ -260,9 +265,7 @@ static int ftwVisit64(const char *Path, const struct stat64 *St, int Flag) {
 }
 
 static int selectAll(const struct dirent *E) { return E->d_name[0] != '.'; }
-static int selectAll64(const struct dirent64 *E) {
-  return E->d_name[0] != '.';
-}
+static int selectAll64(const struct dirent64 *E) { return E->d_name[0] != '.'; }
 
 static void opens(void) {
   const char *File = at("calls/data.txt");
@@ -283,7 +286,8 @@ static void opens(void) {
   fdResult("open RDWR", open(File, O_RDWR));
   fdResult("open TRUNC", open(File, O_RDONLY | O_TRUNC));
   fdResult("open CREAT existing", open(File, O_RDONLY | O_CREAT, 0644));
-  fdResult("open CREAT new", open(at("calls/new.txt"), O_WRONLY | O_CREAT, 0644));
+  fdResult("open CREAT new",
+           open(at("calls/new.txt"), O_WRONLY | O_CREAT, 0644));
   fdResult("open CREAT EXCL", open(File, O_WRONLY | O_CREAT | O_EXCL, 0644));
   fdResult("open dir WRONLY", open(Dir, O_WRONLY));
   fdResult("open TMPFILE", open(Dir, O_TMPFILE | O_RDWR, 0600));
@@ -376,8 +380,8 @@ static void stats(void) {
   fstat(Fd, &Bs);
   stat(at("calls/sub/inner.txt"), &C);
   fprintf(Out, "identity: fstat==stat %d, distinct %d, dev as ROOT's dir %d\n",
-          A.st_dev == Bs.st_dev && A.st_ino == Bs.st_ino,
-          A.st_ino != C.st_ino, A.st_dev == C.st_dev);
+          A.st_dev == Bs.st_dev && A.st_ino == Bs.st_ino, A.st_ino != C.st_ino,
+          A.st_dev == C.st_dev);
   struct stat Ds, Dfs;
   stat(Dir, &Ds);
   fstat(D, &Dfs);
@@ -401,7 +405,10 @@ static void stats(void) {
   R = statfs(File, &Fs);
   result("statfs", R, R < 0 ? NULL : (Fs.f_flags & ST_RDONLY) ? "ro" : "rw");
   R = statfs64(Dir, &Fs64);
-  result("statfs64", R, R < 0 ? NULL : (Fs64.f_flags & ST_RDONLY) ? "ro" : "rw");
+  result("statfs64", R,
+         R < 0                        ? NULL
+         : (Fs64.f_flags & ST_RDONLY) ? "ro"
+                                      : "rw");
   R = statvfs(at("calls/missing"), &V);
   result("statvfs missing", R, NULL);
 }
@@ -676,6 +683,6 @@ static PyMethodDef Methods[] = {
     {"run", run, METH_VARARGS, "run(root, output_file)"},
     {"chdir_into", chdirInto, METH_VARARGS, "chdir_into(dir)"},
     {NULL, NULL, 0, NULL}};
-static struct PyModuleDef Module = {PyModuleDef_HEAD_INIT, "vfscalls", NULL,
-                                    -1, Methods};
+static struct PyModuleDef Module = {PyModuleDef_HEAD_INIT, "vfscalls", NULL, -1,
+                                    Methods};
 PyMODINIT_FUNC PyInit_vfscalls(void) { return PyModule_Create(&Module); }
