@@ -35,15 +35,36 @@ def run_timed(cmd):
     return elapsed, usage.ru_maxrss
 
 
-def compare(a, b, runs):
-    ta, tb, ra, rb = [], [], [], []
+def interleave(cmds, runs):
+    """Runs each of CMDS RUNS times, in turn; per command, its wall times
+    and peak RSS values (KiB)."""
+    times, rss = [[] for _ in cmds], [[] for _ in cmds]
     for _ in range(runs):
-        for cmd, t, r in ((a, ta, ra), (b, tb, rb)):
-            e, rss = run_timed(cmd)
-            t.append(e)
-            r.append(rss)
+        for i, cmd in enumerate(cmds):
+            e, r = run_timed(cmd)
+            times[i].append(e)
+            rss[i].append(r)
+    return times, rss
+
+
+def compare(a, b, runs):
+    (ta, tb), (ra, rb) = interleave([a, b], runs)
     return ((statistics.median(ta), min(ta)), (statistics.median(tb), min(tb)),
             (max(ra), statistics.median(ra)), (max(rb), statistics.median(rb)))
+
+
+def write_import_all(tmp):
+    """Writes TMP/import_all.py, one `import` line per stdlib module that
+    python3.11 imports; returns its path and the module names."""
+    listing = os.path.join(tmp, "modules")
+    subprocess.run([PYTHON, "-I", "-S", MODULES, "list", listing], check=True,
+                   stdout=subprocess.DEVNULL)
+    names = [n for n in open(listing).read().split()
+             if n.replace(".", "_").isidentifier()]
+    script = os.path.join(tmp, "import_all.py")
+    with open(script, "w") as f:
+        f.write("".join(f"import {n}\n" for n in names))
+    return script, names
 
 
 def timing(label, app, py, goal):
@@ -63,14 +84,7 @@ def main():
                         "-o", app], check=True)
 
         # The module list: what python3.11 imports, and the app too.
-        listing = os.path.join(tmp, "modules")
-        subprocess.run([PYTHON, "-I", "-S", MODULES, "list", listing], check=True,
-                       stdout=subprocess.DEVNULL)
-        names = [n for n in open(listing).read().split()
-                 if n.replace(".", "_").isidentifier()]
-        script = os.path.join(tmp, "import_all.py")
-        with open(script, "w") as f:
-            f.write("".join(f"import {n}\n" for n in names))
+        script, names = write_import_all(tmp)
         for exe in (app, PYTHON):  # both must run it cleanly (and warm caches)
             subprocess.run([exe, "-W", "ignore", "-S", script], check=True)
 
@@ -121,4 +135,5 @@ def main():
         shutil.rmtree(tmp)
 
 
-main()
+if __name__ == "__main__":
+    main()
