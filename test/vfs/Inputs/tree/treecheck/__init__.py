@@ -1,0 +1,1 @@
+"""A package that treats its own directory as a directory."""
