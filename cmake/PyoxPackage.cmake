@@ -32,7 +32,7 @@ foreach(t pyox-inject pyox-ld pyox-plugin)
   endif()
 endforeach()
 install(TARGETS pyox-inject pyox-run pyox-ld RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-install(TARGETS pyox_runtime pyox_locate pyox_payload ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+install(TARGETS pyox_runtime pyox_vfs pyox_locate pyox_payload ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/runtime/include/pyox
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(FILES ${CMAKE_BINARY_DIR}/install/PyoxConfig.cmake
