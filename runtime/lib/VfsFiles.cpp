@@ -220,11 +220,11 @@ const Master *masterOf(const Node &N, const char *Rel, size_t RelLen) {
   Master *Expected = nullptr;
   if (!S->Value.compare_exchange_strong(Expected, M,
                                         std::memory_order_acq_rel)) {
-    // Another thread made it first: use that one. (The memfd inode of ours
-    // is not reused while M stays allocated, so the stale reverse entry is
-    // harmless; it is cleared anyway.)
+    // Another thread made it first: use that one. No descriptor of ours
+    // was ever handed out, so nobody can have found M by its inode.
     Back->Value.store(nullptr, std::memory_order_release);
     close(Fd);
+    free(M);
     return Expected;
   }
   if (N.Kind == NodeKind::Dir)
