@@ -192,6 +192,23 @@ const pyox_entry *requireModule(FinderObject *F, PyObject *Name) {
   return E;
 }
 
+// The entry SPEC loads: the one its loader_state names when a path entry
+// found it under another name (PathEntry_find_spec), else its name's.
+const pyox_entry *specEntry(FinderObject *F, PyObject *Spec) {
+  PyObject *State = PyObject_GetAttrString(Spec, "loader_state");
+  if (!State)
+    return nullptr;
+  PyObject *Name =
+      PyUnicode_Check(State) ? State : PyObject_GetAttrString(Spec, "name");
+  if (Name != State)
+    Py_DECREF(State);
+  if (!Name)
+    return nullptr;
+  const pyox_entry *E = requireModule(F, Name);
+  Py_DECREF(Name);
+  return E;
+}
+
 // ModuleSpec(name, finder, origin=..., is_package=...), with the file
 // attributes set the way importlib's spec_from_file_location does.
 PyObject *makeSpec(FinderObject *F, PyObject *Name, const pyox_entry *E) {
@@ -450,7 +467,7 @@ PyObject *Finder_create_module(PyObject *Self, PyObject *Spec) {
   PyObject *Name = PyObject_GetAttrString(Spec, "name");
   if (!Name)
     return nullptr;
-  const pyox_entry *E = requireModule(F, Name);
+  const pyox_entry *E = specEntry(F, Spec);
   PyObject *Result = nullptr;
   if (E && E->kind == PYOX_KIND_EXTENSION && treeMounted()) {
     // CPython's loader dlopens the virtual path; the VFS loads it from
@@ -499,12 +516,8 @@ PyObject *Finder_exec_module(PyObject *Self, PyObject *Module) {
   PyObject *Spec = PyObject_GetAttrString(Module, "__spec__");
   if (!Spec)
     return nullptr;
-  PyObject *Name = PyObject_GetAttrString(Spec, "name");
+  const pyox_entry *E = specEntry(F, Spec);
   Py_DECREF(Spec);
-  if (!Name)
-    return nullptr;
-  const pyox_entry *E = requireModule(F, Name);
-  Py_DECREF(Name);
   if (!E)
     return nullptr;
   if (E->kind == PYOX_KIND_NAMESPACE)
@@ -972,16 +985,45 @@ PyObject *PathEntry_find_spec(PyObject *Self, PyObject *const *Args,
   std::string_view Name, Package;
   if (!utf8(Args[0], Name) || !utf8(PE->Package, Package))
     return nullptr;
-  // Only the direct children of this directory.
+  // A directory holds the modules named by the last part of NAME, wherever
+  // it is: on sys.path or in any package's __path__, as for FileFinder and
+  // zipimport. So "foo" in ROOT/a/b is the payload's a.b.foo, loaded under
+  // the name asked for (loader_state keeps the payload's: specEntry).
   size_t Dot = Name.rfind('.');
-  std::string_view Parent =
-      Dot == std::string_view::npos ? std::string_view() : Name.substr(0, Dot);
-  if (Parent != Package)
-    Py_RETURN_NONE;
-  const pyox_entry *E = findModule(PE->Finder, Name);
+  std::string Entry(Package);
+  if (!Entry.empty())
+    Entry += '.';
+  Entry += Dot == std::string_view::npos ? Name : Name.substr(Dot + 1);
+  const pyox_entry *E = findModule(PE->Finder, Entry);
   if (!E)
     Py_RETURN_NONE;
-  return makeSpec(PE->Finder, Args[0], E);
+  if (E->kind == PYOX_KIND_NAMESPACE) {
+    // A portion (PEP 420): PathFinder merges it with the other entries'.
+    PyObject *Spec = PyObject_CallFunctionObjArgs(PE->Finder->ModuleSpec,
+                                                  Args[0], Py_None, nullptr);
+    PyObject *Dir =
+        Spec ? virtualPath(PE->Finder, packageDir(PE->Finder, E)) : nullptr;
+    PyObject *Portions = Dir ? PyList_New(1) : nullptr;
+    if (Portions)
+      PyList_SET_ITEM(Portions, 0, Py_NewRef(Dir));
+    int R = Portions ? PyObject_SetAttrString(
+                           Spec, "submodule_search_locations", Portions)
+                     : -1;
+    Py_XDECREF(Portions);
+    Py_XDECREF(Dir);
+    if (R < 0)
+      Py_CLEAR(Spec);
+    return Spec;
+  }
+  PyObject *Spec = makeSpec(PE->Finder, Args[0], E);
+  if (Spec && Entry != Name) {
+    PyObject *State =
+        PyUnicode_FromStringAndSize(Entry.data(), Py_ssize_t(Entry.size()));
+    if (!State || PyObject_SetAttrString(Spec, "loader_state", State) < 0)
+      Py_CLEAR(Spec);
+    Py_XDECREF(State);
+  }
+  return Spec;
 }
 
 // iter_modules(prefix='') -> [(prefix + name, ispkg)], used by pkgutil.

@@ -57,6 +57,20 @@ def namespace():
     print("ns", checkns.part.WHERE, checkns.part.__file__.replace(sys.executable, "EXE"))
 
 
+def path_directory():
+    # A directory of the payload on sys.path holds modules under their own
+    # names, as a directory on disk does; a namespace package there is a
+    # portion (PEP 420).
+    sys.path.insert(0, sys.executable + "/checkns")
+    import part
+    print("pathdir", part.__name__, part.WHERE,
+          part.__file__.replace(sys.executable, "EXE"))
+    sys.path.insert(0, sys.executable + "/checkapp")
+    import data
+    print("portion", type(data.__loader__).__name__,
+          [p.replace(sys.executable, "EXE") for p in data.__path__])
+
+
 def tb():
     import traceback
     from checkapp import fail
@@ -112,7 +126,8 @@ def main():
             mp(word[3:])
             continue
         {"info": info, "resources": resources, "metadata": metadata,
-         "pkgutil": pkgutil_check, "namespace": namespace, "tb": tb,
+         "pkgutil": pkgutil_check, "namespace": namespace,
+         "pathdir": path_directory, "tb": tb,
          "uncaught": uncaught, "extensions": extensions,
          "third-party": third_party}[word]()
     return 0
