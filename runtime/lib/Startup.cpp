@@ -289,11 +289,19 @@ extern "C" int pyox_run(const pyox_run_config *Config) {
     return fail(Exe, "cannot set sys.path");
   }
 
-  // 5. Core.
+  // 5. Core. Py_InitializeFromConfig reads the configuration again, and
+  // CPython 3.11's second read drops -X warn_default_encoding (only a read
+  // that parses argv sees it: Python/preconfig.c, _PyPreCmdline_SetConfig):
+  // the interpreter gets it back before sys.flags are made from it.
+  int WarnDefaultEncoding = C.warn_default_encoding;
   S = Py_InitializeFromConfig(&C);
   PyConfig_Clear(&C);
   if (PyStatus_Exception(S))
     return statusFailure(Exe, S);
+  if (WarnDefaultEncoding)
+    const_cast<PyConfig *>(
+        _PyInterpreterState_GetConfig(PyInterpreterState_Get()))
+        ->warn_default_encoding = 1;
 
   // 6. The importer, before anything is imported from "files".
   if (installFinder(Payload, Root, Config->payload == nullptr) < 0 ||
