@@ -92,35 +92,26 @@ void __chk_fail(void) __attribute__((noreturn));
 
 // The C library's definitions, resolved once before main (and on first use
 // for calls made before that, e.g. by a sanitizer runtime starting up).
-#define PYOX_VFS_FORWARDED(X)                                                  \
-  X(open)                                                                      \
-  X(open64)                                                                    \
-  X(openat)                                                                    \
-  X(openat64) X(creat) X(creat64) X(fopen) X(fopen64) X(freopen) X(freopen64)  \
-      X(stat) X(stat64) X(lstat) X(lstat64) X(fstat) X(fstat64) X(fstatat) X(  \
-          fstatat64) X(statx) X(statfs) X(statfs64) X(statvfs) X(statvfs64)    \
-          X(access) X(faccessat) X(euidaccess) X(eaccess) X(readlink) X(       \
-              readlinkat) X(realpath) X(canonicalize_file_name) X(opendir)     \
-              X(fdopendir) X(readdir) X(readdir64) X(readdir_r) X(             \
-                  readdir64_r) X(closedir) X(rewinddir) X(telldir) X(seekdir)  \
-                  X(dirfd) X(scandir) X(scandir64) X(glob) X(glob64) X(ftw) X( \
-                      ftw64) X(nftw) X(nftw64) X(dlopen) X(mkdir) X(mkdirat)   \
-                      X(unlink) X(unlinkat) X(rmdir) X(rename) X(renameat) X(  \
-                          renameat2) X(link) X(linkat) X(symlink) X(symlinkat) \
-                          X(chmod) X(fchmod) X(fchmodat) X(lchmod) X(chown)    \
-                              X(lchown) X(fchown) X(fchownat) X(truncate) X(   \
-                                  truncate64) X(utime) X(utimes) X(lutimes)    \
-                                  X(futimes) X(futimesat) X(utimensat) X(      \
-                                      futimens) X(mknod) X(mknodat) X(mkfifo)  \
-                                      X(mkfifoat) X(setxattr) X(lsetxattr)     \
-                                          X(fsetxattr) X(removexattr)          \
-                                              X(lremovexattr) X(fremovexattr)  \
-                                                  X(getxattr) X(lgetxattr) X(  \
-                                                      fgetxattr) X(listxattr)  \
-                                                      X(llistxattr)            \
-                                                          X(flistxattr)        \
-                                                              X(chdir)         \
-                                                                  X(fchdir)
+// clang-format off
+#define PYOX_VFS_FORWARDED(X) \
+  X(open) X(open64) X(openat) X(openat64) X(creat) X(creat64) X(fopen) \
+  X(fopen64) X(freopen) X(freopen64) X(stat) X(stat64) X(lstat) X(lstat64) \
+  X(fstat) X(fstat64) X(fstatat) X(fstatat64) X(statx) X(statfs) \
+  X(statfs64) X(statvfs) X(statvfs64) X(access) X(faccessat) X(euidaccess) \
+  X(eaccess) X(readlink) X(readlinkat) X(realpath) \
+  X(canonicalize_file_name) X(opendir) X(fdopendir) X(readdir) X(readdir64) \
+  X(readdir_r) X(readdir64_r) X(closedir) X(rewinddir) X(telldir) \
+  X(seekdir) X(dirfd) X(scandir) X(scandir64) X(glob) X(glob64) X(ftw) \
+  X(ftw64) X(nftw) X(nftw64) X(dlopen) X(mkdir) X(mkdirat) X(unlink) \
+  X(unlinkat) X(rmdir) X(rename) X(renameat) X(renameat2) X(link) X(linkat) \
+  X(symlink) X(symlinkat) X(chmod) X(fchmod) X(fchmodat) X(lchmod) X(chown) \
+  X(lchown) X(fchown) X(fchownat) X(truncate) X(truncate64) X(utime) \
+  X(utimes) X(lutimes) X(futimes) X(futimesat) X(utimensat) X(futimens) \
+  X(mknod) X(mknodat) X(mkfifo) X(mkfifoat) X(setxattr) X(lsetxattr) \
+  X(fsetxattr) X(removexattr) X(lremovexattr) X(fremovexattr) X(getxattr) \
+  X(lgetxattr) X(fgetxattr) X(listxattr) X(llistxattr) X(flistxattr) \
+  X(chdir) X(fchdir)
+// clang-format on
 
 namespace {
 

@@ -76,13 +76,12 @@ static const char *at(const char *Rel) {
 
 static const char *errname(int E) {
   switch (E) {
-#define N(x)                                                                   \
-  case x:                                                                      \
-    return #x;
-    N(ENOENT)
-    N(ENOTDIR) N(EROFS) N(EEXIST) N(EISDIR) N(EACCES) N(EINVAL) N(ENODATA)
-        N(ENOTSUP) N(EXDEV) N(EBADF) N(ENOTEMPTY) N(EPERM) N(ELOOP)
-            N(ENAMETOOLONG) N(ERANGE)
+    // clang-format off
+#define N(x) case x: return #x;
+    N(ENOENT) N(ENOTDIR) N(EROFS) N(EEXIST) N(EISDIR) N(EACCES) N(EINVAL)
+    N(ENODATA) N(ENOTSUP) N(EXDEV) N(EBADF) N(ENOTEMPTY) N(EPERM) N(ELOOP)
+    N(ENAMETOOLONG) N(ERANGE)
+    // clang-format on
 #undef N
   }
   static char B[32];
