@@ -67,6 +67,38 @@ static Error checkEntryPoint(StringRef Entry, ArrayRef<CollectedFile> Files) {
   return Error::success();
 }
 
+// The payload is one flat namespace in which the standard library's roots
+// come first: an application module named like a stdlib module (tty,
+// code, secrets...) is skipped with a warning, and an entry point naming
+// it would run the standard library's. Refuse that entry point.
+static Error checkEntryShadowing(const PackConfig &Config, StringRef Entry,
+                                 ArrayRef<CollectedFile> Files) {
+  StringRef Top = Entry.split(':').first.split('.').first;
+  auto Taken = find_if(Files, [&](const CollectedFile &F) {
+    return pyox_kind_group(F.Kind) == PYOX_GROUP_MODULE && F.Name == Top;
+  });
+  if (!Config.Stdlib || Taken == Files.end() || Taken->File.empty())
+    return Error::success();
+  std::string Stdlib =
+      Config.StdlibDir.empty() ? defaultStdlibDir() : Config.StdlibDir;
+  std::string Dynload =
+      Config.DynloadDir.empty() ? defaultDynloadDir() : Config.DynloadDir;
+  StringRef Winner = Taken->File;
+  if (!Winner.starts_with(Stdlib + "/") && !Winner.starts_with(Dynload + "/"))
+    return Error::success();
+  for (const std::string &Root : Config.Paths) {
+    std::string Own = Root + "/" + Top.str();
+    if (sys::fs::exists(Own + ".py") || sys::fs::is_directory(Own))
+      return createStringError(
+          std::errc::invalid_argument,
+          "--entry %s: the standard library's module '%s' (%s) hides the "
+          "application's (%s); rename the application's module",
+          Entry.str().c_str(), Top.str().c_str(), Winner.str().c_str(),
+          (sys::fs::is_directory(Own) ? Own : Own + ".py").c_str());
+  }
+  return Error::success();
+}
+
 // lib2to3 loads its grammars through pkgutil.get_data() as pickles named for
 // the exact interpreter version ("Grammar3.11.2.final.0.pickle") whenever
 // Grammar.txt is not a file on disk, which in a payload it never is.
@@ -287,6 +319,9 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
   if (!Config.EntryPoint.empty())
     if (Error E = checkEntryPoint(Config.EntryPoint, *Files))
       return std::move(E);
+  if (!Config.EntryPoint.empty())
+    if (Error E = checkEntryShadowing(Config, Config.EntryPoint, *Files))
+      return std::move(E);
 
   // 2. Compile every module and package the compile cache does not hold.
   Region = Time(CompileTimer);
@@ -438,6 +473,7 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
   Info.EntryPoint = Config.EntryPoint;
   Info.Optimize = uint8_t(Config.Optimize);
   Info.HasSources = Config.Sources;
+  Info.Isolated = Config.Isolated;
   auto Payload = writePayload(std::move(Items), Info);
   Region.reset();
   if (Config.TimePasses)

@@ -119,7 +119,8 @@ Expected<std::vector<uint8_t>> writePayload(std::vector<PayloadItem> Items,
     H.entry_point_size = uint16_t(Info.EntryPoint.size());
   }
   H.optimize = Info.Optimize;
-  H.flags = Info.HasSources ? PYOX_FLAG_HAS_SOURCES : 0;
+  H.flags = uint8_t((Info.HasSources ? PYOX_FLAG_HAS_SOURCES : 0) |
+                    (Info.Isolated ? PYOX_FLAG_ISOLATED : 0));
 
   // std::copy, not memcpy: the ranges may be empty (null data pointers).
   uint8_t *P = Out.data();

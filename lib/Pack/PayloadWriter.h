@@ -32,6 +32,7 @@ struct PayloadInfo {
   std::string EntryPoint; // "module[:function]" or empty
   uint8_t Optimize = 0;
   bool HasSources = false;
+  bool Isolated = false; // PYOX_FLAG_ISOLATED
 };
 
 // Lays out Items (any order; names must be unique within a lookup group).

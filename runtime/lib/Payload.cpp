@@ -221,7 +221,8 @@ int pyox_payload_verify_all(const pyox_payload *P, char *Error,
   };
   if (H->reserved[0] != 0 || H->reserved[1] != 0)
     return Fail("reserved header fields are not zero", UINT32_MAX);
-  if (H->optimize > 2 || (H->flags & ~PYOX_FLAG_HAS_SOURCES) != 0)
+  if (H->optimize > 2 ||
+      (H->flags & ~(PYOX_FLAG_HAS_SOURCES | PYOX_FLAG_ISOLATED)) != 0)
     return Fail("bad optimize level or flags in header", UINT32_MAX);
   if (H->entry_point_size == 0 && H->entry_point_offset != 0)
     return Fail("entry point offset without an entry point", UINT32_MAX);

@@ -59,6 +59,10 @@ bool scanPackOption(ArgScanner &S, PackConfig &C) {
     C.Sources = true;
     return true;
   }
+  if (S.flag("--isolated")) {
+    C.Isolated = true;
+    return true;
+  }
   if (S.value("--path", V)) {
     C.Paths.push_back(V);
     return true;
@@ -196,12 +200,13 @@ int runList(CommandArgs Args) {
                           H.entry_point_size);
         outs() << fmt::format(
             "#{}: {} at offset {:#x}, {} bytes, {} entries, python "
-            "{}.{}, optimize {}{}{}\n",
+            "{}.{}, optimize {}{}{}{}\n",
             E.Name.empty() ? " payload" : describe(E), E.Where, E.FileOffset,
             H.total_size, H.entry_count, H.python_version >> 24,
             (H.python_version >> 16) & 0xff, H.optimize,
             Entry.empty() ? "" : ", entry " + Entry,
-            (H.flags & PYOX_FLAG_HAS_SOURCES) ? ", with sources" : "");
+            (H.flags & PYOX_FLAG_HAS_SOURCES) ? ", with sources" : "",
+            (H.flags & PYOX_FLAG_ISOLATED) ? ", isolated" : "");
         for (uint32_t I = 0; I < H.entry_count; ++I) {
           const pyox_entry &En = P.entries[I];
           outs() << fmt::format(

@@ -72,6 +72,9 @@ static inline uint32_t pyox_kind_group(uint32_t kind) {
 
 /* Header flags. */
 #define PYOX_FLAG_HAS_SOURCES 0x01u
+/* The program runs its entry point with no PYTHON* environment variable
+ * honoured (`build --isolated`; docs/runtime.md, "Environment"). */
+#define PYOX_FLAG_ISOLATED 0x02u
 
 typedef struct pyox_header {
   uint8_t magic[8];            /*  0: PYOX_MAGIC */
