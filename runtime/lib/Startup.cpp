@@ -8,22 +8,24 @@
 //                 Python version and bytecode magic it was compiled for;
 //   3. mount      the paths under ROOT as a read-only tree (pyox/vfs.h),
 //                 when the program links the VFS;
-//   4. configure  PEP 587: UTF-8 mode, sys.executable = this program,
-//                 sys.path = [ROOT] (plus PYTHONPATH in command-line mode),
+//   4. configure  PEP 587: UTF-8 mode, sys.executable = ROOT/bin/python3
+//                 (with the VFS; else the program), sys.path = [ROOT]
+//                 (plus PYTHONPATH in command-line mode),
 //                 home = the program's directory so that getpath probes
 //                 nothing; _init_main = 0 to stop after the core;
 //   5. core       Py_InitializeFromConfig: builtins, sys, the frozen
 //                 importlib; no module has been imported from files yet;
-//   6. importer   the payload finder at sys.meta_path[0], sys.frozen;
+//   6. importer   the payload finder at sys.meta_path[0];
 //   7. main       _Py_InitializeMain: encodings, io, site... all from the
 //                 payload; then our path hook goes first in sys.path_hooks;
 //   8. run        Py_RunMain: the entry point, or the python3 command line.
 //
-// What runs in step 8 is decided before step 3. A payload with an entry
-// point runs it, and sys.argv[1:] are the user's. Without one, the program
-// is python3: CPython parses -c/-m/script/-I/-S/-E/-X/-u/-B itself. Either
-// way, a child that multiprocessing starts through sys.executable is
-// recognised and dispatched (docs/runtime.md, "multiprocessing").
+// What runs in step 8 is decided before step 4. A payload with an entry
+// point runs it, and sys.argv[1:] are the user's, all of them. Without
+// one, or when the program was started through sys.executable (the VFS's
+// interpreter, ROOT/bin/python3: subprocess, os.exec*, multiprocessing),
+// the program is python3: CPython parses -c/-m/script/-I/-S/-E/-X/-u/-B
+// itself (docs/runtime.md, "sys.executable").
 //
 //===----------------------------------------------------------------------===//
 
@@ -35,10 +37,13 @@
 
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <string>
+#include <vector>
 
 // The virtual filesystem is optional: programs that link pyox_vfs (pyox-run
 // does) get it; others keep the C library's own file calls.
@@ -69,21 +74,134 @@ int fail(const std::string &Program, const char *What) {
   return 1;
 }
 
-// True when ARGV is a helper process multiprocessing starts with python3
-// syntax: `EXE [interpreter flags] -c "from multiprocessing... "` (the
-// resource tracker, the forkserver).
-bool isMultiprocessingHelper(int Argc, char **Argv) {
+// The index of the script argument of a python3 command line (the first
+// argument that is not an option or an option's value), or 0 when there
+// is none (-c, -m, -, a REPL).
+int scriptIndex(int Argc, char **Argv) {
   for (int I = 1; I < Argc; ++I) {
     const char *A = Argv[I];
-    if (strcmp(A, "-c") == 0)
-      return I + 1 < Argc &&
-             strncmp(Argv[I + 1], "from multiprocessing", 20) == 0;
-    if (A[0] != '-' || A[1] == '\0' || A[1] == '-')
-      return false;
-    if (strcmp(A, "-X") == 0 || strcmp(A, "-W") == 0)
-      ++I;
+    if (strcmp(A, "--") == 0)
+      return I + 1 < Argc ? I + 1 : 0;
+    if (A[0] != '-')
+      return I;
+    if (A[1] == '\0')
+      return 0; // "-": stdin
+    if (A[1] == '-') {
+      if (strcmp(A, "--check-hash-based-pycs") == 0)
+        ++I;
+      continue;
+    }
+    for (const char *C = A + 1; *C; ++C) {
+      if (*C == 'c' || *C == 'm')
+        return 0;
+      if (*C == 'W' || *C == 'X') {
+        if (C[1] == '\0')
+          ++I; // the value is the next argument
+        break;
+      }
+    }
   }
-  return false;
+  return 0;
+}
+
+// True when PATH names the program file itself.
+bool isProgram(const char *Path, const char *Root) {
+  struct stat A, B;
+  return stat(Path, &A) == 0 && stat(Root, &B) == 0 && A.st_dev == B.st_dev &&
+         A.st_ino == B.st_ino;
+}
+
+// True when this process was started through the interpreter of the
+// program at ROOT (the VFS's exec hooks set PYOX_INTERPRETER=ROOT). The
+// variable is removed at once: the program's own children are apps again,
+// unless they too are started through the interpreter.
+bool takeInterpreterMarker(const char *Root) {
+  const char *Marker = getenv("PYOX_INTERPRETER");
+  if (!Marker)
+    return false;
+  bool Mine = strcmp(Marker, Root) == 0;
+  unsetenv("PYOX_INTERPRETER");
+  return Mine;
+}
+
+// A PYTHON* variable, when it is set to something.
+const char *envValue(const char *Name) {
+  const char *V = getenv(Name);
+  return V && *V ? V : nullptr;
+}
+
+// The environment variables an application honours: those that change how
+// the interpreter runs, not what it imports (docs/runtime.md,
+// "Environment"). CPython reads none of them when use_environment is 0.
+const char *applyRuntimeEnvironment(PyPreConfig &Pre) {
+  if (const char *V = envValue("PYTHONUTF8")) {
+    if (strcmp(V, "0") != 0 && strcmp(V, "1") != 0)
+      return "invalid PYTHONUTF8 environment variable value";
+    Pre.utf8_mode = V[0] - '0';
+  }
+  if (envValue("PYTHONDEVMODE"))
+    Pre.dev_mode = 1;
+  return nullptr;
+}
+
+const char *applyRuntimeEnvironment(PyConfig &C) {
+  if (envValue("PYTHONUNBUFFERED"))
+    C.buffered_stdio = 0;
+  if (envValue("PYTHONFAULTHANDLER"))
+    C.faulthandler = 1;
+  if (envValue("PYTHONDEVMODE"))
+    C.dev_mode = 1;
+  if (const char *V = envValue("PYTHONTRACEMALLOC")) {
+    char *End;
+    long N = strtol(V, &End, 10);
+    if (*End || N < 0 || N > 65535)
+      return "PYTHONTRACEMALLOC: invalid number of frames";
+    C.tracemalloc = int(N);
+  }
+  if (const char *V = envValue("PYTHONHASHSEED")) {
+    if (strcmp(V, "random") == 0) {
+      C.use_hash_seed = 0;
+    } else {
+      char *End;
+      unsigned long long N = strtoull(V, &End, 10);
+      if (*End || N > 4294967295ull)
+        return "PYTHONHASHSEED must be \"random\" or an integer in range "
+               "[0; 4294967295]";
+      C.use_hash_seed = 1;
+      C.hash_seed = (unsigned long)N;
+    }
+  }
+  if (const char *V = envValue("PYTHONIOENCODING")) {
+    std::string Spec(V);
+    size_t Colon = Spec.find(':');
+    std::string Encoding = Spec.substr(0, Colon);
+    std::string Errors =
+        Colon == std::string::npos ? std::string() : Spec.substr(Colon + 1);
+    if ((!Encoding.empty() && PyStatus_Exception(PyConfig_SetBytesString(
+                                  &C, &C.stdio_encoding, Encoding.c_str()))) ||
+        (!Errors.empty() && PyStatus_Exception(PyConfig_SetBytesString(
+                                &C, &C.stdio_errors, Errors.c_str()))))
+      return "PYTHONIOENCODING: cannot be decoded";
+  }
+  if (const char *V = envValue("PYTHONWARNINGS")) {
+    std::string List(V);
+    for (size_t Start = 0; Start <= List.size();) {
+      size_t End = List.find(',', Start);
+      if (End == std::string::npos)
+        End = List.size();
+      std::string Option = List.substr(Start, End - Start);
+      Start = End + 1;
+      if (Option.empty())
+        continue;
+      wchar_t *W = Py_DecodeLocale(Option.c_str(), nullptr);
+      PyStatus S =
+          W ? PyWideStringList_Append(&C.warnoptions, W) : PyStatus_NoMemory();
+      PyMem_RawFree(W);
+      if (PyStatus_Exception(S))
+        return "PYTHONWARNINGS: cannot be decoded";
+    }
+  }
+  return nullptr;
 }
 
 // Module and attribute names are identifiers joined by dots.
@@ -195,21 +313,45 @@ extern "C" int pyox_run(const pyox_run_config *Config) {
     return fail(Exe, "payload has no standard library (no 'encodings' "
                      "module): pack it with --stdlib");
 
+  // What runs (docs/runtime.md, "sys.executable"). With the VFS,
+  // sys.executable is ROOT/bin/python3, and a program started through it is
+  // a python3; so is a payload without an entry point. Otherwise the
+  // program is the application and every argument is the application's,
+  // -c and -m included. `python3 PROGRAM ARGS` (the self-restart idiom,
+  // os.execv(sys.executable, [sys.executable] + sys.argv)) runs the
+  // application again, as python3 runs a script again.
+  bool Vfs = pyox_vfs_mount != nullptr;
+  std::string Interpreter = Vfs ? std::string(Root) + "/bin/python3" : Exe;
+  bool ViaInterpreter = Vfs && takeInterpreterMarker(Root);
   int Argc = Config->argc;
   char **Argv = Config->argv;
   std::string Entry(reinterpret_cast<const char *>(Payload.base) +
                         Payload.header->entry_point_offset,
                     Payload.header->entry_point_size);
-  bool MultiprocessingChild =
-      Argc > 1 && strcmp(Argv[1], "--multiprocessing-fork") == 0;
-  bool CommandLine = !MultiprocessingChild &&
-                     (Entry.empty() || isMultiprocessingHelper(Argc, Argv));
+  bool CommandLine = Entry.empty() || ViaInterpreter;
+  int FirstAppArg = 1; // Argv[FirstAppArg...] are the application's
+  if (ViaInterpreter && !Entry.empty()) {
+    int Script = scriptIndex(Argc, Argv);
+    if (Script > 0 && isProgram(Argv[Script], Root)) {
+      CommandLine = false;
+      FirstAppArg = Script + 1;
+    }
+  }
   std::string Command;
-  if (MultiprocessingChild)
-    Command = "from multiprocessing.spawn import freeze_support\n"
-              "freeze_support()\n";
-  else if (!CommandLine && !entryCommand(Entry, Command))
+  if (!CommandLine && !entryCommand(Entry, Command))
     return fail(Exe, "payload entry point is not MODULE[:FUNCTION]");
+  // An application's sys.argv is [PROGRAM, args...] and its sys.orig_argv
+  // [sys.executable, PROGRAM, args...]: what python3 sets for a script
+  // whose #! line names the interpreter.
+  std::vector<char *> AppArgv, AppOrigArgv;
+  if (!CommandLine) {
+    AppArgv.push_back(const_cast<char *>(Root));
+    for (int I = FirstAppArg; I < Argc; ++I)
+      AppArgv.push_back(Argv[I]);
+    AppOrigArgv.push_back(const_cast<char *>(Interpreter.c_str()));
+    AppOrigArgv.insert(AppOrigArgv.end(), AppArgv.begin(), AppArgv.end());
+  }
+  bool Isolated = Payload.header->flags & PYOX_FLAG_ISOLATED;
 
   if (PyImport_AppendInittab("_pyox", initPyox) < 0)
     return fail(Exe, "cannot register the _pyox module");
@@ -219,8 +361,12 @@ extern "C" int pyox_run(const pyox_run_config *Config) {
   PyPreConfig_InitPythonConfig(&Pre);
   Pre.utf8_mode = 1;
   Pre.parse_argv = CommandLine;
-  if (!CommandLine)
+  if (!CommandLine) {
     Pre.use_environment = 0;
+    if (!Isolated)
+      if (const char *Bad = applyRuntimeEnvironment(Pre))
+        return fail(Exe, Bad);
+  }
   PyStatus S = Py_PreInitializeFromBytesArgs(&Pre, Argc, Argv);
   if (PyStatus_Exception(S))
     return statusFailure(Exe, S);
@@ -232,19 +378,43 @@ extern "C" int pyox_run(const pyox_run_config *Config) {
   C.install_signal_handlers = 1;
   C.pathconfig_warnings = 0;
   if (!CommandLine) {
-    // An application, not a python3: PYTHON* variables and the user's
-    // site-packages do not change it, and the current directory is not
-    // on sys.path.
+    // An application, not a python3: PYTHON* variables that change what
+    // it imports and the user's site-packages do not change it, and the
+    // current directory is not on sys.path.
     C.use_environment = 0;
     C.user_site_directory = 0;
     C.safe_path = 1;
+    if (!Isolated)
+      if (const char *Bad = applyRuntimeEnvironment(C)) {
+        PyConfig_Clear(&C);
+        return fail(Exe, Bad);
+      }
   }
   std::string Home = Exe.substr(0, Exe.rfind('/'));
   if (Home.empty())
     Home = "/";
-  S = PyConfig_SetBytesArgv(&C, Argc, Argv);
+  if (CommandLine) {
+    S = PyConfig_SetBytesArgv(&C, Argc, Argv);
+  } else {
+    S = PyConfig_SetBytesArgv(&C, Py_ssize_t(AppArgv.size()), AppArgv.data());
+    if (!PyStatus_Exception(S)) {
+      std::vector<wchar_t *> Orig;
+      for (char *A : AppOrigArgv) {
+        Orig.push_back(Py_DecodeLocale(A, nullptr));
+        if (!Orig.back())
+          S = PyStatus_NoMemory();
+      }
+      if (!PyStatus_Exception(S))
+        S = PyConfig_SetWideStringList(&C, &C.orig_argv,
+                                       Py_ssize_t(Orig.size()), Orig.data());
+      for (wchar_t *W : Orig)
+        PyMem_RawFree(W);
+    }
+  }
   if (!PyStatus_Exception(S))
-    S = PyConfig_SetBytesString(&C, &C.executable, Exe.c_str());
+    S = PyConfig_SetBytesString(&C, &C.executable, Interpreter.c_str());
+  if (!PyStatus_Exception(S))
+    S = PyConfig_SetBytesString(&C, &C.base_executable, Interpreter.c_str());
   if (!PyStatus_Exception(S))
     S = PyConfig_SetBytesString(&C, &C.home, Home.c_str());
   if (!PyStatus_Exception(S) && !Command.empty())
@@ -305,7 +475,6 @@ extern "C" int pyox_run(const pyox_run_config *Config) {
 
   // 6. The importer, before anything is imported from "files".
   if (installFinder(Payload, Root, Config->payload == nullptr) < 0 ||
-      PySys_SetObject("frozen", Py_True) < 0 ||
       ((Payload.header->flags & PYOX_FLAG_HAS_SOURCES) &&
        installSourceExcepthook() < 0)) {
     PyErr_Print();

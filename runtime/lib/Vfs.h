@@ -24,6 +24,14 @@
 
 namespace pyox::vfs {
 
+// Where the interpreter is, relative to ROOT.
+constexpr char InterpreterDir[] = "bin";
+constexpr char InterpreterRel[] = "bin/python3";
+
+// The environment variable the exec hooks give a program started through
+// the interpreter, "PYOX_INTERPRETER=ROOT": it then runs as python3.
+constexpr char InterpreterVariable[] = "PYOX_INTERPRETER";
+
 // What is mounted: the payload and the root path, fixed before the hooks
 // see any path (Mount.P == nullptr until then).
 struct Mount {
@@ -34,6 +42,8 @@ struct Mount {
   struct stat RootStat;    // the executable: st_dev, owner, times
   uint64_t RootDirIno;     // the synthetic inode of ROOT as a directory
   bool FileMapped = false; // PYOX_VFS_FILE_MAPPED
+  // "PYOX_INTERPRETER=ROOT", for the environment of exec'd interpreters.
+  char InterpreterMarker[sizeof(InterpreterVariable) + PATH_MAX];
 };
 extern Mount TheMount;
 
@@ -43,10 +53,13 @@ inline bool mounted() {
 
 enum class NodeKind : uint8_t { None, Dir, File };
 
-// A node of the tree: a directory (no entry) or a file (its entry).
+// A node of the tree: a directory (no entry) or a file (its entry), or
+// the program itself as the python3 of the tree, ROOT/bin/python3
+// (sys.executable; no entry): see VfsHooks.cpp, "The interpreter".
 struct Node {
   NodeKind Kind = NodeKind::None;
   bool Executable = false; // shared libraries and extension modules
+  bool Interpreter = false;
   const pyox_entry *Entry = nullptr;
   uint64_t Ino = 0;
 };

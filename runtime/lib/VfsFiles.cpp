@@ -250,6 +250,9 @@ int procPath(int Fd, char (&Buf)[32]) {
 }
 
 int openNode(const Node &N, const char *Rel, size_t RelLen, int Flags) {
+  if (N.Interpreter) // the program file itself
+    return int(syscall(SYS_openat, AT_FDCWD, TheMount.Root,
+                       O_RDONLY | (Flags & (O_CLOEXEC | O_NONBLOCK | O_PATH))));
   const Master *M = masterOf(N, Rel, RelLen);
   if (!M)
     return -1;

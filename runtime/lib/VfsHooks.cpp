@@ -27,6 +27,17 @@
 // with EROFS, with the errno a read-only mount gives (EEXIST before EROFS
 // for a name that exists, ENOENT for a missing directory).
 //
+// The interpreter. sys.executable is ROOT/bin/python3, a file of the tree
+// that stats and opens as the program itself. Exec'ing it (execve, execv,
+// the exec*p forms with a path, posix_spawn: what _posixsubprocess, os.exec*
+// and os.posix_spawn call) runs the program with PYOX_INTERPRETER=ROOT in
+// its environment, and such a program runs as python3 (-c, -m, a script),
+// importing from the same payload; Startup.cpp removes the variable at
+// once, so that its own children are apps again unless they too come
+// through the interpreter. A person running the program still hands every
+// argument to the app. The hooks allocate nothing (the new environment is
+// on the stack): _posixsubprocess calls them between vfork and exec.
+//
 // Not covered, and documented in docs/runtime.md: relative paths (the
 // current directory cannot be inside the tree: chdir says ENOTSUP), raw
 // system calls (Go, io_uring), fts(3), and other programs, which exec'ing
@@ -42,6 +53,7 @@
 
 #include "pyox/vfs.h"
 
+#include <alloca.h>
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
@@ -49,6 +61,7 @@
 #include <ftw.h>
 #include <glob.h>
 #include <new>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,7 +123,8 @@ void __chk_fail(void) __attribute__((noreturn));
   X(mknod) X(mknodat) X(mkfifo) X(mkfifoat) X(setxattr) X(lsetxattr) \
   X(fsetxattr) X(removexattr) X(lremovexattr) X(fremovexattr) X(getxattr) \
   X(lgetxattr) X(fgetxattr) X(listxattr) X(llistxattr) X(flistxattr) \
-  X(chdir) X(fchdir)
+  X(chdir) X(fchdir) X(execve) X(execv) X(execvp) X(execvpe) X(posix_spawn) \
+  X(posix_spawnp)
 // clang-format on
 
 namespace {
@@ -671,6 +685,60 @@ int refusePair(const Resolved &Old, const Resolved &New, bool IsLink) {
   return fail(EROFS);
 }
 
+// --- exec ---------------------------------------------------------------
+
+bool isInterpreter(const char *Path) {
+  if (!mounted() || !Path || strncmp(Path, TheMount.Root, TheMount.RootLen))
+    return false;
+  Resolved R;
+  resolve(Path, false, R);
+  return R.Where == Resolved::Inside && R.N.Interpreter;
+}
+
+size_t countEntries(char *const *List) {
+  size_t N = 0;
+  while (List && List[N])
+    ++N;
+  return N;
+}
+
+// ENV without any PYOX_INTERPRETER entry, plus ours, into OUT (room for
+// countEntries(ENV) + 2 pointers).
+char **withMarker(char *const *Env, char **Out) {
+  size_t L = sizeof(InterpreterVariable) - 1, N = 0;
+  for (char *const *E = Env; E && *E; ++E)
+    if (strncmp(*E, InterpreterVariable, L) != 0 || (*E)[L] != '=')
+      Out[N++] = *E;
+  Out[N++] = TheMount.InterpreterMarker;
+  Out[N] = nullptr;
+  return Out;
+}
+
+// The environment an exec of the interpreter gets, on the caller's stack.
+#define PYOX_MARKED_ENV(Env)                                                   \
+  withMarker(Env, static_cast<char **>(                                        \
+                      alloca((countEntries(Env) + 2) * sizeof(char *))))
+
+// The arguments of execl/execle/execlp as an array on the caller's stack
+// (and, for execle, the environment after them).
+#define PYOX_VARARGS_ARGV(First, Argv, Envp)                                   \
+  do {                                                                         \
+    va_list Ap, Count;                                                         \
+    va_start(Ap, First);                                                       \
+    va_copy(Count, Ap);                                                        \
+    size_t N = 1;                                                              \
+    while (va_arg(Count, char *))                                              \
+      ++N;                                                                     \
+    va_end(Count);                                                             \
+    Argv = static_cast<char **>(alloca((N + 1) * sizeof(char *)));             \
+    Argv[0] = const_cast<char *>(First);                                       \
+    for (size_t I = 1; I <= N; ++I)                                            \
+      Argv[I] = I < N ? va_arg(Ap, char *) : nullptr;                          \
+    if (Envp)                                                                  \
+      *Envp = va_arg(Ap, char **);                                             \
+    va_end(Ap);                                                                \
+  } while (0)
+
 } // namespace
 
 // ===--- The entry points ---=== //
@@ -702,6 +770,10 @@ int pyox_vfs_mount(const pyox_payload *P, const char *Root, unsigned Flags,
   M.ParentLen = size_t(strrchr(Root, '/') - Root);
   M.RootDirIno = dirIno("", 0);
   M.FileMapped = Flags & PYOX_VFS_FILE_MAPPED;
+  memcpy(M.InterpreterMarker, InterpreterVariable,
+         sizeof(InterpreterVariable) - 1);
+  M.InterpreterMarker[sizeof(InterpreterVariable) - 1] = '=';
+  memcpy(M.InterpreterMarker + sizeof(InterpreterVariable), Root, Len + 1);
   __atomic_store_n(&M.P, P, __ATOMIC_RELEASE);
   return 0;
 }
@@ -1178,6 +1250,8 @@ void *dlopen(const char *File, int Mode) {
     return NEXT(dlopen)(R.OutsidePath, Mode);
   if (R.Where == Resolved::Error || R.N.Kind != NodeKind::File)
     return NEXT(dlopen)(File, Mode); // the C library's message for it
+  if (R.N.Interpreter)
+    return NEXT(dlopen)(TheMount.Root, Mode);
   return dlopenNode(R.N, R.Rel, R.RelLen, Mode, 0);
 }
 
@@ -1538,6 +1612,63 @@ int fchdir(int Fd) {
   if (dirMasterOfFd(Fd))
     return fail(ENOTSUP);
   return NEXT(fchdir)(Fd);
+}
+
+// exec: the interpreter runs the program as python3 (see the top).
+
+int execve(const char *Path, char *const Argv[], char *const Envp[]) {
+  if (isInterpreter(Path))
+    return NEXT(execve)(TheMount.Root, Argv, PYOX_MARKED_ENV(Envp));
+  return NEXT(execve)(Path, Argv, Envp);
+}
+int execv(const char *Path, char *const Argv[]) {
+  if (isInterpreter(Path))
+    return NEXT(execve)(TheMount.Root, Argv, PYOX_MARKED_ENV(environ));
+  return NEXT(execv)(Path, Argv);
+}
+// With a '/' the exec*p forms take the path as it is.
+int execvp(const char *File, char *const Argv[]) {
+  if (strchr(File, '/') && isInterpreter(File))
+    return NEXT(execve)(TheMount.Root, Argv, PYOX_MARKED_ENV(environ));
+  return NEXT(execvp)(File, Argv);
+}
+int execvpe(const char *File, char *const Argv[], char *const Envp[]) {
+  if (strchr(File, '/') && isInterpreter(File))
+    return NEXT(execve)(TheMount.Root, Argv, PYOX_MARKED_ENV(Envp));
+  return NEXT(execvpe)(File, Argv, Envp);
+}
+int execl(const char *Path, const char *Arg, ...) {
+  char **Argv;
+  PYOX_VARARGS_ARGV(Arg, Argv, static_cast<char ***>(nullptr));
+  return execv(Path, Argv);
+}
+int execlp(const char *File, const char *Arg, ...) {
+  char **Argv;
+  PYOX_VARARGS_ARGV(Arg, Argv, static_cast<char ***>(nullptr));
+  return execvp(File, Argv);
+}
+int execle(const char *Path, const char *Arg, ...) {
+  char **Argv, **Envp;
+  PYOX_VARARGS_ARGV(Arg, Argv, &Envp);
+  return execve(Path, Argv, Envp);
+}
+int posix_spawn(pid_t *Pid, const char *Path,
+                const posix_spawn_file_actions_t *Actions,
+                const posix_spawnattr_t *Attr, char *const Argv[],
+                char *const Envp[]) {
+  if (isInterpreter(Path))
+    return NEXT(posix_spawn)(Pid, TheMount.Root, Actions, Attr, Argv,
+                             PYOX_MARKED_ENV(Envp));
+  return NEXT(posix_spawn)(Pid, Path, Actions, Attr, Argv, Envp);
+}
+int posix_spawnp(pid_t *Pid, const char *File,
+                 const posix_spawn_file_actions_t *Actions,
+                 const posix_spawnattr_t *Attr, char *const Argv[],
+                 char *const Envp[]) {
+  if (strchr(File, '/') && isInterpreter(File))
+    return NEXT(posix_spawn)(Pid, TheMount.Root, Actions, Attr, Argv,
+                             PYOX_MARKED_ENV(Envp));
+  return NEXT(posix_spawnp)(Pid, File, Actions, Attr, Argv, Envp);
 }
 
 } // extern "C"

@@ -146,6 +146,15 @@ Node lookup(const char *RelP, size_t Len) {
   std::string_view Rel(RelP, Len);
   if (Rel.empty())
     return dirNode(Rel);
+  if (Rel == InterpreterRel) {
+    Node N;
+    N.Kind = NodeKind::File;
+    N.Executable = N.Interpreter = true;
+    N.Ino = uint64_t(TheMount.RootStat.st_ino);
+    return N;
+  }
+  if (Rel == InterpreterDir)
+    return dirNode(Rel);
   if (const pyox_entry *E = find(PYOX_GROUP_RESOURCE, Rel))
     return fileNode(E, Rel);
   if (const pyox_entry *E = find(PYOX_GROUP_METADATA, Rel))
@@ -322,6 +331,10 @@ void resolveAt(const char *DirRel, size_t DirRelLen, const char *Path,
 
 void fillStat(const Node &N, struct stat &St) {
   const struct stat &Exe = TheMount.RootStat;
+  if (N.Interpreter) {
+    St = Exe; // the program itself
+    return;
+  }
   memset(&St, 0, sizeof(St));
   St.st_dev = Exe.st_dev;
   St.st_ino = N.Ino;
@@ -378,6 +391,11 @@ std::vector<DirItem> list(const char *RelP, size_t Len) {
         AddDir(Rest.substr(0, Slash));
     }
   }
+  // The interpreter, ROOT/bin/python3.
+  if (Rel.empty())
+    AddDir(InterpreterDir);
+  else if (Rel == InterpreterDir)
+    Items.push_back({"python3", uint64_t(TheMount.RootStat.st_ino), false});
   // Modules show as their files: a package as its directory (and its
   // __init__.py when the source is packed), an extension module as its
   // shared object, a plain module as its source.
@@ -497,6 +515,8 @@ struct ElfView {
 
 void forEachBundledNeeded(const pyox_entry *E, const char *Rel, size_t RelLen,
                           void (*Fn)(const char *, size_t, void *), void *Ctx) {
+  if (!E)
+    return; // the interpreter: the program itself
   ElfView V{pyox_entry_data(TheMount.P, E), E->data_size};
   Elf64_Ehdr H;
   if (!V.read(0, H) || memcmp(H.e_ident, ELFMAG, SELFMAG) != 0 ||

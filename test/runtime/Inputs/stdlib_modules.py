@@ -61,7 +61,7 @@ else:
             continue
         spec = sys.modules[name].__spec__
         origin = spec.origin or ""
-        if not (origin.startswith(sys.executable + "/") or origin in ("frozen", "built-in")
+        if not (origin.startswith(sys.meta_path[0].root + "/") or origin in ("frozen", "built-in")
                 or (spec.submodule_search_locations and origin == "")):
             bad.append(f"{name} from {origin}")
     for b in bad:

@@ -1,3 +1,4 @@
+import os
 import sys
 
 from greet import GREETING
@@ -5,5 +6,5 @@ from greet import GREETING
 
 def main():
     name = " ".join(sys.argv[1:]) or "world"
-    print(f"{GREETING}, {name}! (frozen: {getattr(sys, 'frozen', False)})")
+    print(f"{GREETING}, {name}! (python3: {os.path.basename(sys.executable)})")
     return 0

@@ -1,17 +1,22 @@
 """Each command-line word runs one check and prints what a test expects."""
 import sys
 
+# The program file: the root of the payload's paths (sys.executable is the
+# python3 under it, ROOT/bin/python3).
+ROOT = sys.meta_path[0].root
+
 
 def info():
     import json
     import os
     import checkapp
     print("argv", sys.argv[1:])
-    print("frozen", sys.frozen, sys.executable == os.path.realpath(sys.argv[0]))
-    print("path", [p.replace(sys.executable, "EXE") for p in sys.path])
-    print("file", checkapp.__file__.replace(sys.executable, "EXE"))
-    print("json", json.__file__.replace(sys.executable, "EXE"))
-    print("os", os.__file__.replace(sys.executable, "EXE"))
+    print("program", sys.argv[0] == ROOT, sys.executable == ROOT + "/bin/python3",
+          os.path.samefile(sys.executable, ROOT))
+    print("path", [p.replace(ROOT, "EXE") for p in sys.path])
+    print("file", checkapp.__file__.replace(ROOT, "EXE"))
+    print("json", json.__file__.replace(ROOT, "EXE"))
+    print("os", os.__file__.replace(ROOT, "EXE"))
     print("loader", type(json.__spec__.loader).__name__)
 
 
@@ -54,21 +59,21 @@ def pkgutil_check():
 
 def namespace():
     import checkns.part
-    print("ns", checkns.part.WHERE, checkns.part.__file__.replace(sys.executable, "EXE"))
+    print("ns", checkns.part.WHERE, checkns.part.__file__.replace(ROOT, "EXE"))
 
 
 def path_directory():
     # A directory of the payload on sys.path holds modules under their own
     # names, as a directory on disk does; a namespace package there is a
     # portion (PEP 420).
-    sys.path.insert(0, sys.executable + "/checkns")
+    sys.path.insert(0, ROOT + "/checkns")
     import part
     print("pathdir", part.__name__, part.WHERE,
-          part.__file__.replace(sys.executable, "EXE"))
-    sys.path.insert(0, sys.executable + "/checkapp")
+          part.__file__.replace(ROOT, "EXE"))
+    sys.path.insert(0, ROOT + "/checkapp")
     import data
     print("portion", type(data.__loader__).__name__,
-          [p.replace(sys.executable, "EXE") for p in data.__path__])
+          [p.replace(ROOT, "EXE") for p in data.__path__])
 
 
 def tb():
@@ -90,7 +95,7 @@ def uncaught():
 def extensions():
     import _json, _decimal, _ctypes, _ssl
     for m in (_json, _decimal, _ctypes, _ssl):
-        print("ext", m.__name__, m.__file__.replace(sys.executable, "EXE"))
+        print("ext", m.__name__, m.__file__.replace(ROOT, "EXE"))
     import decimal
     print("decimal", decimal.Decimal(1) / decimal.Decimal(7))
 
@@ -108,7 +113,7 @@ def third_party():
     print("yaml", yaml.__version__, yaml.__with_libyaml__)
     print("cload", yaml.load("a: [1, 2]", Loader=yaml.CLoader))
     import yaml._yaml as cy
-    print("cext", cy.__file__.replace(sys.executable, "EXE"))
+    print("cext", cy.__file__.replace(ROOT, "EXE"))
     import wadllib
     print("wadllib", wadllib.__version__)
     import importlib.resources as r
