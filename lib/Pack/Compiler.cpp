@@ -227,10 +227,15 @@ compileSources(ArrayRef<CompileJob> Jobs, int Optimize, unsigned Workers,
   // Fixed chunks of consecutive jobs, each compiled by a process forked from
   // the pristine interpreter; each file's marshal data is made independent
   // of what the worker compiled before it (Marshal.h). A fork copies the
-  // page tables of a process that maps libLLVM, ~1-2 ms of system time, so
-  // chunks are not tiny; they start largest first (by source bytes), which
-  // balances the load as well as small chunks would.
-  constexpr size_t ChunkSize = 32;
+  // page tables of a process that maps libLLVM, ~1-2 ms of system time, and
+  // more as this process holds more results: so chunks are not tiny, and
+  // there are at most ~16 per worker however many files there are (at
+  // 100,000 files, 32-file chunks made forking the most of the pack's
+  // time, growing faster than the file count). They start largest first
+  // (by source bytes), which balances the load as well as small chunks
+  // would.
+  const size_t ChunkSize =
+      std::max<size_t>(32, Jobs.size() / (size_t(Workers) * 16) + 1);
   const size_t Chunks =
       std::max<size_t>(1, (Jobs.size() + ChunkSize - 1) / ChunkSize);
   std::vector<uint64_t> ChunkBytes(Chunks, 0);
