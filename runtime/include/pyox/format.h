@@ -76,6 +76,12 @@ static inline uint32_t pyox_kind_group(uint32_t kind) {
  * honoured (`build --isolated`; docs/runtime.md, "Environment"). */
 #define PYOX_FLAG_ISOLATED 0x02u
 
+/* The directory of the tree, relative to the program, that holds the shared
+ * libraries carried for extension modules (resource entries
+ * ".pyox-libs/SONAME"): the runtime loads them from memory before an object
+ * of the tree that needs them (docs/runtime.md, "Carried libraries"). */
+#define PYOX_CARRIED_LIBS_DIR ".pyox-libs"
+
 typedef struct pyox_header {
   uint8_t magic[8];            /*  0: PYOX_MAGIC */
   uint32_t format_version;     /*  8: PYOX_FORMAT_VERSION */
