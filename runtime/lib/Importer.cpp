@@ -670,6 +670,12 @@ PyObject *Finder_get_resource_reader(PyObject *Self, PyObject *Name) {
 
 PyObject *Finder_find_distributions(PyObject *Self, PyObject *Args,
                                     PyObject *Kwargs) {
+  // With the virtual filesystem, the root on sys.path is a directory to
+  // importlib.metadata's own path finder, which finds the payload's
+  // *.dist-info there as python3 does: answering here too would list
+  // every distribution twice.
+  if (treeMounted())
+    return PyList_New(0);
   PyObject *Glue = metadataGlue();
   if (!Glue)
     return nullptr;

@@ -52,6 +52,10 @@ def main():
           pkg_resources.resource_string("webapp", "static/style.css"))
     fn = pkg_resources.resource_filename("webapp", "static/style.css")
     print("pkg_resources filename", rel(fn), os.path.exists(fn))
+    import importlib.metadata
+    names = [d.metadata["Name"] for d in importlib.metadata.distributions()]
+    print("importlib.metadata", sorted(names), importlib.metadata.version("flask"),
+          sorted(ep.name for ep in importlib.metadata.entry_points(group="console_scripts")))
     import importlib.resources
     f = importlib.resources.files("webapp") / "templates" / "index.html"
     with importlib.resources.as_file(f) as p:
