@@ -55,14 +55,22 @@ set(PYOX_PYTHON_STATIC ${_py_libpl}/libpython3.11-pic.a)
 if(NOT EXISTS ${PYOX_PYTHON_STATIC})
   message(FATAL_ERROR "${PYOX_PYTHON_STATIC} not found: install libpython3.11-dev")
 endif()
+# Debian builds pyexpat and zlib into libpython. They are linked from
+# Debian's static archives (libexpat1-dev, zlib1g-dev; position-independent),
+# so that pyox-run needs from the target system only the libraries of the
+# policy in lib/Pack/SharedLibraries.cpp (docs/runtime.md, "Carried
+# libraries").
+find_library(PYOX_EXPAT_STATIC NAMES libexpat.a REQUIRED)
+find_library(PYOX_ZLIB_STATIC NAMES libz.a REQUIRED)
+set(PYOX_PYTHON_LINK_LIBRARIES
+  "${PYOX_EXPAT_STATIC};${PYOX_ZLIB_STATIC};m;dl;pthread;util")
 add_library(pyox_python_headers INTERFACE)
 target_include_directories(pyox_python_headers INTERFACE ${PYOX_PYTHON_INCLUDE})
 add_library(pyox_python_static STATIC IMPORTED GLOBAL)
 set_target_properties(pyox_python_static PROPERTIES
   IMPORTED_LOCATION ${PYOX_PYTHON_STATIC}
   INTERFACE_INCLUDE_DIRECTORIES ${PYOX_PYTHON_INCLUDE}
-  # Debian builds pyexpat and zlib into libpython.
-  INTERFACE_LINK_LIBRARIES "expat;z;m;dl;pthread;util")
+  INTERFACE_LINK_LIBRARIES "${PYOX_PYTHON_LINK_LIBRARIES}")
 # The non-PIC archive, the one Debian builds /usr/bin/python3.11 from (with
 # PGO): its interpreter runs ~25% faster than the -pic one's, so the
 # executables that run Python code a lot (pyox-inject compiles with it,
@@ -75,7 +83,7 @@ add_library(pyox_python_static_nopic STATIC IMPORTED GLOBAL)
 set_target_properties(pyox_python_static_nopic PROPERTIES
   IMPORTED_LOCATION ${PYOX_PYTHON_STATIC_NOPIC}
   INTERFACE_INCLUDE_DIRECTORIES ${PYOX_PYTHON_INCLUDE}
-  INTERFACE_LINK_LIBRARIES "expat;z;m;dl;pthread;util")
+  INTERFACE_LINK_LIBRARIES "${PYOX_PYTHON_LINK_LIBRARIES}")
 
 find_package(fmt REQUIRED)
 find_package(GTest REQUIRED)
