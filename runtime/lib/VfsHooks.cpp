@@ -202,6 +202,24 @@ void resolveAtFd(int Dirfd, const char *Path, bool AsDir, Resolved &R) {
   R.OutsidePath = Path;
 }
 
+// Every path-taking hook: PATH outside the tree goes to the C library's
+// function (FORWARD, given the path to use: ROOT/.. is rewritten), inside
+// it to the tree's answer (SERVE).
+template <class Forward, class Serve>
+auto onPath(const char *Path, bool AsDir, Forward F, Serve S) {
+  Resolved R;
+  resolve(Path, AsDir, R);
+  return inside(R) ? S(R) : F(R.OutsidePath);
+}
+
+// The same for PATH relative to DIRFD.
+template <class Forward, class Serve>
+auto onPathAt(int Dirfd, const char *Path, bool AsDir, Forward F, Serve S) {
+  Resolved R;
+  resolveAtFd(Dirfd, Path, AsDir, R);
+  return inside(R) ? S(R) : F(R.OutsidePath);
+}
+
 // --- open ---------------------------------------------------------------
 
 // open(2) on a read-only tree; R is inside.
@@ -342,11 +360,10 @@ void fillStatx(const struct stat &St, struct statx *Out) {
 int fstatatImpl(int Dirfd, const char *Path, struct stat *St, int Flags) {
   if (opaque(Path) && !*Path && (Flags & AT_EMPTY_PATH))
     return fixFstat(NEXT(fstatat)(Dirfd, Path, St, Flags), St);
-  Resolved R;
-  resolveAtFd(Dirfd, Path, false, R);
-  if (!inside(R))
-    return NEXT(fstatat)(Dirfd, R.OutsidePath, St, Flags);
-  return statResolved(R, St);
+  return onPathAt(
+      Dirfd, Path, false,
+      [&](const char *P) { return NEXT(fstatat)(Dirfd, P, St, Flags); },
+      [&](const Resolved &R) { return statResolved(R, St); });
 }
 
 // statvfs/statfs of the tree: the filesystem the program is on, marked
@@ -787,11 +804,10 @@ int open(const char *Path, int Flags, ...) {
   va_start(Ap, Flags);
   mode_t Mode = modeArg(Flags, Ap);
   va_end(Ap);
-  Resolved R;
-  resolve(Path, Flags & O_DIRECTORY, R);
-  if (!inside(R))
-    return NEXT(open)(R.OutsidePath, Flags, Mode);
-  return openResolved(R, Flags);
+  return onPath(
+      Path, Flags & O_DIRECTORY,
+      [&](const char *P) { return NEXT(open)(P, Flags, Mode); },
+      [&](const Resolved &R) { return openResolved(R, Flags); });
 }
 
 int open64(const char *Path, int Flags, ...) {
@@ -799,11 +815,10 @@ int open64(const char *Path, int Flags, ...) {
   va_start(Ap, Flags);
   mode_t Mode = modeArg(Flags, Ap);
   va_end(Ap);
-  Resolved R;
-  resolve(Path, Flags & O_DIRECTORY, R);
-  if (!inside(R))
-    return NEXT(open64)(R.OutsidePath, Flags, Mode);
-  return openResolved(R, Flags);
+  return onPath(
+      Path, Flags & O_DIRECTORY,
+      [&](const char *P) { return NEXT(open64)(P, Flags, Mode); },
+      [&](const Resolved &R) { return openResolved(R, Flags); });
 }
 
 int openat(int Dirfd, const char *Path, int Flags, ...) {
@@ -811,11 +826,10 @@ int openat(int Dirfd, const char *Path, int Flags, ...) {
   va_start(Ap, Flags);
   mode_t Mode = modeArg(Flags, Ap);
   va_end(Ap);
-  Resolved R;
-  resolveAtFd(Dirfd, Path, Flags & O_DIRECTORY, R);
-  if (!inside(R))
-    return NEXT(openat)(Dirfd, R.OutsidePath, Flags, Mode);
-  return openResolved(R, Flags);
+  return onPathAt(
+      Dirfd, Path, Flags & O_DIRECTORY,
+      [&](const char *P) { return NEXT(openat)(Dirfd, P, Flags, Mode); },
+      [&](const Resolved &R) { return openResolved(R, Flags); });
 }
 
 int openat64(int Dirfd, const char *Path, int Flags, ...) {
@@ -823,11 +837,10 @@ int openat64(int Dirfd, const char *Path, int Flags, ...) {
   va_start(Ap, Flags);
   mode_t Mode = modeArg(Flags, Ap);
   va_end(Ap);
-  Resolved R;
-  resolveAtFd(Dirfd, Path, Flags & O_DIRECTORY, R);
-  if (!inside(R))
-    return NEXT(openat64)(Dirfd, R.OutsidePath, Flags, Mode);
-  return openResolved(R, Flags);
+  return onPathAt(
+      Dirfd, Path, Flags & O_DIRECTORY,
+      [&](const char *P) { return NEXT(openat64)(Dirfd, P, Flags, Mode); },
+      [&](const Resolved &R) { return openResolved(R, Flags); });
 }
 
 // The fortified forms check that O_CREAT comes with a mode: these never
@@ -854,69 +867,63 @@ int __openat64_2(int Dirfd, const char *Path, int Flags) {
 }
 
 int creat(const char *Path, mode_t Mode) {
-  Resolved R;
-  resolve(Path, false, R);
-  if (!inside(R))
-    return NEXT(creat)(R.OutsidePath, Mode);
-  return openResolved(R, O_WRONLY | O_CREAT | O_TRUNC);
+  return onPath(
+      Path, false, [&](const char *P) { return NEXT(creat)(P, Mode); },
+      [&](const Resolved &R) {
+        return openResolved(R, O_WRONLY | O_CREAT | O_TRUNC);
+      });
 }
 int creat64(const char *Path, mode_t Mode) {
-  Resolved R;
-  resolve(Path, false, R);
-  if (!inside(R))
-    return NEXT(creat64)(R.OutsidePath, Mode);
-  return openResolved(R, O_WRONLY | O_CREAT | O_TRUNC);
+  return onPath(
+      Path, false, [&](const char *P) { return NEXT(creat64)(P, Mode); },
+      [&](const Resolved &R) {
+        return openResolved(R, O_WRONLY | O_CREAT | O_TRUNC);
+      });
 }
 
 FILE *fopen(const char *Path, const char *Mode) {
-  Resolved R;
-  resolve(Path, false, R);
-  if (!inside(R))
-    return NEXT(fopen)(R.OutsidePath, Mode);
-  return fopenResolved(R, Mode);
+  return onPath(
+      Path, false, [&](const char *P) { return NEXT(fopen)(P, Mode); },
+      [&](const Resolved &R) { return fopenResolved(R, Mode); });
 }
 FILE *fopen64(const char *Path, const char *Mode) {
-  Resolved R;
-  resolve(Path, false, R);
-  if (!inside(R))
-    return NEXT(fopen64)(R.OutsidePath, Mode);
-  return fopenResolved(R, Mode);
+  return onPath(
+      Path, false, [&](const char *P) { return NEXT(fopen64)(P, Mode); },
+      [&](const Resolved &R) { return fopenResolved(R, Mode); });
 }
 
 FILE *freopen(const char *Path, const char *Mode, FILE *Stream) {
-  Resolved R;
-  resolve(Path, false, R);
-  if (!inside(R))
-    return NEXT(freopen)(R.OutsidePath, Mode, Stream);
-  return freopenResolved(R, Mode, Stream, NEXT(freopen));
+  return onPath(
+      Path, false,
+      [&](const char *P) { return NEXT(freopen)(P, Mode, Stream); },
+      [&](const Resolved &R) {
+        return freopenResolved(R, Mode, Stream, NEXT(freopen));
+      });
 }
 FILE *freopen64(const char *Path, const char *Mode, FILE *Stream) {
-  Resolved R;
-  resolve(Path, false, R);
-  if (!inside(R))
-    return NEXT(freopen64)(R.OutsidePath, Mode, Stream);
-  return freopenResolved(R, Mode, Stream, NEXT(freopen64));
+  return onPath(
+      Path, false,
+      [&](const char *P) { return NEXT(freopen64)(P, Mode, Stream); },
+      [&](const Resolved &R) {
+        return freopenResolved(R, Mode, Stream, NEXT(freopen64));
+      });
 }
 
 // stat
 
 int stat(const char *Path, struct stat *St) {
-  Resolved R;
-  resolve(Path, false, R);
-  if (!inside(R))
-    return NEXT(stat)(R.OutsidePath, St);
-  return statResolved(R, St);
+  return onPath(
+      Path, false, [&](const char *P) { return NEXT(stat)(P, St); },
+      [&](const Resolved &R) { return statResolved(R, St); });
 }
 int stat64(const char *Path, struct stat64 *St) {
   return stat(Path, reinterpret_cast<struct stat *>(St));
 }
 // The tree has no symbolic links: lstat is stat.
 int lstat(const char *Path, struct stat *St) {
-  Resolved R;
-  resolve(Path, false, R);
-  if (!inside(R))
-    return NEXT(lstat)(R.OutsidePath, St);
-  return statResolved(R, St);
+  return onPath(
+      Path, false, [&](const char *P) { return NEXT(lstat)(P, St); },
+      [&](const Resolved &R) { return statResolved(R, St); });
 }
 int lstat64(const char *Path, struct stat64 *St) {
   return lstat(Path, reinterpret_cast<struct stat *>(St));
@@ -979,80 +986,70 @@ int __fxstatat64(int, int Dirfd, const char *Path, struct stat64 *St,
 }
 
 int statfs(const char *Path, struct statfs *Buf) {
-  Resolved R;
-  resolve(Path, false, R);
-  if (!inside(R))
-    return NEXT(statfs)(R.OutsidePath, Buf);
-  return statfsResolved(R, Buf, NEXT(statfs), StatfsReadOnly);
+  return onPath(
+      Path, false, [&](const char *P) { return NEXT(statfs)(P, Buf); },
+      [&](const Resolved &R) {
+        return statfsResolved(R, Buf, NEXT(statfs), StatfsReadOnly);
+      });
 }
 int statfs64(const char *Path, struct statfs64 *Buf) {
-  Resolved R;
-  resolve(Path, false, R);
-  if (!inside(R))
-    return NEXT(statfs64)(R.OutsidePath, Buf);
-  return statfsResolved(R, Buf, NEXT(statfs64), StatfsReadOnly);
+  return onPath(
+      Path, false, [&](const char *P) { return NEXT(statfs64)(P, Buf); },
+      [&](const Resolved &R) {
+        return statfsResolved(R, Buf, NEXT(statfs64), StatfsReadOnly);
+      });
 }
 int statvfs(const char *Path, struct statvfs *Buf) {
-  Resolved R;
-  resolve(Path, false, R);
-  if (!inside(R))
-    return NEXT(statvfs)(R.OutsidePath, Buf);
-  return statfsResolved(R, Buf, NEXT(statvfs), StatvfsReadOnly);
+  return onPath(
+      Path, false, [&](const char *P) { return NEXT(statvfs)(P, Buf); },
+      [&](const Resolved &R) {
+        return statfsResolved(R, Buf, NEXT(statvfs), StatvfsReadOnly);
+      });
 }
 int statvfs64(const char *Path, struct statvfs64 *Buf) {
-  Resolved R;
-  resolve(Path, false, R);
-  if (!inside(R))
-    return NEXT(statvfs64)(R.OutsidePath, Buf);
-  return statfsResolved(R, Buf, NEXT(statvfs64), StatvfsReadOnly);
+  return onPath(
+      Path, false, [&](const char *P) { return NEXT(statvfs64)(P, Buf); },
+      [&](const Resolved &R) {
+        return statfsResolved(R, Buf, NEXT(statvfs64), StatvfsReadOnly);
+      });
 }
 
 // access
 
 int access(const char *Path, int Mode) {
-  Resolved R;
-  resolve(Path, false, R);
-  if (!inside(R))
-    return NEXT(access)(R.OutsidePath, Mode);
-  return accessResolved(R, Mode);
+  return onPath(
+      Path, false, [&](const char *P) { return NEXT(access)(P, Mode); },
+      [&](const Resolved &R) { return accessResolved(R, Mode); });
 }
 int faccessat(int Dirfd, const char *Path, int Mode, int Flags) {
-  Resolved R;
-  resolveAtFd(Dirfd, Path, false, R);
-  if (!inside(R))
-    return NEXT(faccessat)(Dirfd, R.OutsidePath, Mode, Flags);
-  return accessResolved(R, Mode);
+  return onPathAt(
+      Dirfd, Path, false,
+      [&](const char *P) { return NEXT(faccessat)(Dirfd, P, Mode, Flags); },
+      [&](const Resolved &R) { return accessResolved(R, Mode); });
 }
 int euidaccess(const char *Path, int Mode) {
-  Resolved R;
-  resolve(Path, false, R);
-  if (!inside(R))
-    return NEXT(euidaccess)(R.OutsidePath, Mode);
-  return accessResolved(R, Mode);
+  return onPath(
+      Path, false, [&](const char *P) { return NEXT(euidaccess)(P, Mode); },
+      [&](const Resolved &R) { return accessResolved(R, Mode); });
 }
 int eaccess(const char *Path, int Mode) {
-  Resolved R;
-  resolve(Path, false, R);
-  if (!inside(R))
-    return NEXT(eaccess)(R.OutsidePath, Mode);
-  return accessResolved(R, Mode);
+  return onPath(
+      Path, false, [&](const char *P) { return NEXT(eaccess)(P, Mode); },
+      [&](const Resolved &R) { return accessResolved(R, Mode); });
 }
 
 // readlink: nothing in the tree is a link.
 
 ssize_t readlink(const char *Path, char *Buf, size_t Size) {
-  Resolved R;
-  resolve(Path, false, R);
-  if (!inside(R))
-    return NEXT(readlink)(R.OutsidePath, Buf, Size);
-  return readlinkResolved(R);
+  return onPath(
+      Path, false, [&](const char *P) { return NEXT(readlink)(P, Buf, Size); },
+      [&](const Resolved &R) { return readlinkResolved(R); });
 }
 ssize_t readlinkat(int Dirfd, const char *Path, char *Buf, size_t Size) {
-  Resolved R;
-  resolveAtFd(Dirfd, Path, false, R);
-  if (!inside(R))
-    return NEXT(readlinkat)(Dirfd, R.OutsidePath, Buf, Size);
-  return readlinkResolved(R);
+  return onPathAt(
+      Dirfd, Path, false,
+      [&](const char *P) { return NEXT(readlinkat)(Dirfd, P, Buf, Size); },
+      [&](const Resolved &R) { return readlinkResolved(R); });
 }
 ssize_t __readlink_chk(const char *Path, char *Buf, size_t Size,
                        size_t BufSize) {
@@ -1068,11 +1065,9 @@ ssize_t __readlinkat_chk(int Dirfd, const char *Path, char *Buf, size_t Size,
 }
 
 char *realpath(const char *Path, char *Out) {
-  Resolved R;
-  resolve(Path, false, R);
-  if (!inside(R))
-    return NEXT(realpath)(R.OutsidePath, Out);
-  return realpathResolved(R, Out);
+  return onPath(
+      Path, false, [&](const char *P) { return NEXT(realpath)(P, Out); },
+      [&](const Resolved &R) { return realpathResolved(R, Out); });
 }
 char *__realpath_chk(const char *Path, char *Out, size_t OutSize) {
   if (Out && OutSize < PATH_MAX)
@@ -1080,21 +1075,18 @@ char *__realpath_chk(const char *Path, char *Out, size_t OutSize) {
   return realpath(Path, Out);
 }
 char *canonicalize_file_name(const char *Path) {
-  Resolved R;
-  resolve(Path, false, R);
-  if (!inside(R))
-    return NEXT(canonicalize_file_name)(R.OutsidePath);
-  return realpathResolved(R, nullptr);
+  return onPath(
+      Path, false,
+      [&](const char *P) { return NEXT(canonicalize_file_name)(P); },
+      [&](const Resolved &R) { return realpathResolved(R, nullptr); });
 }
 
 // directories
 
 DIR *opendir(const char *Path) {
-  Resolved R;
-  resolve(Path, true, R);
-  if (!inside(R))
-    return NEXT(opendir)(R.OutsidePath);
-  return opendirResolved(R);
+  return onPath(
+      Path, true, [&](const char *P) { return NEXT(opendir)(P); },
+      [&](const Resolved &R) { return opendirResolved(R); });
 }
 
 DIR *fdopendir(int Fd) {
@@ -1173,21 +1165,19 @@ int dirfd(DIR *D) {
 int scandir(const char *Dir, struct dirent ***List,
             int (*Select)(const struct dirent *),
             int (*Compare)(const struct dirent **, const struct dirent **)) {
-  Resolved R;
-  resolve(Dir, true, R);
-  if (!inside(R))
-    return NEXT(scandir)(R.OutsidePath, List, Select, Compare);
-  return scandirVfs(Dir, List, Select, Compare);
+  return onPath(
+      Dir, true,
+      [&](const char *P) { return NEXT(scandir)(P, List, Select, Compare); },
+      [&](const Resolved &) { return scandirVfs(Dir, List, Select, Compare); });
 }
 int scandir64(const char *Dir, struct dirent64 ***List,
               int (*Select)(const struct dirent64 *),
               int (*Compare)(const struct dirent64 **,
                              const struct dirent64 **)) {
-  Resolved R;
-  resolve(Dir, true, R);
-  if (!inside(R))
-    return NEXT(scandir64)(R.OutsidePath, List, Select, Compare);
-  return scandirVfs(Dir, List, Select, Compare);
+  return onPath(
+      Dir, true,
+      [&](const char *P) { return NEXT(scandir64)(P, List, Select, Compare); },
+      [&](const Resolved &) { return scandirVfs(Dir, List, Select, Compare); });
 }
 
 int glob(const char *Pattern, int Flags, int (*Err)(const char *, int),
@@ -1206,34 +1196,34 @@ int glob64(const char *Pattern, int Flags, int (*Err)(const char *, int),
 }
 
 int ftw(const char *Dir, __ftw_func_t Fn, int Fds) {
-  Resolved R;
-  resolve(Dir, true, R);
-  if (!inside(R))
-    return NEXT(ftw)(R.OutsidePath, Fn, Fds);
-  return walkResolved(R, Dir, {nullptr, Fn, 0, {}});
+  return onPath(
+      Dir, true, [&](const char *P) { return NEXT(ftw)(P, Fn, Fds); },
+      [&](const Resolved &R) {
+        return walkResolved(R, Dir, {nullptr, Fn, 0, {}});
+      });
 }
 int ftw64(const char *Dir, __ftw64_func_t Fn, int Fds) {
-  Resolved R;
-  resolve(Dir, true, R);
-  if (!inside(R))
-    return NEXT(ftw64)(R.OutsidePath, Fn, Fds);
-  return walkResolved(R, Dir,
-                      {nullptr, reinterpret_cast<__ftw_func_t>(Fn), 0, {}});
+  return onPath(
+      Dir, true, [&](const char *P) { return NEXT(ftw64)(P, Fn, Fds); },
+      [&](const Resolved &R) {
+        return walkResolved(
+            R, Dir, {nullptr, reinterpret_cast<__ftw_func_t>(Fn), 0, {}});
+      });
 }
 int nftw(const char *Dir, __nftw_func_t Fn, int Fds, int Flags) {
-  Resolved R;
-  resolve(Dir, true, R);
-  if (!inside(R))
-    return NEXT(nftw)(R.OutsidePath, Fn, Fds, Flags);
-  return walkResolved(R, Dir, {Fn, nullptr, Flags, {}});
+  return onPath(
+      Dir, true, [&](const char *P) { return NEXT(nftw)(P, Fn, Fds, Flags); },
+      [&](const Resolved &R) {
+        return walkResolved(R, Dir, {Fn, nullptr, Flags, {}});
+      });
 }
 int nftw64(const char *Dir, __nftw64_func_t Fn, int Fds, int Flags) {
-  Resolved R;
-  resolve(Dir, true, R);
-  if (!inside(R))
-    return NEXT(nftw64)(R.OutsidePath, Fn, Fds, Flags);
-  return walkResolved(
-      R, Dir, {reinterpret_cast<__nftw_func_t>(Fn), nullptr, Flags, {}});
+  return onPath(
+      Dir, true, [&](const char *P) { return NEXT(nftw64)(P, Fn, Fds, Flags); },
+      [&](const Resolved &R) {
+        return walkResolved(
+            R, Dir, {reinterpret_cast<__nftw_func_t>(Fn), nullptr, Flags, {}});
+      });
 }
 
 // dlopen. For paths outside the tree the C library's dlopen must see the
@@ -1258,39 +1248,31 @@ void *dlopen(const char *File, int Mode) {
 // writes
 
 int mkdir(const char *Path, mode_t Mode) {
-  Resolved R;
-  resolve(Path, false, R);
-  if (!inside(R))
-    return NEXT(mkdir)(R.OutsidePath, Mode);
-  return refuse(R, EEXIST);
+  return onPath(
+      Path, false, [&](const char *P) { return NEXT(mkdir)(P, Mode); },
+      [&](const Resolved &R) { return refuse(R, EEXIST); });
 }
 int mkdirat(int Dirfd, const char *Path, mode_t Mode) {
-  Resolved R;
-  resolveAtFd(Dirfd, Path, false, R);
-  if (!inside(R))
-    return NEXT(mkdirat)(Dirfd, R.OutsidePath, Mode);
-  return refuse(R, EEXIST);
+  return onPathAt(
+      Dirfd, Path, false,
+      [&](const char *P) { return NEXT(mkdirat)(Dirfd, P, Mode); },
+      [&](const Resolved &R) { return refuse(R, EEXIST); });
 }
 int unlink(const char *Path) {
-  Resolved R;
-  resolve(Path, false, R);
-  if (!inside(R))
-    return NEXT(unlink)(R.OutsidePath);
-  return refuseRemove(R);
+  return onPath(
+      Path, false, [&](const char *P) { return NEXT(unlink)(P); },
+      [&](const Resolved &R) { return refuseRemove(R); });
 }
 int unlinkat(int Dirfd, const char *Path, int Flags) {
-  Resolved R;
-  resolveAtFd(Dirfd, Path, false, R);
-  if (!inside(R))
-    return NEXT(unlinkat)(Dirfd, R.OutsidePath, Flags);
-  return refuseRemove(R);
+  return onPathAt(
+      Dirfd, Path, false,
+      [&](const char *P) { return NEXT(unlinkat)(Dirfd, P, Flags); },
+      [&](const Resolved &R) { return refuseRemove(R); });
 }
 int rmdir(const char *Path) {
-  Resolved R;
-  resolve(Path, false, R);
-  if (!inside(R))
-    return NEXT(rmdir)(R.OutsidePath);
-  return refuseRemove(R);
+  return onPath(
+      Path, false, [&](const char *P) { return NEXT(rmdir)(P); },
+      [&](const Resolved &R) { return refuseRemove(R); });
 }
 int rename(const char *Old, const char *New) {
   Resolved RO, RN;
@@ -1341,32 +1323,26 @@ int linkat(int OldDirfd, const char *Old, int NewDirfd, const char *New,
   return refusePair(RO, RN, true);
 }
 int symlink(const char *Target, const char *Path) {
-  Resolved R;
-  resolve(Path, false, R);
-  if (!inside(R))
-    return NEXT(symlink)(Target, R.OutsidePath);
-  return refuse(R, EEXIST);
+  return onPath(
+      Path, false, [&](const char *P) { return NEXT(symlink)(Target, P); },
+      [&](const Resolved &R) { return refuse(R, EEXIST); });
 }
 int symlinkat(const char *Target, int Dirfd, const char *Path) {
-  Resolved R;
-  resolveAtFd(Dirfd, Path, false, R);
-  if (!inside(R))
-    return NEXT(symlinkat)(Target, Dirfd, R.OutsidePath);
-  return refuse(R, EEXIST);
+  return onPathAt(
+      Dirfd, Path, false,
+      [&](const char *P) { return NEXT(symlinkat)(Target, Dirfd, P); },
+      [&](const Resolved &R) { return refuse(R, EEXIST); });
 }
 int mknod(const char *Path, mode_t Mode, dev_t Dev) {
-  Resolved R;
-  resolve(Path, false, R);
-  if (!inside(R))
-    return NEXT(mknod)(R.OutsidePath, Mode, Dev);
-  return refuse(R, EEXIST);
+  return onPath(
+      Path, false, [&](const char *P) { return NEXT(mknod)(P, Mode, Dev); },
+      [&](const Resolved &R) { return refuse(R, EEXIST); });
 }
 int mknodat(int Dirfd, const char *Path, mode_t Mode, dev_t Dev) {
-  Resolved R;
-  resolveAtFd(Dirfd, Path, false, R);
-  if (!inside(R))
-    return NEXT(mknodat)(Dirfd, R.OutsidePath, Mode, Dev);
-  return refuse(R, EEXIST);
+  return onPathAt(
+      Dirfd, Path, false,
+      [&](const char *P) { return NEXT(mknodat)(Dirfd, P, Mode, Dev); },
+      [&](const Resolved &R) { return refuse(R, EEXIST); });
 }
 int __xmknod(int, const char *Path, mode_t Mode, dev_t *Dev) {
   return mknod(Path, Mode, *Dev);
@@ -1375,63 +1351,50 @@ int __xmknodat(int, int Dirfd, const char *Path, mode_t Mode, dev_t *Dev) {
   return mknodat(Dirfd, Path, Mode, *Dev);
 }
 int mkfifo(const char *Path, mode_t Mode) {
-  Resolved R;
-  resolve(Path, false, R);
-  if (!inside(R))
-    return NEXT(mkfifo)(R.OutsidePath, Mode);
-  return refuse(R, EEXIST);
+  return onPath(
+      Path, false, [&](const char *P) { return NEXT(mkfifo)(P, Mode); },
+      [&](const Resolved &R) { return refuse(R, EEXIST); });
 }
 int mkfifoat(int Dirfd, const char *Path, mode_t Mode) {
-  Resolved R;
-  resolveAtFd(Dirfd, Path, false, R);
-  if (!inside(R))
-    return NEXT(mkfifoat)(Dirfd, R.OutsidePath, Mode);
-  return refuse(R, EEXIST);
+  return onPathAt(
+      Dirfd, Path, false,
+      [&](const char *P) { return NEXT(mkfifoat)(Dirfd, P, Mode); },
+      [&](const Resolved &R) { return refuse(R, EEXIST); });
 }
 
 int chmod(const char *Path, mode_t Mode) {
-  Resolved R;
-  resolve(Path, false, R);
-  if (!inside(R))
-    return NEXT(chmod)(R.OutsidePath, Mode);
-  return refuseChange(R);
+  return onPath(
+      Path, false, [&](const char *P) { return NEXT(chmod)(P, Mode); },
+      [&](const Resolved &R) { return refuseChange(R); });
 }
 int lchmod(const char *Path, mode_t Mode) {
-  Resolved R;
-  resolve(Path, false, R);
-  if (!inside(R))
-    return NEXT(lchmod)(R.OutsidePath, Mode);
-  return refuseChange(R);
+  return onPath(
+      Path, false, [&](const char *P) { return NEXT(lchmod)(P, Mode); },
+      [&](const Resolved &R) { return refuseChange(R); });
 }
 int fchmodat(int Dirfd, const char *Path, mode_t Mode, int Flags) {
-  Resolved R;
-  resolveAtFd(Dirfd, Path, false, R);
-  if (!inside(R))
-    return NEXT(fchmodat)(Dirfd, R.OutsidePath, Mode, Flags);
-  return refuseChange(R);
+  return onPathAt(
+      Dirfd, Path, false,
+      [&](const char *P) { return NEXT(fchmodat)(Dirfd, P, Mode, Flags); },
+      [&](const Resolved &R) { return refuseChange(R); });
 }
 int chown(const char *Path, uid_t Uid, gid_t Gid) {
-  Resolved R;
-  resolve(Path, false, R);
-  if (!inside(R))
-    return NEXT(chown)(R.OutsidePath, Uid, Gid);
-  return refuseChange(R);
+  return onPath(
+      Path, false, [&](const char *P) { return NEXT(chown)(P, Uid, Gid); },
+      [&](const Resolved &R) { return refuseChange(R); });
 }
 int lchown(const char *Path, uid_t Uid, gid_t Gid) {
-  Resolved R;
-  resolve(Path, false, R);
-  if (!inside(R))
-    return NEXT(lchown)(R.OutsidePath, Uid, Gid);
-  return refuseChange(R);
+  return onPath(
+      Path, false, [&](const char *P) { return NEXT(lchown)(P, Uid, Gid); },
+      [&](const Resolved &R) { return refuseChange(R); });
 }
 int fchownat(int Dirfd, const char *Path, uid_t Uid, gid_t Gid, int Flags) {
   if (opaque(Path) && !*Path && (Flags & AT_EMPTY_PATH) && masterOfFd(Dirfd))
     return fail(EROFS);
-  Resolved R;
-  resolveAtFd(Dirfd, Path, false, R);
-  if (!inside(R))
-    return NEXT(fchownat)(Dirfd, R.OutsidePath, Uid, Gid, Flags);
-  return refuseChange(R);
+  return onPathAt(
+      Dirfd, Path, false,
+      [&](const char *P) { return NEXT(fchownat)(Dirfd, P, Uid, Gid, Flags); },
+      [&](const Resolved &R) { return refuseChange(R); });
 }
 int truncate(const char *Path, off_t Size) {
   Resolved R;
@@ -1452,75 +1415,65 @@ int truncate64(const char *Path, off64_t Size) {
   return refuseChange(R);
 }
 int utime(const char *Path, const struct utimbuf *Times) {
-  Resolved R;
-  resolve(Path, false, R);
-  if (!inside(R))
-    return NEXT(utime)(R.OutsidePath, Times);
-  return refuseChange(R);
+  return onPath(
+      Path, false, [&](const char *P) { return NEXT(utime)(P, Times); },
+      [&](const Resolved &R) { return refuseChange(R); });
 }
 int utimes(const char *Path, const struct timeval Times[2]) {
-  Resolved R;
-  resolve(Path, false, R);
-  if (!inside(R))
-    return NEXT(utimes)(R.OutsidePath, Times);
-  return refuseChange(R);
+  return onPath(
+      Path, false, [&](const char *P) { return NEXT(utimes)(P, Times); },
+      [&](const Resolved &R) { return refuseChange(R); });
 }
 int lutimes(const char *Path, const struct timeval Times[2]) {
-  Resolved R;
-  resolve(Path, false, R);
-  if (!inside(R))
-    return NEXT(lutimes)(R.OutsidePath, Times);
-  return refuseChange(R);
+  return onPath(
+      Path, false, [&](const char *P) { return NEXT(lutimes)(P, Times); },
+      [&](const Resolved &R) { return refuseChange(R); });
 }
 int futimesat(int Dirfd, const char *Path, const struct timeval Times[2]) {
   if (!opaque(Path))
     return futimes(Dirfd, Times);
-  Resolved R;
-  resolveAtFd(Dirfd, Path, false, R);
-  if (!inside(R))
-    return NEXT(futimesat)(Dirfd, R.OutsidePath, Times);
-  return refuseChange(R);
+  return onPathAt(
+      Dirfd, Path, false,
+      [&](const char *P) { return NEXT(futimesat)(Dirfd, P, Times); },
+      [&](const Resolved &R) { return refuseChange(R); });
 }
 int utimensat(int Dirfd, const char *Path, const struct timespec Times[2],
               int Flags) {
   if (!opaque(Path)) // glibc's EINVAL
     return NEXT(utimensat)(Dirfd, Path, Times, Flags);
-  Resolved R;
-  resolveAtFd(Dirfd, Path, false, R);
-  if (!inside(R))
-    return NEXT(utimensat)(Dirfd, R.OutsidePath, Times, Flags);
-  return refuseChange(R);
+  return onPathAt(
+      Dirfd, Path, false,
+      [&](const char *P) { return NEXT(utimensat)(Dirfd, P, Times, Flags); },
+      [&](const Resolved &R) { return refuseChange(R); });
 }
 
 int setxattr(const char *Path, const char *Name, const void *Value, size_t Size,
              int Flags) {
-  Resolved R;
-  resolve(Path, false, R);
-  if (!inside(R))
-    return NEXT(setxattr)(R.OutsidePath, Name, Value, Size, Flags);
-  return refuseChange(R);
+  return onPath(
+      Path, false,
+      [&](const char *P) {
+        return NEXT(setxattr)(P, Name, Value, Size, Flags);
+      },
+      [&](const Resolved &R) { return refuseChange(R); });
 }
 int lsetxattr(const char *Path, const char *Name, const void *Value,
               size_t Size, int Flags) {
-  Resolved R;
-  resolve(Path, false, R);
-  if (!inside(R))
-    return NEXT(lsetxattr)(R.OutsidePath, Name, Value, Size, Flags);
-  return refuseChange(R);
+  return onPath(
+      Path, false,
+      [&](const char *P) {
+        return NEXT(lsetxattr)(P, Name, Value, Size, Flags);
+      },
+      [&](const Resolved &R) { return refuseChange(R); });
 }
 int removexattr(const char *Path, const char *Name) {
-  Resolved R;
-  resolve(Path, false, R);
-  if (!inside(R))
-    return NEXT(removexattr)(R.OutsidePath, Name);
-  return refuseChange(R);
+  return onPath(
+      Path, false, [&](const char *P) { return NEXT(removexattr)(P, Name); },
+      [&](const Resolved &R) { return refuseChange(R); });
 }
 int lremovexattr(const char *Path, const char *Name) {
-  Resolved R;
-  resolve(Path, false, R);
-  if (!inside(R))
-    return NEXT(lremovexattr)(R.OutsidePath, Name);
-  return refuseChange(R);
+  return onPath(
+      Path, false, [&](const char *P) { return NEXT(lremovexattr)(P, Name); },
+      [&](const Resolved &R) { return refuseChange(R); });
 }
 
 // Descriptors of the tree are memfds, which would accept these.
@@ -1558,19 +1511,21 @@ int fremovexattr(int Fd, const char *Name) {
 
 // Extended attributes: the tree has none.
 ssize_t getxattr(const char *Path, const char *Name, void *Value, size_t Size) {
-  Resolved R;
-  resolve(Path, false, R);
-  if (!inside(R))
-    return NEXT(getxattr)(R.OutsidePath, Name, Value, Size);
-  return fail(R.Where == Resolved::Error ? R.Errno : ENODATA);
+  return onPath(
+      Path, false,
+      [&](const char *P) { return NEXT(getxattr)(P, Name, Value, Size); },
+      [&](const Resolved &R) {
+        return fail(R.Where == Resolved::Error ? R.Errno : ENODATA);
+      });
 }
 ssize_t lgetxattr(const char *Path, const char *Name, void *Value,
                   size_t Size) {
-  Resolved R;
-  resolve(Path, false, R);
-  if (!inside(R))
-    return NEXT(lgetxattr)(R.OutsidePath, Name, Value, Size);
-  return fail(R.Where == Resolved::Error ? R.Errno : ENODATA);
+  return onPath(
+      Path, false,
+      [&](const char *P) { return NEXT(lgetxattr)(P, Name, Value, Size); },
+      [&](const Resolved &R) {
+        return fail(R.Where == Resolved::Error ? R.Errno : ENODATA);
+      });
 }
 ssize_t fgetxattr(int Fd, const char *Name, void *Value, size_t Size) {
   if (masterOfFd(Fd))
@@ -1578,18 +1533,20 @@ ssize_t fgetxattr(int Fd, const char *Name, void *Value, size_t Size) {
   return NEXT(fgetxattr)(Fd, Name, Value, Size);
 }
 ssize_t listxattr(const char *Path, char *List, size_t Size) {
-  Resolved R;
-  resolve(Path, false, R);
-  if (!inside(R))
-    return NEXT(listxattr)(R.OutsidePath, List, Size);
-  return R.Where == Resolved::Error ? fail(R.Errno) : 0;
+  return onPath(
+      Path, false,
+      [&](const char *P) { return NEXT(listxattr)(P, List, Size); },
+      [&](const Resolved &R) {
+        return R.Where == Resolved::Error ? fail(R.Errno) : 0;
+      });
 }
 ssize_t llistxattr(const char *Path, char *List, size_t Size) {
-  Resolved R;
-  resolve(Path, false, R);
-  if (!inside(R))
-    return NEXT(llistxattr)(R.OutsidePath, List, Size);
-  return R.Where == Resolved::Error ? fail(R.Errno) : 0;
+  return onPath(
+      Path, false,
+      [&](const char *P) { return NEXT(llistxattr)(P, List, Size); },
+      [&](const Resolved &R) {
+        return R.Where == Resolved::Error ? fail(R.Errno) : 0;
+      });
 }
 ssize_t flistxattr(int Fd, char *List, size_t Size) {
   if (masterOfFd(Fd))
