@@ -18,6 +18,9 @@ packages=(
   # CPython's own test suite, and a bundled SQLite database.
   python3-flask python3-jinja2 python3-babel python3-pkg-resources python3-setuptools
   libpython3.11-testsuite sqlite3
+  # bench/peers: the peers' venv (python3.11-venv), and Nuitka's onefile
+  # build (a C compiler, from build-essential, and patchelf).
+  python3.11-venv patchelf
 )
 
 missing=()

@@ -43,7 +43,7 @@ if os.path.exists(os.path.join(config.pyox_bin_dir, "pyox-run-san")):
 
 # Optional tools: tests that need them say `REQUIRES: name`.
 import shutil
-for tool in ("strip", "readelf", "eu-elflint", "strace", "unshare", "gcc",
+for tool in ("strip", "readelf", "eu-elflint", "strace", "unshare", "gcc", "patchelf",
              "ld.bfd", "ld.gold", "mold", "wine64", "x86_64-w64-mingw32-gcc"):
     if shutil.which(tool, path=os.pathsep.join(path)):
         config.available_features.add(tool)
