@@ -35,12 +35,14 @@ def run_timed(cmd):
     return elapsed, usage.ru_maxrss
 
 
-def interleave(cmds, runs):
-    """Runs each of CMDS RUNS times, in turn; per command, its wall times
-    and peak RSS values (KiB)."""
+def interleave(cmds, runs, alternate=False):
+    """Runs each of CMDS RUNS times, in turn (in reverse order every other
+    round if ALTERNATE, so that no command always follows the same one);
+    per command, its wall times and peak RSS values (KiB)."""
     times, rss = [[] for _ in cmds], [[] for _ in cmds]
-    for _ in range(runs):
-        for i, cmd in enumerate(cmds):
+    for n in range(runs):
+        order = list(enumerate(cmds))
+        for i, cmd in (order[::-1] if alternate and n % 2 else order):
             e, r = run_timed(cmd)
             times[i].append(e)
             rss[i].append(r)

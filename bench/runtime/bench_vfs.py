@@ -2,7 +2,9 @@
 with the VFS (pyox-run) against the same template linked without it
 (pyox-run-novfs: same sources, link line and BOLT layout, minus pyox_vfs),
 each injected with the same payload (the stdlib and a package holding a
-4 KiB resource). Runs are interleaved; figures are medians.
+4 KiB resource). Runs are interleaved, in reverse order every other
+round (so that no program always runs after the same one); figures are
+medians.
 
   (a) start-up    APP -I -S -c pass, and (b) importing every stdlib module
                   (bench_runtime.py's script): both apps' ratios against
@@ -124,9 +126,10 @@ def main():
 
         # (a) and (b): three commands interleaved, each app against python3.11.
         (ta_vfs, ta_novfs, ta_py), _ = interleave(
-            [[exe, "-I", "-S", "-c", "pass"] for exe in (vfs, novfs, PYTHON)], runs_a)
+            [[exe, "-I", "-S", "-c", "pass"] for exe in (vfs, novfs, PYTHON)], runs_a, True)
         (tb_vfs, tb_novfs, tb_py), (rb_vfs, rb_novfs, rb_py) = interleave(
-            [[exe, "-W", "ignore", "-S", script] for exe in (vfs, novfs, PYTHON)], runs_b)
+            [[exe, "-W", "ignore", "-S", script] for exe in (vfs, novfs, PYTHON)], runs_b,
+            True)
 
         # (c) and (d): whole processes interleaved, loops timed inside them.
         loop_py = os.path.join(tmp, "file_loop.py")
@@ -134,11 +137,11 @@ def main():
             f.write(FILE_LOOP)
         disk, tmpfs = os.path.join(tmp, "data.bin"), os.path.join(shm, "data.bin")
         per_vfs, per_novfs = [], []
-        for _ in range(procs):
-            per_vfs.append(file_loops(vfs, loop_py, n, rounds,
-                                      [("disk", disk), ("tmpfs", tmpfs), ("vfs", "")]))
-            per_novfs.append(file_loops(novfs, loop_py, n, rounds,
-                                        [("disk", disk), ("tmpfs", tmpfs)]))
+        apps = [(vfs, [("disk", disk), ("tmpfs", tmpfs), ("vfs", "")], per_vfs),
+                (novfs, [("disk", disk), ("tmpfs", tmpfs)], per_novfs)]
+        for p in range(procs):  # in turn, the other one first every other time
+            for app, files, out in (apps[::-1] if p % 2 else apps):
+                out.append(file_loops(app, loop_py, n, rounds, files))
         loop_vfs = {k: med([p[k] for p in per_vfs]) for k in per_vfs[0]}
         loop_novfs = {k: med([p[k] for p in per_novfs]) for k in per_novfs[0]}
 
