@@ -6,6 +6,7 @@
 #include "Pack/CompileCache.h"
 #include "Pack/Compiler.h"
 #include "Pack/PayloadWriter.h"
+#include "Pack/SharedLibraries.h"
 
 #include "pyox/format.h"
 
@@ -474,6 +475,9 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
   Info.Optimize = uint8_t(Config.Optimize);
   Info.HasSources = Config.Sources;
   Info.Isolated = Config.Isolated;
+  // The shared libraries extension modules need, and the glibc floor.
+  if (Error E = packSharedLibraries(Config, *Files, Items, Info))
+    return std::move(E);
   auto Payload = writePayload(std::move(Items), Info);
   Region.reset();
   if (Config.TimePasses)

@@ -54,6 +54,13 @@ llvm::Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config);
 
 // Default locations of the host standard library, fixed at configure time.
 std::string defaultStdlibDir();
+
+  // Shared libraries and the glibc floor (SharedLibraries.h).
+  std::vector<std::string> ExcludeLibs; // --exclude-lib: sonames' globs
+  std::string MaxGlibc;                 // --max-glibc X.Y, empty for none
+  std::string TemplateFile; // build: the template, part of the floor
+  // Receives the one-line summary of carried libraries and the floor.
+  std::function<void(const llvm::Twine &)> Summary;
 std::string defaultDynloadDir();
 
 } // namespace pyox

@@ -123,6 +123,7 @@ Expected<std::vector<uint8_t>> writePayload(std::vector<PayloadItem> Items,
                     (Info.Isolated ? PYOX_FLAG_ISOLATED : 0));
 
   // std::copy, not memcpy: the ranges may be empty (null data pointers).
+  H.glibc_floor = Info.GlibcFloor;
   uint8_t *P = Out.data();
   auto Put = [&](uint64_t Offset, const void *Data, size_t Size) {
     const uint8_t *B = static_cast<const uint8_t *>(Data);

@@ -2,6 +2,10 @@
 
 #include "Pack/SharedLibraries.h"
 
+#include "Pack/Collector.h"
+#include "Pack/Pack.h"
+#include "Pack/PayloadWriter.h"
+
 #include "pyox/format.h"
 
 #include "llvm/ADT/STLExtras.h"
@@ -14,7 +18,9 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
+#include <cstdio>
 #include <fnmatch.h>
+#include <map>
 #include <optional>
 
 using namespace llvm;
@@ -71,8 +77,13 @@ Expected<GlibcVersion> parseGlibcVersion(StringRef Text) {
 
 // "GLIBC_2.27" -> {2, 27}; GLIBC_PRIVATE and other names -> none.
 static std::optional<GlibcVersion> glibcVersionOf(StringRef Name) {
+  // LLVM's VernAux::Name holds the rest of the string table after the name.
+  Name = Name.take_until([](char C) { return C == '\0'; });
   if (!Name.consume_front("GLIBC_"))
     return std::nullopt;
+  // x86-64's base version, GLIBC_2.2.5, counts as 2.2.
+  if (Name.count('.') == 2)
+    Name = Name.take_front(Name.rfind('.'));
   Expected<GlibcVersion> V = parseGlibcVersion(Name);
   if (!V) {
     consumeError(V.takeError());
@@ -399,6 +410,128 @@ resolveCarriedLibraries(ArrayRef<ClosureInput> Inputs,
     }
   }
   return Carried;
+}
+
+// Whether a packed file may be a shared object whose DT_NEEDED counts:
+// extension modules and the libraries pack keeps as resources.
+static bool mayBeSharedObject(const CollectedFile &F) {
+  if (F.Kind == PYOX_KIND_EXTENSION)
+    return true;
+  StringRef Name = sys::path::filename(F.Path);
+  return F.Kind == PYOX_KIND_RESOURCE &&
+         (Name.ends_with(".so") || Name.contains(".so."));
+}
+
+Error packSharedLibraries(const PackConfig &Config,
+                          ArrayRef<CollectedFile> Files,
+                          std::vector<PayloadItem> &Items, PayloadInfo &Info) {
+  std::optional<GlibcVersion> Max;
+  if (!Config.MaxGlibc.empty()) {
+    Expected<GlibcVersion> V = parseGlibcVersion(Config.MaxGlibc);
+    if (!V)
+      return createStringError(std::errc::invalid_argument, "--max-glibc: %s",
+                               toString(V.takeError()).c_str());
+    Max = *V;
+  }
+
+  // 1. The closure of the packed objects' DT_NEEDED, carried as files.
+  std::vector<ClosureInput> Inputs;
+  for (const CollectedFile &F : Files)
+    if (mayBeSharedObject(F) && !F.File.empty())
+      Inputs.push_back({F.File, F.Path});
+  ClosureConfig CC;
+  CC.ExcludeLibs = Config.ExcludeLibs;
+  CC.Warn = Config.Warn;
+  Expected<std::vector<CarriedLibrary>> Carried =
+      resolveCarriedLibraries(Inputs, CC);
+  if (!Carried)
+    return Carried.takeError();
+  uint64_t CarriedBytes = 0;
+  const size_t FirstCarried = Items.size();
+  for (const CarriedLibrary &L : *Carried) {
+    auto Buf = MemoryBuffer::getFile(L.File, /*IsText=*/false,
+                                     /*RequiresNullTerminator=*/false);
+    if (!Buf)
+      return createStringError(Buf.getError(), "%s: cannot read: %s",
+                               L.File.c_str(),
+                               Buf.getError().message().c_str());
+    std::string Rel = std::string(PYOX_CARRIED_LIBS_DIR) + "/" + L.Soname;
+    CarriedBytes += (*Buf)->getBufferSize();
+    Items.push_back({PYOX_KIND_RESOURCE, Rel, Rel, (*Buf)->getBuffer().str()});
+  }
+
+  // 2. The glibc floor: the template and every ELF object in the payload.
+  GlibcVersion Floor;
+  std::map<std::string, std::vector<std::string>> TooNew; // object: symbols
+  auto Account = [&](StringRef Bytes, StringRef Name) -> Error {
+    Expected<ElfDynamicInfo> I = readElfDynamicInfo(Bytes, Name);
+    if (!I)
+      return I.takeError();
+    if (Floor < I->Floor)
+      Floor = I->Floor;
+    if (Max && *Max < I->Floor) {
+      std::vector<std::string> &Syms = TooNew[Name.str()];
+      for (const ElfDynamicInfo::VersionedImport &V : I->GlibcImports)
+        if (*Max < V.Version)
+          Syms.push_back(V.Symbol + "@GLIBC_" + V.Version.str());
+      llvm::sort(Syms);
+      Syms.erase(std::unique(Syms.begin(), Syms.end()), Syms.end());
+    }
+    return Error::success();
+  };
+  std::unique_ptr<MemoryBuffer> Template;
+  if (!Config.TemplateFile.empty()) {
+    auto Buf = MemoryBuffer::getFile(Config.TemplateFile, /*IsText=*/false,
+                                     /*RequiresNullTerminator=*/false);
+    if (!Buf)
+      return createStringError(Buf.getError(), "%s: cannot read: %s",
+                               Config.TemplateFile.c_str(),
+                               Buf.getError().message().c_str());
+    Template = std::move(*Buf);
+    if (Error E = Account(Template->getBuffer(), Config.TemplateFile))
+      return E;
+  }
+  // From the files on disk: the items' data may be compressed by now.
+  for (const ClosureInput &In : Inputs) {
+    auto Buf = MemoryBuffer::getFile(In.File, /*IsText=*/false,
+                                     /*RequiresNullTerminator=*/false);
+    if (!Buf)
+      return createStringError(Buf.getError(), "%s: cannot read: %s",
+                               In.File.c_str(),
+                               Buf.getError().message().c_str());
+    if (Error E = Account((*Buf)->getBuffer(), In.TreeRel))
+      return E;
+  }
+  for (size_t I = 0; I < Carried->size(); ++I)
+    if (Error E =
+            Account(Items[FirstCarried + I].Data, Items[FirstCarried + I].Path))
+      return E;
+  Info.GlibcFloor = Floor.encode();
+
+  if (Config.Summary) {
+    char Size[32];
+    snprintf(Size, sizeof Size, "%.1f", double(CarriedBytes) / 1048576.0);
+    Config.Summary(Twine(Carried->size()) + " shared libraries carried (" +
+                   Size + " MiB); glibc floor " +
+                   (Floor.empty() ? std::string("none") : Floor.str()));
+  }
+  if (!Max || !(*Max < Floor))
+    return Error::success();
+  std::string Why;
+  for (const auto &[Object, Syms] : TooNew) {
+    Why += Why.empty() ? "" : "; ";
+    Why += Object + " (";
+    for (size_t I = 0; I < Syms.size() && I < 4; ++I)
+      Why += (I ? ", " : "") + Syms[I];
+    if (Syms.size() > 4)
+      Why += ", +" + std::to_string(Syms.size() - 4) + " more";
+    Why += ")";
+  }
+  return createStringError(std::errc::invalid_argument,
+                           "the program needs glibc %s, above --max-glibc "
+                           "%s: %s",
+                           Floor.str().c_str(), Max->str().c_str(),
+                           Why.c_str());
 }
 
 } // namespace pyox

@@ -117,6 +117,21 @@ llvm::Expected<std::vector<CarriedLibrary>>
 resolveCarriedLibraries(llvm::ArrayRef<ClosureInput> Inputs,
                         const ClosureConfig &Config);
 
+struct PackConfig;
+struct CollectedFile;
+struct PayloadItem;
+struct PayloadInfo;
+
+// The pack pass: adds to ITEMS the libraries that the ELF objects of FILES
+// (extension modules, bundled libraries) need beyond the policy, under
+// PYOX_CARRIED_LIBS_DIR; computes the glibc floor of everything in ITEMS
+// and Config.TemplateFile into INFO; fails when it exceeds
+// Config.MaxGlibc, naming the objects and symbols responsible.
+llvm::Error packSharedLibraries(const PackConfig &Config,
+                                llvm::ArrayRef<CollectedFile> Files,
+                                std::vector<PayloadItem> &Items,
+                                PayloadInfo &Info);
+
 } // namespace pyox
 
 #endif

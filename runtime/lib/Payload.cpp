@@ -219,7 +219,7 @@ int pyox_payload_verify_all(const pyox_payload *P, char *Error,
       snprintf(Error, ErrorSize, "entry %u: %s", Index, What);
     return -1;
   };
-  if (H->reserved[0] != 0 || H->reserved[1] != 0)
+  if (H->reserved != 0)
     return Fail("reserved header fields are not zero", UINT32_MAX);
   if (H->optimize > 2 ||
       (H->flags & ~(PYOX_FLAG_HAS_SOURCES | PYOX_FLAG_ISOLATED)) != 0)

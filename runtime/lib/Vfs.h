@@ -109,8 +109,9 @@ uint64_t dirIno(const char *Rel, size_t Len);
 const uint8_t *verifiedData(const pyox_entry *E);
 
 // For each DT_NEEDED library of the shared object in entry E (at REL) that
-// its RUNPATH/RPATH ($ORIGIN included) places inside the tree, calls
-// FN(rel of that library) in DT_NEEDED order.
+// its RUNPATH/RPATH ($ORIGIN included) places inside the tree, or that pack
+// carried into PYOX_CARRIED_LIBS_DIR, calls FN(rel of that library) in
+// DT_NEEDED order.
 void forEachBundledNeeded(const pyox_entry *E, const char *Rel, size_t RelLen,
                           void (*Fn)(const char *Rel, size_t Len, void *Ctx),
                           void *Ctx);

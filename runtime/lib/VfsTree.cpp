@@ -600,6 +600,11 @@ void forEachBundledNeeded(const pyox_entry *E, const char *Rel, size_t RelLen,
     }
     for (const std::string &C : Candidates) {
       Resolved R;
+      // Last, where pack puts the libraries it carries from the build host
+      // (lib/Pack/SharedLibraries.h): found there, the copy in memory
+      // satisfies the soname before ld.so would search the system.
+      Candidates.push_back(std::string(TheMount.Root, TheMount.RootLen) +
+                           "/" PYOX_CARRIED_LIBS_DIR "/" + std::string(Name));
       resolve(C.c_str(), false, R);
       if (R.Where == Resolved::Inside && R.N.Kind == NodeKind::File) {
         Fn(R.Rel, R.RelLen, Ctx);

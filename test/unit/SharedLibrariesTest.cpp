@@ -2,6 +2,9 @@
 
 #include "Pack/SharedLibraries.h"
 
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/MemoryBuffer.h"
+
 #include "gtest/gtest.h"
 
 using namespace pyox;
@@ -36,6 +39,24 @@ TEST(SharedLibraries, GlibcVersion) {
     EXPECT_FALSE(bool(B)) << Bad;
     consumeError(B.takeError());
   }
+}
+
+} // namespace
+
+namespace {
+
+// The version needs of a real object: python3.11 imports symbols at
+// GLIBC_2.x versions, and DT_NEEDED names libc.
+TEST(SharedLibraries, ReadsVersionNeeds) {
+  auto Buf = MemoryBuffer::getFile("/usr/bin/python3.11", false, false);
+  ASSERT_TRUE(bool(Buf));
+  Expected<ElfDynamicInfo> I =
+      readElfDynamicInfo((*Buf)->getBuffer(), "/usr/bin/python3.11");
+  ASSERT_TRUE(bool(I)) << toString(I.takeError());
+  EXPECT_TRUE(I->IsElf);
+  EXPECT_TRUE(is_contained(I->Needed, "libc.so.6"));
+  EXPECT_FALSE(I->Floor.empty());
+  EXPECT_FALSE(I->GlibcImports.empty());
 }
 
 } // namespace

@@ -19,6 +19,7 @@
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
 
 using namespace llvm;
 
@@ -64,6 +65,11 @@ int runBuild(CommandArgs Args) {
         "%s: not an ELF executable (the template; see --template)",
         Template.c_str()));
 
+  // The template is part of the program whose glibc floor build reports.
+  Config.TemplateFile = Template;
+  Config.Summary = [&](const Twine &Line) {
+    outs() << Output << ": " << Line << "\n";
+  };
   Expected<std::vector<uint8_t>> Payload = buildPayload(Config);
   if (!Payload)
     return reportError(Payload.takeError());

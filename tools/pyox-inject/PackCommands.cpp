@@ -7,12 +7,14 @@
 #include "Pack/CompileCache.h"
 #include "Pack/Extract.h"
 #include "Pack/Pack.h"
+#include "Pack/SharedLibraries.h"
 #include "Support/AtomicFile.h"
 
 #include "pyox/format.h"
 #include "pyox/payload.h"
 
 #include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -22,6 +24,7 @@
 
 #include <cstring>
 
+#include <map>
 using namespace llvm;
 
 namespace pyox {
@@ -116,6 +119,14 @@ int runPack(CommandArgs Args) {
     return reportError(createStringError(
         std::errc::invalid_argument,
         "pack: nothing to pack (give --stdlib and/or --path DIR)"));
+  if (S.value("--exclude-lib", V)) {
+    C.ExcludeLibs.push_back(V);
+    return true;
+  }
+  if (S.value("--max-glibc", V)) {
+    C.MaxGlibc = V;
+    return true;
+  }
   auto Payload = buildPayload(Config);
   if (!Payload)
     return reportError(Payload.takeError());
@@ -200,18 +211,59 @@ int runList(CommandArgs Args) {
                           H.entry_point_size);
         outs() << fmt::format(
             "#{}: {} at offset {:#x}, {} bytes, {} entries, python "
-            "{}.{}, optimize {}{}{}{}\n",
+            "{}.{}, optimize {}{}{}{}{}\n",
             E.Name.empty() ? " payload" : describe(E), E.Where, E.FileOffset,
             H.total_size, H.entry_count, H.python_version >> 24,
             (H.python_version >> 16) & 0xff, H.optimize,
             Entry.empty() ? "" : ", entry " + Entry,
             (H.flags & PYOX_FLAG_HAS_SOURCES) ? ", with sources" : "",
-            (H.flags & PYOX_FLAG_ISOLATED) ? ", isolated" : "");
+            (H.flags & PYOX_FLAG_ISOLATED) ? ", isolated" : "",
+            H.glibc_floor
+                ? ", glibc " + GlibcVersion::decode(H.glibc_floor).str()
+                : "");
         for (uint32_t I = 0; I < H.entry_count; ++I) {
           const pyox_entry &En = P.entries[I];
           outs() << fmt::format(
               "{:<40} {:<9} {:>9}\n",
               std::string_view(pyox_entry_name(&P, &En), En.name_size),
+// The libraries pack carried (PYOX_CARRIED_LIBS_DIR) and what needs each:
+// the packed ELF objects whose DT_NEEDED name them, read again here so that
+// the payload records nothing twice.
+static Error listCarriedLibraries(const pyox_payload &P) {
+  const StringRef Dir = PYOX_CARRIED_LIBS_DIR "/";
+  std::map<std::string, std::vector<std::string>> NeededBy;
+  for (uint32_t I = 0; I < P.header->entry_count; ++I) {
+    const pyox_entry &En = P.entries[I];
+    StringRef Name(pyox_entry_name(&P, &En), En.name_size);
+    if (En.kind == PYOX_KIND_RESOURCE && Name.starts_with(Dir))
+      NeededBy[Name.drop_front(Dir.size()).str()];
+  }
+  if (NeededBy.empty())
+    return Error::success();
+  for (uint32_t I = 0; I < P.header->entry_count; ++I) {
+    const pyox_entry &En = P.entries[I];
+    if ((En.kind != PYOX_KIND_EXTENSION && En.kind != PYOX_KIND_RESOURCE) ||
+        En.flags != 0)
+      continue;
+    StringRef Name(pyox_entry_name(&P, &En), En.name_size);
+    StringRef Data(reinterpret_cast<const char *>(pyox_entry_data(&P, &En)),
+                   En.data_size);
+    Expected<ElfDynamicInfo> Info = readElfDynamicInfo(Data, Name);
+    if (!Info)
+      return Info.takeError();
+    for (const std::string &N : Info->Needed) {
+      auto It = NeededBy.find(N);
+      if (It != NeededBy.end())
+        It->second.push_back(Name.str());
+    }
+  }
+  for (const auto &[Soname, By] : NeededBy)
+    outs() << fmt::format("# carried {}/{}: needed by {}\n",
+                          PYOX_CARRIED_LIBS_DIR, Soname,
+                          By.empty() ? "nothing" : llvm::join(By, ", "));
+  return Error::success();
+}
+
               pyox_kind_name(En.kind), En.data_size);
         }
         return Error::success();
@@ -238,7 +290,7 @@ int runVerify(CommandArgs Args) {
               static_cast<const char *>(Message));
         outs() << fmt::format("{}:{} OK ({} entries, {} bytes)\n", File,
                               describe(E), P.header->entry_count, P.size);
-        return Error::success();
+        return listCarriedLibraries(P);
       });
 }
 

@@ -96,7 +96,8 @@ typedef struct pyox_header {
   uint16_t entry_point_size;   /* 48: 0 when there is no entry point */
   uint8_t optimize;            /* 50: 0, 1 or 2 as for python -O */
   uint8_t flags;               /* 51: PYOX_FLAG_* */
-  uint32_t reserved[2];        /* 52: zero */
+  uint32_t glibc_floor;        /* 52: (major << 16) | minor, 0: unknown */
+  uint32_t reserved;           /* 56: zero */
   uint32_t index_crc;          /* 60: CRC32C of [0,60) then [64,index_size) */
 } pyox_header;
 

@@ -1,0 +1,1 @@
+int dep2_answer(void) { return 41; }
