@@ -85,6 +85,20 @@ set_target_properties(pyox_python_static_nopic PROPERTIES
   INTERFACE_INCLUDE_DIRECTORIES ${PYOX_PYTHON_INCLUDE}
   INTERFACE_LINK_LIBRARIES "${PYOX_PYTHON_LINK_LIBRARIES}")
 
+# zstd (Debian's libzstd-dev), for compressed sources (docs/format.md). The
+# runtime ships in users' programs, which need nothing but libc: it takes
+# the static archive (position independent in Debian's build), as does the
+# pack side, which compresses.
+find_library(PYOX_ZSTD_STATIC NAMES libzstd.a)
+find_path(PYOX_ZSTD_INCLUDE zstd.h)
+if(NOT PYOX_ZSTD_STATIC OR NOT PYOX_ZSTD_INCLUDE)
+  message(FATAL_ERROR "libzstd.a or zstd.h not found: install libzstd-dev")
+endif()
+add_library(pyox_zstd STATIC IMPORTED GLOBAL)
+set_target_properties(pyox_zstd PROPERTIES
+  IMPORTED_LOCATION ${PYOX_ZSTD_STATIC}
+  INTERFACE_INCLUDE_DIRECTORIES ${PYOX_ZSTD_INCLUDE})
+
 find_package(fmt REQUIRED)
 find_package(GTest REQUIRED)
 find_package(Threads REQUIRED)

@@ -12,6 +12,7 @@
 #include "pyox/payload.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -77,7 +78,8 @@ int pyox_payload_open(pyox_payload *Out, const void *Data, uint64_t Size,
     *Error = "payload is not 8-byte aligned in memory";
     return -1;
   }
-  if (H->format_version != PYOX_FORMAT_VERSION) {
+  if (H->format_version < PYOX_FORMAT_VERSION_MIN ||
+      H->format_version > PYOX_FORMAT_VERSION) {
     *Error = "unsupported payload format version";
     return -1;
   }
@@ -122,6 +124,14 @@ int pyox_payload_open(pyox_payload *Out, const void *Data, uint64_t Size,
     const pyox_entry &E = Entries[I];
     if (E.kind < PYOX_KIND_MODULE || E.kind > PYOX_KIND_LAST) {
       *Error = "payload entry has an unknown kind";
+      return -1;
+    }
+    // Readers decide how to read an entry by its flags: only a source may
+    // be compressed, and only from version 2 on.
+    if ((E.flags & ~PYOX_ENTRY_ZSTD) != 0 ||
+        (E.flags != 0 &&
+         (E.kind != PYOX_KIND_SOURCE || H->format_version < 2))) {
+      *Error = "payload entry has bad flags";
       return -1;
     }
     if (E.name_size == 0 ||
@@ -237,7 +247,7 @@ int pyox_payload_verify_all(const pyox_payload *P, char *Error,
   // Entries are laid out in data order == table order.
   for (uint32_t I = 0; I < Count; ++I) {
     const pyox_entry &E = P->entries[I];
-    if (E.flags != 0 || E.reserved != 0 || E.reserved2 != 0)
+    if (E.reserved != 0 || ((E.flags & PYOX_ENTRY_ZSTD) == 0 && E.raw_size))
       return Fail("reserved entry fields are not zero", I);
     if (E.kind == PYOX_KIND_NAMESPACE && E.data_size != 0)
       return Fail("namespace package with data", I);
@@ -255,6 +265,13 @@ int pyox_payload_verify_all(const pyox_payload *P, char *Error,
         return Fail("padding before entry data is not zero", I);
     if (pyox_entry_verify(P, &E) != 0)
       return Fail("data checksum mismatch", I);
+    if (E.flags & PYOX_ENTRY_ZSTD) {
+      void *Raw = malloc(E.raw_size ? E.raw_size : 1);
+      int Bad = !Raw || pyox_entry_decompress(P, &E, Raw) != 0;
+      free(Raw);
+      if (Bad)
+        return Fail("compressed data does not decompress to its raw size", I);
+    }
     Cursor = E.data_offset + E.data_size;
   }
   for (uint64_t B = Cursor; B < H->total_size; ++B)

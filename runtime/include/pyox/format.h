@@ -1,4 +1,4 @@
-/*===- pyox/format.h - The pyox payload format, version 1 ------*- C -*-===*
+/*===- pyox/format.h - The pyox payload format, version 2 ------*- C -*-===*
  *
  * This header is the one definition of the payload layout. The build-time
  * library (lib/) writes it, the runtime (runtime/) reads it; nothing else
@@ -39,7 +39,10 @@ extern "C" {
  * catch newline translation, as PNG does. */
 #define PYOX_MAGIC "\x89PYOX\r\n\x1a"
 #define PYOX_MAGIC_SIZE 8
-#define PYOX_FORMAT_VERSION 1u
+#define PYOX_FORMAT_VERSION 2u
+/* Version 1 is version 2 without compressed entries (every entry's flags
+ * and raw_size zero): readers accept both. */
+#define PYOX_FORMAT_VERSION_MIN 1u
 
 /* Alignment of the index tables and of each entry's data. 16 suits every
  * scalar a consumer may read in place and keeps padding small. */
@@ -52,7 +55,7 @@ enum pyox_kind {
   PYOX_KIND_PACKAGE = 2,   /* name "pkg"; data: code of pkg/__init__.py */
   PYOX_KIND_NAMESPACE = 3, /* name "ns"; PEP 420 namespace package, no data */
   PYOX_KIND_EXTENSION = 4, /* name "pkg._speedups"; data: shared object */
-  PYOX_KIND_SOURCE = 5,    /* name "pkg.mod"; data: the .py text (--sources) */
+  PYOX_KIND_SOURCE = 5,    /* name "pkg.mod"; data: the .py text */
   PYOX_KIND_RESOURCE = 6,  /* name "pkg/sub/data.txt"; data: file bytes */
   PYOX_KIND_METADATA = 7   /* name "dist-1.0.dist-info/METADATA"; file bytes */
 };
@@ -82,6 +85,18 @@ static inline uint32_t pyox_kind_group(uint32_t kind) {
  * of the tree that needs them (docs/runtime.md, "Carried libraries"). */
 #define PYOX_CARRIED_LIBS_DIR ".pyox-libs"
 
+/* Entry flags. Only a SOURCE entry may be compressed: sources are read
+ * when a traceback, linecache or inspect asks, never to import, so they
+ * can cost a decompression; everything else is used in place.
+ *
+ * PYOX_ENTRY_ZSTD: data is one zstd frame (RFC 8878) that decompresses to
+ * raw_size bytes, compressed with the data of the group-0 entry of the same
+ * name (the module's marshalled code, a MODULE or PACKAGE) as a raw-content
+ * prefix (ZSTD_CCtx_refPrefix): the code's names, strings and docstrings are
+ * the source's, so each source costs little more than its layout and
+ * comments. data_crc covers the compressed bytes. */
+#define PYOX_ENTRY_ZSTD 0x01u
+
 typedef struct pyox_header {
   uint8_t magic[8];            /*  0: PYOX_MAGIC */
   uint32_t format_version;     /*  8: PYOX_FORMAT_VERSION */
@@ -105,12 +120,12 @@ typedef struct pyox_entry {
   uint32_t name_offset; /*  0: from payload start, into the string pool */
   uint16_t name_size;   /*  4 */
   uint8_t kind;         /*  6: pyox_kind */
-  uint8_t flags;        /*  7: zero */
+  uint8_t flags;        /*  7: PYOX_ENTRY_*, zero in version 1 */
   uint32_t path_offset; /*  8: file path relative to its sys.path root */
   uint16_t path_size;   /* 12: 0 for namespace packages */
   uint16_t reserved;    /* 14: zero */
   uint32_t data_crc;    /* 16: CRC32C of the data bytes */
-  uint32_t reserved2;   /* 20: zero */
+  uint32_t raw_size;    /* 20: size once decompressed (PYOX_ENTRY_ZSTD), or 0 */
   uint64_t data_offset; /* 24: from payload start; PYOX_DATA_ALIGN aligned */
   uint64_t data_size;   /* 32 */
 } pyox_entry;

@@ -4,7 +4,8 @@
  * every entry's name, path and data range against the payload's bounds, in
  * one pass over the entry table, so that every later accessor can index
  * without checks. Entry data is checked (CRC32C) separately, when it is used:
- * pyox_entry_verify. Nothing here allocates, copies or does I/O.
+ * pyox_entry_verify. Nothing here does I/O, and nothing allocates but the
+ * decompression of a compressed entry (and `verify`, which decompresses).
  *===----------------------------------------------------------------------===*/
 
 #ifndef PYOX_PAYLOAD_H
@@ -62,6 +63,19 @@ static inline const uint8_t *pyox_entry_data(const pyox_payload *p,
 
 /* 0 when the entry's data matches its checksum, -1 otherwise. */
 int pyox_entry_verify(const pyox_payload *p, const pyox_entry *e);
+
+/* The size of the entry's contents: raw_size for a compressed entry
+ * (PYOX_ENTRY_ZSTD), data_size otherwise. What stat reports for its file. */
+static inline uint64_t pyox_entry_content_size(const pyox_entry *e) {
+  return (e->flags & PYOX_ENTRY_ZSTD) ? e->raw_size : e->data_size;
+}
+
+/* Decompresses a PYOX_ENTRY_ZSTD entry into OUT[0, raw_size), after checking
+ * its checksum and that of the code entry it was compressed against. Returns
+ * 0, or -1 when either is damaged or the data does not decompress to exactly
+ * raw_size bytes. Allocates the decompressor's state for the call only. */
+int pyox_entry_decompress(const pyox_payload *p, const pyox_entry *e,
+                          void *out);
 
 /* Full structural check for `verify`: everything pyox_payload_open checks,
  * plus every entry's checksum, sorted unique names, a consistent hash table,
