@@ -68,7 +68,15 @@ static Error extractEntry(StringRef File, StringRef Dir, const pyox_payload &P,
                              "%s: entry '%s': data checksum mismatch",
                              File.str().c_str(), Name.str().c_str());
   std::vector<uint8_t> Bytes;
-  if (!PycPath.empty()) {
+  if (E.flags & PYOX_ENTRY_ZSTD) { // a source: write the .py text itself
+    Bytes.resize(E.raw_size);
+    if (pyox_entry_decompress(&P, &E, Bytes.data()) != 0)
+      return createStringError(std::errc::invalid_argument,
+                               "%s: entry '%s': compressed source does not "
+                               "decompress",
+                               File.str().c_str(), Name.str().c_str());
+    Data = Bytes;
+  } else if (!PycPath.empty()) {
     uint32_t Header[4] = {P.header->bytecode_magic, 0x1 /* hash-based */, 0, 0};
     Bytes.resize(sizeof Header + Data.size());
     std::memcpy(Bytes.data(), Header, sizeof Header);

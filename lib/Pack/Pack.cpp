@@ -6,6 +6,7 @@
 #include "Pack/CompileCache.h"
 #include "Pack/Compiler.h"
 #include "Pack/PayloadWriter.h"
+#include "Pack/SourceCompression.h"
 #include "Pack/SharedLibraries.h"
 
 #include "pyox/format.h"
@@ -456,6 +457,8 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
   }
 
   if (Error E = Grammars.finish(Items))
+    return std::move(E);
+  if (Error E = compressSources(Items, Cache ? &*Cache : nullptr))
     return std::move(E);
   if (Cache) {
     Cache->trimWrittenShards();

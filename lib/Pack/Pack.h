@@ -34,7 +34,7 @@ struct PackConfig {
   std::vector<std::string> Packages; // --package: top-level names to take
   std::vector<std::string> Excludes; // --exclude: globs over relative paths
   std::string EntryPoint;            // --entry MODULE[:FUNCTION]
-  bool Sources = false;              // --sources
+  bool Sources = true;               // false: --no-sources
   bool Isolated = false;             // --isolated: no PYTHON* variables
   int Optimize = 0;                  // --optimize 0|1|2
   unsigned Jobs = 0;                 // -j: worker processes, 0 = one per core

@@ -64,6 +64,8 @@ Expected<std::vector<uint8_t>> writePayload(std::vector<PayloadItem> Items,
     const PayloadItem &It = Items[I];
     pyox_entry &E = Entries[I];
     E.kind = It.Kind;
+    E.flags = It.Flags;
+    E.raw_size = It.RawSize;
     E.name_offset = uint32_t(PoolBegin + Pool.size());
     E.name_size = uint16_t(It.Name.size());
     Pool += It.Name;

@@ -24,6 +24,10 @@ struct PayloadItem {
   std::string Name; // lookup name
   std::string Path; // root-relative file path
   std::string Data; // contents
+  // PYOX_ENTRY_ZSTD when Data is compressed, and then its size
+  // decompressed (SourceCompression.h).
+  uint8_t Flags = 0;
+  uint32_t RawSize = 0;
 };
 
 struct PayloadInfo {

@@ -50,6 +50,9 @@
 
 // Linked when the program links the virtual filesystem (pyox/vfs.h).
 extern "C" __attribute__((weak)) int pyox_vfs_mounted(void);
+// CPython's (internal/pycore_pylifecycle.h): set when the main code died of
+// KeyboardInterrupt, for Py_RunMain to exit by SIGINT.
+extern "C" int _Py_UnhandledKeyboardInterrupt;
 
 namespace pyox {
 namespace {
@@ -326,6 +329,14 @@ void adviseReadAround(const FinderObject *F) {
 // ENTRY's data as a new bytes object (checksum checked; the payload pages
 // released after the copy).
 PyObject *entryBytes(FinderObject *F, const pyox_entry *E) {
+  if (E->flags & PYOX_ENTRY_ZSTD) { // a source, read only for its text
+    PyObject *Bytes =
+        PyBytes_FromStringAndSize(nullptr, Py_ssize_t(E->raw_size));
+    if (Bytes &&
+        pyox_entry_decompress(&F->Payload, E, PyBytes_AS_STRING(Bytes)) != 0)
+      fatalDamaged(F, entryName(F->Payload, E));
+    return Bytes;
+  }
   const uint8_t *Data = verifiedData(F, E);
   PyObject *Bytes = PyBytes_FromStringAndSize(
       reinterpret_cast<const char *>(Data), Py_ssize_t(E->data_size));
@@ -576,14 +587,12 @@ PyObject *Finder_get_source(PyObject *Self, PyObject *Name) {
       pyox_payload_find(&F->Payload, PYOX_GROUP_SOURCE, N.data(), N.size());
   if (!S)
     Py_RETURN_NONE;
-  const uint8_t *Data = verifiedData(F, S);
   // decode_source honours PEP 263 coding cookies and translates newlines,
   // as SourceLoader.get_source does.
   PyObject *External = PyImport_ImportModule("_frozen_importlib_external");
   if (!External)
     return nullptr;
-  PyObject *Bytes = PyBytes_FromStringAndSize(
-      reinterpret_cast<const char *>(Data), Py_ssize_t(S->data_size));
+  PyObject *Bytes = entryBytes(F, S);
   PyObject *R = Bytes
                     ? PyObject_CallMethod(External, "decode_source", "O", Bytes)
                     : nullptr;
@@ -939,7 +948,7 @@ PyMethodDef FinderMethods[] = {
     {"exec_module", Finder_exec_module, METH_O, "Runs the module's code."},
     {"get_code", Finder_get_code, METH_O, "The module's code object."},
     {"get_source", Finder_get_source, METH_O,
-     "The module's source text, or None when packed without --sources."},
+     "The module's source text, or None when packed with --no-sources."},
     {"is_package", Finder_is_package, METH_O, "True for packages."},
     {"get_filename", Finder_get_filename, METH_O,
      "The module's virtual file name."},
@@ -1142,11 +1151,16 @@ PyObject *sourceExcepthook(PyObject *, PyObject *Args) {
   PyObject *Type, *Value, *Tb;
   if (!PyArg_UnpackTuple(Args, "excepthook", 3, 3, &Type, &Value, &Tb))
     return nullptr;
+  // Py_RunMain exits by SIGINT, as python3 does, when this flag says the
+  // main code died of KeyboardInterrupt; running Python code to print the
+  // traceback resets it.
+  int Interrupted = _Py_UnhandledKeyboardInterrupt;
   PyObject *Traceback = PyImport_ImportModule("traceback");
   PyObject *R = Traceback ? PyObject_CallMethod(Traceback, "print_exception",
                                                 "OOO", Type, Value, Tb)
                           : nullptr;
   Py_XDECREF(Traceback);
+  _Py_UnhandledKeyboardInterrupt = Interrupted;
   if (R)
     return R;
   PyErr_Clear();

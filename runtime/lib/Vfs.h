@@ -107,6 +107,8 @@ uint64_t dirIno(const char *Rel, size_t Len);
 // The entry's bytes, checked against its CRC first: a damaged entry ends
 // the process with a `pyox:` line, as it does at import.
 const uint8_t *verifiedData(const pyox_entry *E);
+// Reports E as damaged on stderr and exits, as the importer does.
+[[noreturn]] void fatalDamaged(const pyox_entry *E);
 
 // For each DT_NEEDED library of the shared object in entry E (at REL) that
 // its RUNPATH/RPATH ($ORIGIN included) places inside the tree, or that pack

@@ -182,12 +182,25 @@ const Master *masterOf(const Node &N, const char *Rel, size_t RelLen) {
     return M;
   const uint8_t *Data = nullptr;
   uint64_t Size = 0;
-  if (N.Kind == NodeKind::File) {
+  uint8_t *Raw = nullptr; // a compressed source, decompressed for the copy
+  if (N.Kind == NodeKind::File && (N.Entry->flags & PYOX_ENTRY_ZSTD)) {
+    Size = N.Entry->raw_size;
+    Raw = static_cast<uint8_t *>(malloc(Size ? Size : 1));
+    if (!Raw) {
+      errno = ENOMEM;
+      return nullptr;
+    }
+    if (pyox_entry_decompress(TheMount.P, N.Entry, Raw) != 0)
+      fatalDamaged(N.Entry);
+    Data = Raw;
+  } else if (N.Kind == NodeKind::File) {
     Data = verifiedData(N.Entry);
     Size = N.Entry->data_size;
   }
   int Fd = sealedMemfd(Rel, RelLen, Data, Size);
-  if (Data)
+  if (Raw)
+    free(Raw);
+  else if (Data)
     releasePayloadPages(Data, Size);
   if (Fd < 0)
     return nullptr;

@@ -348,7 +348,7 @@ void fillStat(const Node &N, struct stat &St) {
   } else {
     St.st_mode = S_IFREG | (N.Executable ? 0555 : 0444);
     St.st_nlink = 1;
-    St.st_size = off_t(N.Entry->data_size);
+    St.st_size = off_t(pyox_entry_content_size(N.Entry)); // a .py: unpacked
   }
   St.st_blocks = (St.st_size + 4095) / 4096 * 8;
   // The times of the program file: fixed when it was built, and what a
@@ -457,19 +457,22 @@ std::vector<DirItem> list(const char *RelP, size_t Len) {
   return Items;
 }
 
+void fatalDamaged(const pyox_entry *E) {
+  // The importer's message for the same condition (Importer.cpp).
+  std::string_view Name = nameOf(E);
+  std::string Msg = "pyox: ";
+  Msg.append(TheMount.Root, TheMount.RootLen);
+  Msg += ": payload entry '";
+  Msg += Name;
+  Msg += "' is damaged (checksum mismatch); rebuild the program\n";
+  ssize_t W = write(2, Msg.data(), Msg.size());
+  (void)W;
+  _exit(1);
+}
+
 const uint8_t *verifiedData(const pyox_entry *E) {
-  if (pyox_entry_verify(TheMount.P, E) != 0) {
-    // The importer's message for the same condition (Importer.cpp).
-    std::string_view Name = nameOf(E);
-    std::string Msg = "pyox: ";
-    Msg.append(TheMount.Root, TheMount.RootLen);
-    Msg += ": payload entry '";
-    Msg += Name;
-    Msg += "' is damaged (checksum mismatch); rebuild the program\n";
-    ssize_t W = write(2, Msg.data(), Msg.size());
-    (void)W;
-    _exit(1);
-  }
+  if (pyox_entry_verify(TheMount.P, E) != 0)
+    fatalDamaged(E);
   return pyox_entry_data(TheMount.P, E);
 }
 

@@ -1,11 +1,13 @@
 //===- PayloadTest.cpp - PayloadWriter and the runtime reader together ----===//
 
 #include "Pack/PayloadWriter.h"
+#include "Pack/SourceCompression.h"
 
 #include "pyox/payload.h"
 
 #include "gtest/gtest.h"
 
+#include <cstddef>
 #include <cstring>
 #include <random>
 #include <string>
@@ -158,6 +160,115 @@ TEST(Payload, EverySingleByteCorruptionIsDetected) {
       EXPECT_TRUE(Detected) << "offset " << Off << " flip " << int(Flip);
     }
   }
+}
+
+// A source compressed against its module's code (PYOX_ENTRY_ZSTD) reads
+// back as the text; a frame that decompresses to another size, a flag on
+// another kind, a flag in a version 1 payload and a missing code entry are
+// all refused.
+std::vector<uint8_t> compressedSample(const std::string &Text,
+                                      bool WithCode = true) {
+  const std::string Code = "code mentioning compressed_function and its doc";
+  std::vector<PayloadItem> Items = {
+      {PYOX_KIND_SOURCE, "pkg.mod", "pkg/mod.py", Text}};
+  if (WithCode)
+    Items.push_back({PYOX_KIND_MODULE, "pkg.mod", "pkg/mod.py", Code});
+  llvm::Expected<std::string> Frame = compressSource(Text, Code);
+  EXPECT_TRUE(bool(Frame));
+  Items[0].Data = Frame ? *Frame : "";
+  Items[0].Flags = PYOX_ENTRY_ZSTD;
+  Items[0].RawSize = uint32_t(Text.size());
+  PayloadInfo Info{0x030b0000, 0x0a0d0da7, "", 0, true};
+  auto Out = writePayload(std::move(Items), Info);
+  EXPECT_TRUE(bool(Out)) << (Out ? "" : errorOf(Out.takeError()));
+  return Out ? *Out : std::vector<uint8_t>{};
+}
+
+pyox_entry *sourceEntry(std::vector<uint8_t> &Bytes) {
+  pyox_header H;
+  std::memcpy(&H, Bytes.data(), sizeof H);
+  for (uint32_t I = 0; I < H.entry_count; ++I) {
+    auto *E = reinterpret_cast<pyox_entry *>(Bytes.data() + sizeof H +
+                                             I * sizeof(pyox_entry));
+    if (E->kind == PYOX_KIND_SOURCE)
+      return E;
+  }
+  return nullptr;
+}
+
+// Recomputes the index checksum after a test edited the entry table.
+void resealIndex(std::vector<uint8_t> &Bytes) {
+  pyox_header H;
+  std::memcpy(&H, Bytes.data(), sizeof H);
+  uint32_t Crc = pyox_crc32c(0, Bytes.data(), offsetof(pyox_header, index_crc));
+  Crc = pyox_crc32c(Crc, Bytes.data() + sizeof H, H.index_size - sizeof H);
+  std::memcpy(Bytes.data() + offsetof(pyox_header, index_crc), &Crc, 4);
+}
+
+TEST(Payload, CompressedSource) {
+  std::string Text;
+  for (int I = 0; I < 50; ++I)
+    Text += "def compressed_function():\n    '''its doc'''\n    return " +
+            std::to_string(I) + "\n";
+  std::vector<uint8_t> Bytes = compressedSample(Text);
+  pyox_payload P;
+  const char *Error = nullptr;
+  ASSERT_EQ(pyox_payload_open(&P, Bytes.data(), Bytes.size(), &Error), 0)
+      << Error;
+  EXPECT_EQ(P.header->format_version, PYOX_FORMAT_VERSION);
+  const pyox_entry *S = pyox_payload_find(&P, PYOX_GROUP_SOURCE, "pkg.mod", 7);
+  ASSERT_NE(S, nullptr);
+  EXPECT_EQ(S->flags, PYOX_ENTRY_ZSTD);
+  EXPECT_LT(S->data_size, Text.size());
+  EXPECT_EQ(pyox_entry_content_size(S), Text.size());
+  std::string Out(S->raw_size, '\0');
+  ASSERT_EQ(pyox_entry_decompress(&P, S, Out.data()), 0);
+  EXPECT_EQ(Out, Text);
+  char Message[256];
+  EXPECT_EQ(pyox_payload_verify_all(&P, Message, sizeof Message), 0) << Message;
+
+  // A raw size the frame does not have.
+  std::vector<uint8_t> Bad = Bytes;
+  sourceEntry(Bad)->raw_size += 1;
+  resealIndex(Bad);
+  ASSERT_EQ(pyox_payload_open(&P, Bad.data(), Bad.size(), &Error), 0) << Error;
+  EXPECT_NE(pyox_payload_verify_all(&P, Message, sizeof Message), 0);
+  EXPECT_STREQ(Message,
+               "entry 1: compressed data does not decompress to its raw size");
+
+  // The flag on a module, an unknown flag, the flag in version 1.
+  Bad = Bytes;
+  sourceEntry(Bad)->kind = PYOX_KIND_RESOURCE;
+  resealIndex(Bad);
+  EXPECT_NE(pyox_payload_open(&P, Bad.data(), Bad.size(), &Error), 0);
+  Bad = Bytes;
+  sourceEntry(Bad)->flags = 0x02;
+  resealIndex(Bad);
+  EXPECT_NE(pyox_payload_open(&P, Bad.data(), Bad.size(), &Error), 0);
+  EXPECT_STREQ(Error, "payload entry has bad flags");
+  Bad = Bytes;
+  reinterpret_cast<pyox_header *>(Bad.data())->format_version = 1;
+  resealIndex(Bad);
+  EXPECT_NE(pyox_payload_open(&P, Bad.data(), Bad.size(), &Error), 0);
+
+  // A source without its module cannot be decompressed.
+  std::vector<uint8_t> Orphan = compressedSample(Text, /*WithCode=*/false);
+  ASSERT_EQ(pyox_payload_open(&P, Orphan.data(), Orphan.size(), &Error), 0);
+  EXPECT_NE(pyox_payload_verify_all(&P, Message, sizeof Message), 0);
+}
+
+// A version 1 payload (no compressed entries) still opens.
+TEST(Payload, ReadsVersion1) {
+  std::vector<uint8_t> Bytes = sample();
+  reinterpret_cast<pyox_header *>(Bytes.data())->format_version = 1;
+  resealIndex(Bytes);
+  pyox_payload P;
+  const char *Error = nullptr;
+  EXPECT_EQ(pyox_payload_open(&P, Bytes.data(), Bytes.size(), &Error), 0)
+      << Error;
+  reinterpret_cast<pyox_header *>(Bytes.data())->format_version = 3;
+  resealIndex(Bytes);
+  EXPECT_NE(pyox_payload_open(&P, Bytes.data(), Bytes.size(), &Error), 0);
 }
 
 TEST(Payload, TruncationIsDetected) {

@@ -58,8 +58,12 @@ bool scanPackOption(ArgScanner &S, PackConfig &C) {
     C.Remark = [](const Twine &M) { reportRemark(M); };
     return true;
   }
-  if (S.flag("--sources")) {
+  if (S.flag("--sources")) { // the default; accepted for older scripts
     C.Sources = true;
+    return true;
+  }
+  if (S.flag("--no-sources")) {
+    C.Sources = false;
     return true;
   }
   if (S.flag("--isolated")) {
@@ -223,8 +227,12 @@ int runList(CommandArgs Args) {
                 : "");
         for (uint32_t I = 0; I < H.entry_count; ++I) {
           const pyox_entry &En = P.entries[I];
+          // A compressed source: its packed size, then the .py's.
+          std::string Raw = (En.flags & PYOX_ENTRY_ZSTD)
+                                ? fmt::format(" zstd of {}", En.raw_size)
+                                : "";
           outs() << fmt::format(
-              "{:<40} {:<9} {:>9}\n",
+              "{:<40} {:<9} {:>9}{}\n",
               std::string_view(pyox_entry_name(&P, &En), En.name_size),
 // The libraries pack carried (PYOX_CARRIED_LIBS_DIR) and what needs each:
 // the packed ELF objects whose DT_NEEDED name them, read again here so that
@@ -264,7 +272,7 @@ static Error listCarriedLibraries(const pyox_payload &P) {
   return Error::success();
 }
 
-              pyox_kind_name(En.kind), En.data_size);
+              pyox_kind_name(En.kind), En.data_size, Raw);
         }
         return Error::success();
       });

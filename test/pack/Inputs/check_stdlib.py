@@ -18,8 +18,9 @@ payload = {}
 for line in open(listing, encoding="utf-8"):
     if line.startswith("#"):
         continue
-    name, kind, size = line.split()
-    payload[name] = kind
+    name, kind, size = line.split()[:3]  # a compressed source adds "zstd of N"
+    if kind != "source":  # a module's source shares its name
+        payload[name] = kind
 
 
 def walk(path, prefix, depth):
