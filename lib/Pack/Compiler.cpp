@@ -4,6 +4,7 @@
 #include "Pack/Marshal.h"
 
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Threading.h"
 
@@ -83,6 +84,118 @@ std::string describePythonError(const std::string &File) {
   return Line + ": " + Kind + ": " + Message;
 }
 
+// PEP 263: the encoding a coding declaration names, and its line (1 or 2),
+// by the tokenizer's rule: a comment matching coding[:=]NAME on line 1, or
+// on line 2 after a line 1 that is blank or a comment. Empty when there is
+// none.
+std::string codingDeclaration(StringRef Source, unsigned &Line) {
+  if (Source.starts_with("\xEF\xBB\xBF"))
+    return ""; // a UTF-8 BOM: the tokenizer settles that case itself
+  for (Line = 1; Line <= 2; ++Line) {
+    StringRef L = Source.take_until([](char C) { return C == '\n'; });
+    Source = Source.drop_front(std::min(Source.size(), L.size() + 1));
+    StringRef T = L.ltrim(" \t\f\r");
+    if (!T.starts_with("#")) {
+      if (!T.empty())
+        return "";
+      continue; // a blank line 1: line 2 may still declare
+    }
+    for (size_t At = T.find("coding"); At != StringRef::npos;
+         At = T.find("coding", At + 1)) {
+      StringRef Rest = T.drop_front(At + 6);
+      if (Rest.empty() || (Rest[0] != ':' && Rest[0] != '='))
+        continue;
+      StringRef Name = Rest.drop_front().ltrim(" \t").take_while([](char C) {
+        return isAlnum(C) || C == '-' || C == '_' || C == '.';
+      });
+      if (!Name.empty())
+        return Name.str();
+    }
+  }
+  return "";
+}
+
+// True for the encodings CPython's tokenizer decodes without the codec
+// registry (its get_normal_name and PyUnicode_Decode's fast paths): all
+// others need the `encodings` package, which the core-only interpreter
+// cannot import.
+bool decodedWithoutCodecs(StringRef Name) {
+  std::string N = Name.lower();
+  std::replace(N.begin(), N.end(), '_', '-');
+  for (StringRef Known : {"utf-8", "latin-1", "iso-8859-1", "iso-latin-1"})
+    if (N == Known || StringRef(N).starts_with((Known + "-").str()))
+      return true;
+  return N == "utf8" || N == "latin1" || N == "iso8859-1";
+}
+
+// Decodes File, which declares the encoding Name on line Line, with the
+// host python3.11 (the same CPython build: tools check it, see
+// docs/runtime.md): its text as UTF-8, or the one-line SyntaxError
+// python3.11 would report, "FILE:LINE: SyntaxError: ...".
+Expected<std::string> decodeWithHostPython(const std::string &File,
+                                           StringRef Name, unsigned Line) {
+  static const char Script[] =
+      "import sys, codecs\n"
+      "path, name, line = sys.argv[1], sys.argv[2], int(sys.argv[3])\n"
+      "data = open(path, 'rb').read()\n"
+      "try:\n"
+      "    codecs.lookup(name)\n"
+      "except LookupError:\n"
+      "    sys.stdout.write(f'E{line}\\nunknown encoding: {name}')\n"
+      "    sys.exit(0)\n"
+      "try:\n"
+      "    text = data.decode(name)\n"
+      "except UnicodeDecodeError as e:\n"
+      "    line = data.count(b'\\n', 0, e.start) + 1\n"
+      "    sys.stdout.write(f'E{line}\\n(unicode error) {e}')\n"
+      "    sys.exit(0)\n"
+      "sys.stdout.buffer.write(b'T' + text.encode('utf-8', 'surrogatepass'))\n";
+  int Pipe[2];
+  if (::pipe2(Pipe, O_CLOEXEC) != 0)
+    return createStringError(std::error_code(errno, std::generic_category()),
+                             "%s: cannot create a pipe", File.c_str());
+  std::string LineText = std::to_string(Line);
+  std::string NameText = Name.str();
+  const char *Argv[] = {PYOX_PYTHON,
+                        "-I",
+                        "-S",
+                        "-c",
+                        Script,
+                        File.c_str(),
+                        NameText.c_str(),
+                        LineText.c_str(),
+                        nullptr};
+  pid_t Pid = ::fork();
+  if (Pid == 0) {
+    ::dup2(Pipe[1], 1); // dup2 clears O_CLOEXEC on the copy
+    ::execv(PYOX_PYTHON, const_cast<char **>(Argv));
+    ::_exit(127);
+  }
+  ::close(Pipe[1]);
+  std::string Out;
+  char Buf[65536];
+  for (ssize_t N; Pid > 0 && (N = ::read(Pipe[0], Buf, sizeof Buf)) != 0;) {
+    if (N < 0 && errno == EINTR)
+      continue;
+    if (N < 0)
+      break;
+    Out.append(Buf, size_t(N));
+  }
+  ::close(Pipe[0]);
+  int Status = 0;
+  if (Pid < 0 || ::waitpid(Pid, &Status, 0) != Pid || !WIFEXITED(Status) ||
+      WEXITSTATUS(Status) != 0 || Out.empty())
+    return createStringError(
+        std::errc::io_error, "%s: cannot decode its '%s' source with %s",
+        File.c_str(), NameText.c_str(), static_cast<const char *>(PYOX_PYTHON));
+  if (Out[0] == 'T')
+    return Out.substr(1);
+  auto [Where, Message] = StringRef(Out).drop_front().split('\n');
+  return createStringError(std::errc::invalid_argument,
+                           "%s:%s: SyntaxError: %s", File.c_str(),
+                           Where.str().c_str(), Message.str().c_str());
+}
+
 // Starts the embedded interpreter in this process, once: the core phase
 // only (PEP 587 _init_main = 0), which is all the compiler needs, and reads
 // the bytecode magic. Workers are forked from this pristine state.
@@ -110,6 +223,29 @@ Expected<uint32_t> startEmbeddedPython() {
               (Status.err_msg ? Status.err_msg : "unknown error");
     return createStringError(std::errc::io_error, "%s", Failure.c_str());
   }
+  // The codec registry imports `encodings` the first time anything needs it
+  // (a decoding error's message, an error handler): give the core phase the
+  // path-based importer and the host standard library to find it in, as
+  // the main phase would. Nothing is imported until then.
+  PyObject *Bootstrap = PyImport_ImportModule("_frozen_importlib");
+  PyObject *Installed =
+      Bootstrap ? PyObject_CallMethod(Bootstrap, "_install_external_importers",
+                                      nullptr)
+                : nullptr;
+  PyObject *Path = Py_BuildValue("[s]", PYOX_PYTHON_STDLIB);
+  // The source loader reads these, which only the main phase sets.
+  if (!Installed || !Path || PySys_SetObject("path", Path) < 0 ||
+      PySys_SetObject("pycache_prefix", Py_None) < 0 ||
+      PySys_SetObject("dont_write_bytecode", Py_True) < 0) {
+    Py_XDECREF(Bootstrap);
+    Py_XDECREF(Installed);
+    Py_XDECREF(Path);
+    Failure = describePythonError("the embedded Python's import system");
+    return createStringError(std::errc::io_error, "%s", Failure.c_str());
+  }
+  Py_DECREF(Bootstrap);
+  Py_DECREF(Installed);
+  Py_DECREF(Path);
   // importlib.util.MAGIC_NUMBER lives in the frozen external bootstrap,
   // which the core phase has not installed yet; importing it is enough.
   if (PyObject *Ext = PyImport_ImportModule("_frozen_importlib_external")) {
@@ -155,6 +291,22 @@ Expected<uint32_t> startEmbeddedPython() {
       continue;
     }
     PyCompilerFlags Flags = _PyCompilerFlags_INIT;
+    // A source in another encoding than UTF-8 or Latin-1 is decoded here,
+    // then compiled as the UTF-8 text it is (as compile() does a str).
+    std::string Decoded;
+    unsigned CookieLine = 0;
+    std::string Coding = codingDeclaration(Source, CookieLine);
+    if (!Coding.empty() && !decodedWithoutCodecs(Coding)) {
+      Expected<std::string> Text =
+          decodeWithHostPython(Job.File, Coding, CookieLine);
+      if (!Text) {
+        sendRecord(FD, Failed, J, toString(Text.takeError()));
+        continue;
+      }
+      Decoded = std::move(*Text);
+      Source = Decoded;
+      Flags.cf_flags |= PyCF_IGNORE_COOKIE;
+    }
     PyObject *Code =
         Py_CompileStringExFlags(Source.data(), Job.CodeFilename.c_str(),
                                 Py_file_input, &Flags, Optimize);

@@ -6,7 +6,12 @@
 // in its "core" phase only (PEP 587 _init_main = 0: no site, no encodings,
 // no path configuration, ~5 ms), compiles its share of the files with the
 // built-in compiler, marshals the code objects, and streams the results back
-// through a pipe.
+// through a pipe. The codec registry imports `encodings` from the host
+// standard library when something needs it (a decoding error's message);
+// a source whose PEP 263 declaration names a codec other than UTF-8 or
+// Latin-1 (koi8-r, cp1252, shift_jis: some are extension modules, which
+// the embedded interpreter cannot load) is decoded by the host python3.11
+// and compiled as the text it is, as compile() does a str.
 //
 // Jobs go out in chunks, largest first. What a worker compiled before a
 // file changes CPython's marshal output for it (reference counts, interned
