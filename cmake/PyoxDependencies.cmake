@@ -99,6 +99,22 @@ set_target_properties(pyox_zstd PROPERTIES
   IMPORTED_LOCATION ${PYOX_ZSTD_STATIC}
   INTERFACE_INCLUDE_DIRECTORIES ${PYOX_ZSTD_INCLUDE})
 
+# The CPython build those archives hold, checked at every build
+# (cmake/PythonBuildId.cmake): PYOX_PYTHON_BUILD_STAMP changes, and the
+# executables linking CPython are linked again, whenever the archives or
+# the package change; PYOX_PYTHON_BUILD_SOURCE records its sys.version in
+# the templates.
+set(PYOX_PYTHON_BUILD_STAMP ${CMAKE_BINARY_DIR}/python-build.stamp)
+set(PYOX_PYTHON_BUILD_SOURCE ${CMAKE_BINARY_DIR}/python-build-id.c)
+add_custom_target(pyox-python-build-id
+  COMMAND ${CMAKE_COMMAND} -DPYTHON=${PYOX_PYTHON}
+    "-DARCHIVES=${PYOX_PYTHON_STATIC};${PYOX_PYTHON_STATIC_NOPIC}"
+    -DSTAMP=${PYOX_PYTHON_BUILD_STAMP} -DSOURCE=${PYOX_PYTHON_BUILD_SOURCE}
+    -P ${CMAKE_CURRENT_LIST_DIR}/PythonBuildId.cmake
+  BYPRODUCTS ${PYOX_PYTHON_BUILD_STAMP} ${PYOX_PYTHON_BUILD_SOURCE}
+  COMMENT "Checking the static CPython's build"
+  VERBATIM)
+
 find_package(fmt REQUIRED)
 find_package(GTest REQUIRED)
 find_package(Threads REQUIRED)

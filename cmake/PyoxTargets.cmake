@@ -100,3 +100,12 @@ function(pyox_add_fuzzer name)
       -P ${PROJECT_SOURCE_DIR}/cmake/RunFuzzer.cmake)
   set_tests_properties(fuzz.${name} PROPERTIES TIMEOUT 600)
 endfunction()
+
+# pyox_link_python_build(TARGET): TARGET links the static CPython, so it is
+# linked again whenever that archive or its package changes, whatever the
+# file times say (cmake/PythonBuildId.cmake).
+function(pyox_link_python_build target)
+  add_dependencies(${target} pyox-python-build-id)
+  set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS
+    ${PYOX_PYTHON_BUILD_STAMP})
+endfunction()

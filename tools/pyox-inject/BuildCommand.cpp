@@ -14,9 +14,11 @@
 #include "Common/PayloadSection.h"
 #include "ELF/ElfImage.h"
 #include "Pack/Pack.h"
+#include "Pack/PythonBuild.h"
 
 #include "pyox/runtime.h"
 
+#include "llvm/BinaryFormat/ELF.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
@@ -64,6 +66,27 @@ int runBuild(CommandArgs Args) {
         std::errc::invalid_argument,
         "%s: not an ELF executable (the template; see --template)",
         Template.c_str()));
+
+  // A template from before an upgrade of Debian's python3.11 would run the
+  // new standard library on the old interpreter (Pack/PythonBuild.h). A
+  // template that records no build (linked by other means) is taken as is.
+  if (Config.Stdlib && Config.StdlibDir.empty()) {
+    Expected<elf::Image> Image = elf::readImage((*Binary)->getMemBufferRef());
+    if (!Image)
+      return reportError(Image.takeError());
+    for (const elf::Section &Sec : Image->Sections) {
+      if (Sec.Name != CPythonBuildSection || Sec.Type == ELF::SHT_NOBITS ||
+          Sec.Offset > Image->Bytes.size() ||
+          Sec.Size > Image->Bytes.size() - Sec.Offset)
+        continue;
+      Expected<std::string> Host = hostPythonBuild();
+      if (!Host)
+        return reportError(Host.takeError());
+      if (Error E = checkTemplateBuild(
+              Template, Image->Bytes.substr(Sec.Offset, Sec.Size), *Host))
+        return reportError(std::move(E));
+    }
+  }
 
   // The template is part of the program whose glibc floor build reports.
   Config.TemplateFile = Template;
