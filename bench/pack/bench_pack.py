@@ -44,8 +44,11 @@ def main():
                         ignore=lambda d, names: [n for n in names if n in EXCLUDED]
                         if d == stdlib else [n for n in names if n == "__pycache__"])
         payload = os.path.join(work, "stdlib.pyox")
-        # --no-cache: compile every module, as compileall -f does.
-        pack = [args.pyox_inject, "pack", "--stdlib", "--no-cache", "-o", payload]
+        # --no-cache: compile every module, as compileall -f does;
+        # --no-sources: write what compileall writes, bytecode (sources cost
+        # a compression more: docs/performance.md, "Source lines").
+        pack = [args.pyox_inject, "pack", "--stdlib", "--no-cache", "--no-sources",
+                "-o", payload]
         compileall = [sys.executable, "-m", "compileall", "-q", "-f", "-j0", copy]
         # One untimed run of each warms the page cache.
         timed(pack)

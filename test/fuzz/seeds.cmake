@@ -11,7 +11,17 @@ set(_seed_src ${PROJECT_SOURCE_DIR}/test/coff/Inputs/app)
 set(PYOX_MACHO_FUZZ_SEEDS ${CMAKE_CURRENT_BINARY_DIR}/macho-seeds)
 set(PYOX_COFF_FUZZ_SEEDS ${CMAKE_CURRENT_BINARY_DIR}/coff-seeds)
 set(PYOX_PAYLOAD_FUZZ_SEEDS ${CMAKE_CURRENT_BINARY_DIR}/payload-seeds)
-set(_seed_outputs ${PYOX_PAYLOAD_FUZZ_SEEDS}/app.pyox)
+set(_seed_outputs ${PYOX_PAYLOAD_FUZZ_SEEDS}/app.pyox
+  ${PYOX_PAYLOAD_FUZZ_SEEDS}/sources.pyox)
+# A payload with a compressed source (PYOX_ENTRY_ZSTD): app's are too small
+# to be compressed.
+set(_sources_src ${PROJECT_SOURCE_DIR}/test/runtime/Inputs/sources)
+add_custom_command(OUTPUT ${PYOX_PAYLOAD_FUZZ_SEEDS}/sources.pyox
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${PYOX_PAYLOAD_FUZZ_SEEDS}
+  COMMAND $<TARGET_FILE:pyox-inject> pack --no-cache --path ${_sources_src}
+          -o ${PYOX_PAYLOAD_FUZZ_SEEDS}/sources.pyox
+  DEPENDS pyox-inject ${_sources_src}/srcapp/main.py
+  COMMENT "Packing the fuzzer seed payload with a compressed source")
 add_custom_command(OUTPUT ${PYOX_SEED_PAYLOAD} ${PYOX_PAYLOAD_FUZZ_SEEDS}/app.pyox
   COMMAND $<TARGET_FILE:pyox-inject> pack --path ${_seed_src} -o ${PYOX_SEED_PAYLOAD}
   COMMAND ${CMAKE_COMMAND} -E make_directory ${PYOX_PAYLOAD_FUZZ_SEEDS}
