@@ -41,7 +41,8 @@ extern "C" {
 #define PYOX_MAGIC_SIZE 8
 #define PYOX_FORMAT_VERSION 2u
 /* Version 1 is version 2 without compressed entries (every entry's flags
- * and raw_size zero): readers accept both. */
+ * and raw_size zero) and without a glibc floor (zero: not known): readers
+ * accept both. */
 #define PYOX_FORMAT_VERSION_MIN 1u
 
 /* Alignment of the index tables and of each entry's data. 16 suits every
