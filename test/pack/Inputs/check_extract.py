@@ -28,6 +28,8 @@ def same_code(a, b):
                if hasattr(x, "co_code"))
 
 
+SYSTEM_LIB_DIRS = ["/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
+                   "/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu"]
 checked = {"bytecode": 0, "file": 0}
 bad = []
 for dirpath, dirs, files in os.walk(out_dir):
@@ -59,6 +61,11 @@ for dirpath, dirs, files in os.walk(out_dir):
             checked["file"] += 1
         else:
             src = original(rel)
+            if rel.startswith(".pyox-libs/"):
+                # A library carried for an extension module: the host's,
+                # from the system directories (lib/Pack/SharedLibraries.h).
+                src = next((os.path.join(d, f) for d in SYSTEM_LIB_DIRS
+                            if os.path.exists(os.path.join(d, f))), None)
             if src is None:
                 bad.append(f"{rel}: no original file")
                 continue
