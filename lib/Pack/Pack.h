@@ -47,13 +47,6 @@ struct PackConfig {
   std::function<void(const llvm::Twine &)> Warn;
   // Receives notes for --verbose (the cache's hits and misses), if set.
   std::function<void(const llvm::Twine &)> Remark;
-};
-
-// Runs the whole pipeline and returns the payload bytes.
-llvm::Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config);
-
-// Default locations of the host standard library, fixed at configure time.
-std::string defaultStdlibDir();
 
   // Shared libraries and the glibc floor (SharedLibraries.h).
   std::vector<std::string> ExcludeLibs; // --exclude-lib: sonames' globs
@@ -61,6 +54,13 @@ std::string defaultStdlibDir();
   std::string TemplateFile; // build: the template, part of the floor
   // Receives the one-line summary of carried libraries and the floor.
   std::function<void(const llvm::Twine &)> Summary;
+};
+
+// Runs the whole pipeline and returns the payload bytes.
+llvm::Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config);
+
+// Default locations of the host standard library, fixed at configure time.
+std::string defaultStdlibDir();
 std::string defaultDynloadDir();
 
 } // namespace pyox

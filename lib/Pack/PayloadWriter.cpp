@@ -123,9 +123,9 @@ Expected<std::vector<uint8_t>> writePayload(std::vector<PayloadItem> Items,
   H.optimize = Info.Optimize;
   H.flags = uint8_t((Info.HasSources ? PYOX_FLAG_HAS_SOURCES : 0) |
                     (Info.Isolated ? PYOX_FLAG_ISOLATED : 0));
+  H.glibc_floor = Info.GlibcFloor;
 
   // std::copy, not memcpy: the ranges may be empty (null data pointers).
-  H.glibc_floor = Info.GlibcFloor;
   uint8_t *P = Out.data();
   auto Put = [&](uint64_t Offset, const void *Data, size_t Size) {
     const uint8_t *B = static_cast<const uint8_t *>(Data);

@@ -37,11 +37,11 @@ struct PayloadInfo {
   uint8_t Optimize = 0;
   bool HasSources = false;
   bool Isolated = false; // PYOX_FLAG_ISOLATED
-};
-
   // The highest GLIBC_x.y the program's ELF objects need, (major << 16) |
   // minor; 0 when unknown (SharedLibraries.h).
   uint32_t GlibcFloor = 0;
+};
+
 // Lays out Items (any order; names must be unique within a lookup group).
 llvm::Expected<std::vector<uint8_t>>
 writePayload(std::vector<PayloadItem> Items, const PayloadInfo &Info);

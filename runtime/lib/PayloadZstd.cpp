@@ -17,6 +17,9 @@
 
 #include <zstd.h>
 
+#include <stdio.h>
+#include <stdlib.h>
+
 extern "C" int pyox_entry_decompress(const pyox_payload *P, const pyox_entry *E,
                                      void *Out) {
   if (!(E->flags & PYOX_ENTRY_ZSTD) || E->kind != PYOX_KIND_SOURCE)
@@ -37,4 +40,23 @@ extern "C" int pyox_entry_decompress(const pyox_payload *P, const pyox_entry *E,
                             E->data_size);
   ZSTD_freeDCtx(D);
   return ZSTD_isError(R) || R != E->raw_size ? -1 : 0;
+}
+
+extern "C" int pyox_payload_verify_compressed(const pyox_payload *P,
+                                              char *Error, size_t ErrorSize) {
+  for (uint32_t I = 0; I < P->header->entry_count; ++I) {
+    const pyox_entry &E = P->entries[I];
+    if (!(E.flags & PYOX_ENTRY_ZSTD))
+      continue;
+    void *Raw = malloc(E.raw_size ? E.raw_size : 1);
+    int Bad = !Raw || pyox_entry_decompress(P, &E, Raw) != 0;
+    free(Raw);
+    if (Bad) {
+      snprintf(Error, ErrorSize,
+               "entry %u: compressed data does not decompress to its raw size",
+               I);
+      return -1;
+    }
+  }
+  return 0;
 }

@@ -600,14 +600,14 @@ void forEachBundledNeeded(const pyox_entry *E, const char *Rel, size_t RelLen,
           Candidates.push_back(Dir + "/" + std::string(Name));
         Start = End + 1;
       }
-    }
-    for (const std::string &C : Candidates) {
-      Resolved R;
       // Last, where pack puts the libraries it carries from the build host
       // (lib/Pack/SharedLibraries.h): found there, the copy in memory
       // satisfies the soname before ld.so would search the system.
       Candidates.push_back(std::string(TheMount.Root, TheMount.RootLen) +
                            "/" PYOX_CARRIED_LIBS_DIR "/" + std::string(Name));
+    }
+    for (const std::string &C : Candidates) {
+      Resolved R;
       resolve(C.c_str(), false, R);
       if (R.Where == Resolved::Inside && R.N.Kind == NodeKind::File) {
         Fn(R.Rel, R.RelLen, Ctx);

@@ -29,7 +29,8 @@ static void readAll(const void *Data, size_t Size) {
   if (pyox_payload_open(&P, Data, Size, &Error) != 0)
     return;
   char Message[256];
-  pyox_payload_verify_all(&P, Message, sizeof Message);
+  if (pyox_payload_verify_all(&P, Message, sizeof Message) == 0)
+    pyox_payload_verify_compressed(&P, Message, sizeof Message);
   for (uint32_t I = 0; I < P.header->entry_count; ++I) {
     const pyox_entry *E = &P.entries[I];
     const char *Name = pyox_entry_name(&P, E);

@@ -23,8 +23,8 @@
 #include <fmt/format.h>
 
 #include <cstring>
-
 #include <map>
+
 using namespace llvm;
 
 namespace pyox {
@@ -101,6 +101,14 @@ bool scanPackOption(ArgScanner &S, PackConfig &C) {
       C.Jobs = N;
     return true;
   }
+  if (S.value("--exclude-lib", V)) {
+    C.ExcludeLibs.push_back(V);
+    return true;
+  }
+  if (S.value("--max-glibc", V)) {
+    C.MaxGlibc = V;
+    return true;
+  }
   return false;
 }
 
@@ -123,14 +131,6 @@ int runPack(CommandArgs Args) {
     return reportError(createStringError(
         std::errc::invalid_argument,
         "pack: nothing to pack (give --stdlib and/or --path DIR)"));
-  if (S.value("--exclude-lib", V)) {
-    C.ExcludeLibs.push_back(V);
-    return true;
-  }
-  if (S.value("--max-glibc", V)) {
-    C.MaxGlibc = V;
-    return true;
-  }
   auto Payload = buildPayload(Config);
   if (!Payload)
     return reportError(Payload.takeError());
@@ -205,35 +205,6 @@ static std::string describe(const EmbeddedPayload &E) {
   return E.Name.empty() ? "" : " payload '" + E.Name + "'";
 }
 
-int runList(CommandArgs Args) {
-  return forEachPayload(
-      "list", Args, nullptr,
-      [](StringRef, const EmbeddedPayload &E, const pyox_payload &P, size_t) {
-        const pyox_header &H = *P.header;
-        std::string Entry(reinterpret_cast<const char *>(P.base) +
-                              H.entry_point_offset,
-                          H.entry_point_size);
-        outs() << fmt::format(
-            "#{}: {} at offset {:#x}, {} bytes, {} entries, python "
-            "{}.{}, optimize {}{}{}{}{}\n",
-            E.Name.empty() ? " payload" : describe(E), E.Where, E.FileOffset,
-            H.total_size, H.entry_count, H.python_version >> 24,
-            (H.python_version >> 16) & 0xff, H.optimize,
-            Entry.empty() ? "" : ", entry " + Entry,
-            (H.flags & PYOX_FLAG_HAS_SOURCES) ? ", with sources" : "",
-            (H.flags & PYOX_FLAG_ISOLATED) ? ", isolated" : "",
-            H.glibc_floor
-                ? ", glibc " + GlibcVersion::decode(H.glibc_floor).str()
-                : "");
-        for (uint32_t I = 0; I < H.entry_count; ++I) {
-          const pyox_entry &En = P.entries[I];
-          // A compressed source: its packed size, then the .py's.
-          std::string Raw = (En.flags & PYOX_ENTRY_ZSTD)
-                                ? fmt::format(" zstd of {}", En.raw_size)
-                                : "";
-          outs() << fmt::format(
-              "{:<40} {:<9} {:>9}{}\n",
-              std::string_view(pyox_entry_name(&P, &En), En.name_size),
 // The libraries pack carried (PYOX_CARRIED_LIBS_DIR) and what needs each:
 // the packed ELF objects whose DT_NEEDED name them, read again here so that
 // the payload records nothing twice.
@@ -272,9 +243,38 @@ static Error listCarriedLibraries(const pyox_payload &P) {
   return Error::success();
 }
 
+int runList(CommandArgs Args) {
+  return forEachPayload(
+      "list", Args, nullptr,
+      [](StringRef, const EmbeddedPayload &E, const pyox_payload &P, size_t) {
+        const pyox_header &H = *P.header;
+        std::string Entry(reinterpret_cast<const char *>(P.base) +
+                              H.entry_point_offset,
+                          H.entry_point_size);
+        outs() << fmt::format(
+            "#{}: {} at offset {:#x}, {} bytes, {} entries, python "
+            "{}.{}, optimize {}{}{}{}{}\n",
+            E.Name.empty() ? " payload" : describe(E), E.Where, E.FileOffset,
+            H.total_size, H.entry_count, H.python_version >> 24,
+            (H.python_version >> 16) & 0xff, H.optimize,
+            Entry.empty() ? "" : ", entry " + Entry,
+            (H.flags & PYOX_FLAG_HAS_SOURCES) ? ", with sources" : "",
+            (H.flags & PYOX_FLAG_ISOLATED) ? ", isolated" : "",
+            H.glibc_floor
+                ? ", glibc " + GlibcVersion::decode(H.glibc_floor).str()
+                : "");
+        for (uint32_t I = 0; I < H.entry_count; ++I) {
+          const pyox_entry &En = P.entries[I];
+          // A compressed source: its packed size, then the .py's.
+          std::string Raw = (En.flags & PYOX_ENTRY_ZSTD)
+                                ? fmt::format(" zstd of {}", En.raw_size)
+                                : "";
+          outs() << fmt::format(
+              "{:<40} {:<9} {:>9}{}\n",
+              std::string_view(pyox_entry_name(&P, &En), En.name_size),
               pyox_kind_name(En.kind), En.data_size, Raw);
         }
-        return Error::success();
+        return listCarriedLibraries(P);
       });
 }
 
@@ -291,14 +291,15 @@ int runVerify(CommandArgs Args) {
                                    File.str().c_str(),
                                    size_t(E.Bytes.size() - P.size));
         char Message[256];
-        if (pyox_payload_verify_all(&P, Message, sizeof Message) != 0)
+        if (pyox_payload_verify_all(&P, Message, sizeof Message) != 0 ||
+            pyox_payload_verify_compressed(&P, Message, sizeof Message) != 0)
           return createStringError(
               std::errc::invalid_argument, "%s:%s %s", File.str().c_str(),
               E.Name.empty() ? "" : (describe(E) + ":").c_str(),
               static_cast<const char *>(Message));
         outs() << fmt::format("{}:{} OK ({} entries, {} bytes)\n", File,
                               describe(E), P.header->entry_count, P.size);
-        return listCarriedLibraries(P);
+        return Error::success();
       });
 }
 

@@ -5,7 +5,9 @@
  * one pass over the entry table, so that every later accessor can index
  * without checks. Entry data is checked (CRC32C) separately, when it is used:
  * pyox_entry_verify. Nothing here does I/O, and nothing allocates but the
- * decompression of a compressed entry (and `verify`, which decompresses).
+ * decompression of compressed entries, which is also the only part that
+ * needs zstd (a separate object: programs that do not call it do not link
+ * zstd).
  *===----------------------------------------------------------------------===*/
 
 #ifndef PYOX_PAYLOAD_H
@@ -83,6 +85,11 @@ int pyox_entry_decompress(const pyox_payload *p, const pyox_entry *e,
  * Returns 0 or -1 with a message in ERROR[0, ERROR_SIZE). */
 int pyox_payload_verify_all(const pyox_payload *p, char *error,
                             size_t error_size);
+
+/* For `verify`, after pyox_payload_verify_all: decompresses every compressed
+ * entry. Returns 0 or -1 with a message in ERROR[0, ERROR_SIZE). */
+int pyox_payload_verify_compressed(const pyox_payload *p, char *error,
+                                   size_t error_size);
 
 /* CRC32C (Castagnoli, reflected 0x82F63B78), hardware-accelerated where the
  * CPU has it. Chain calls by passing the previous result as CRC; start at 0. */
