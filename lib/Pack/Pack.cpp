@@ -481,6 +481,8 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
   // The shared libraries extension modules need, and the glibc floor.
   if (Error E = packSharedLibraries(Config, *Files, Items, Info))
     return std::move(E);
+  if (Error E = packHostData(Config, Items))
+    return std::move(E);
   auto Payload = writePayload(std::move(Items), Info);
   Region.reset();
   if (Config.TimePasses)

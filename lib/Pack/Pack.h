@@ -50,6 +50,7 @@ struct PackConfig {
 
   // Shared libraries and the glibc floor (SharedLibraries.h).
   std::vector<std::string> ExcludeLibs; // --exclude-lib: sonames' globs
+  std::vector<std::string> HostData;    // --host-data: absolute paths
   std::string MaxGlibc;                 // --max-glibc X.Y, empty for none
   std::string TemplateFile; // build: the template, part of the floor
   // Receives the one-line summary of carried libraries and the floor.

@@ -534,4 +534,59 @@ Error packSharedLibraries(const PackConfig &Config,
                            Why.c_str());
 }
 
+Error packHostData(const PackConfig &Config, std::vector<PayloadItem> &Items) {
+  std::string Roots;
+  auto Add = [&](StringRef File, StringRef AbsPath) -> Error {
+    auto Buf = MemoryBuffer::getFile(File, /*IsText=*/false,
+                                     /*RequiresNullTerminator=*/false);
+    if (!Buf)
+      return createStringError(Buf.getError(), "--host-data %s: %s",
+                               File.str().c_str(),
+                               Buf.getError().message().c_str());
+    std::string Rel =
+        (Twine(PYOX_HOST_DATA_DIR) + "/" + AbsPath.drop_front()).str();
+    Items.push_back({PYOX_KIND_RESOURCE, Rel, Rel, (*Buf)->getBuffer().str()});
+    return Error::success();
+  };
+  for (StringRef Given : Config.HostData) {
+    SmallString<256> Path(Given);
+    sys::path::remove_dots(Path, /*remove_dot_dot=*/true);
+    while (Path.size() > 1 && Path.back() == '/')
+      Path.pop_back();
+    if (!sys::path::is_absolute(Path) || Path == "/" ||
+        StringRef(Path).contains('\n'))
+      return createStringError(std::errc::invalid_argument,
+                               "--host-data %s: an absolute path below / is "
+                               "needed (served at the same path)",
+                               Given.str().c_str());
+    if (sys::fs::is_regular_file(Path)) {
+      if (Error E = Add(Path, Path))
+        return E;
+    } else if (sys::fs::is_directory(Path)) {
+      std::vector<std::string> Found;
+      std::error_code EC;
+      for (sys::fs::recursive_directory_iterator It(Path, EC, false), End;
+           It != End && !EC; It.increment(EC))
+        if (sys::fs::is_regular_file(It->path()))
+          Found.push_back(It->path());
+      if (EC)
+        return createStringError(EC, "--host-data %s: %s", Path.c_str(),
+                                 EC.message().c_str());
+      llvm::sort(Found);
+      for (const std::string &F : Found)
+        if (Error E = Add(F, F))
+          return E;
+    } else {
+      return createStringError(std::errc::no_such_file_or_directory,
+                               "--host-data %s: no such file or directory",
+                               Path.c_str());
+    }
+    Roots += Path.str().str() + "\n";
+  }
+  if (!Roots.empty())
+    Items.push_back({PYOX_KIND_RESOURCE, PYOX_HOST_DATA_ROOTS,
+                     PYOX_HOST_DATA_ROOTS, Roots});
+  return Error::success();
+}
+
 } // namespace pyox

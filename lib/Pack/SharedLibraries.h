@@ -132,6 +132,13 @@ llvm::Error packSharedLibraries(const PackConfig &Config,
                                 std::vector<PayloadItem> &Items,
                                 PayloadInfo &Info);
 
+// --host-data: adds the files under each of Config.HostData (absolute
+// paths of the build host, files or directories; symbolic links to files
+// are followed, to directories skipped) as resources under
+// PYOX_HOST_DATA_DIR, and the list of those paths as PYOX_HOST_DATA_ROOTS.
+llvm::Error packHostData(const PackConfig &Config,
+                         std::vector<PayloadItem> &Items);
+
 } // namespace pyox
 
 #endif

@@ -44,7 +44,17 @@ struct Mount {
   bool FileMapped = false; // PYOX_VFS_FILE_MAPPED
   // "PYOX_INTERPRETER=ROOT", for the environment of exec'd interpreters.
   char InterpreterMarker[sizeof(InterpreterVariable) + PATH_MAX];
+  // The --host-data paths this system lacks, served from the payload's
+  // PYOX_HOST_DATA_DIR (pointers into the PYOX_HOST_DATA_ROOTS entry).
+  static constexpr unsigned MaxHostData = 16;
+  const char *HostData[MaxHostData];
+  size_t HostDataLen[MaxHostData];
+  unsigned HostDataCount = 0;
 };
+
+// Fills M.HostData with the --host-data paths of payload P that do not
+// exist here (the real one wins when present). Before the mount is public.
+void findMissingHostData(const pyox_payload *P, Mount &M);
 extern Mount TheMount;
 
 inline bool mounted() {

@@ -791,6 +791,7 @@ int pyox_vfs_mount(const pyox_payload *P, const char *Root, unsigned Flags,
          sizeof(InterpreterVariable) - 1);
   M.InterpreterMarker[sizeof(InterpreterVariable) - 1] = '=';
   memcpy(M.InterpreterMarker + sizeof(InterpreterVariable), Root, Len + 1);
+  findMissingHostData(P, M);
   __atomic_store_n(&M.P, P, __ATOMIC_RELEASE);
   return 0;
 }

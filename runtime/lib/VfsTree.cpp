@@ -285,7 +285,68 @@ void resolveTail(const char *Tail, Resolved &R) {
   }
 }
 
+// A path under a --host-data path the system lacks: the packed copy, as
+// ROOT/PYOX_HOST_DATA_DIR/PATH. Anything else, ".." out of it included,
+// stays outside.
+void resolveHostData(const char *Path, Resolved &R) {
+  const Mount &M = TheMount;
+  for (unsigned I = 0; I < M.HostDataCount; ++I) {
+    size_t L = M.HostDataLen[I];
+    if (strncmp(Path, M.HostData[I], L) != 0 ||
+        (Path[L] != '/' && Path[L] != '\0'))
+      continue;
+    constexpr size_t DirLen = sizeof(PYOX_HOST_DATA_DIR) - 1;
+    char Tail[PATH_MAX];
+    size_t N = strlen(Path);
+    if (1 + DirLen + N + 1 > sizeof(Tail))
+      return;
+    Tail[0] = '/';
+    memcpy(Tail + 1, PYOX_HOST_DATA_DIR, DirLen);
+    memcpy(Tail + 1 + DirLen, Path, N + 1);
+    resolveTail(Tail, R);
+    // Still below the host path (REL is "DIR/host/path[/...]")?
+    if (R.RelLen >= DirLen + L &&
+        memcmp(R.Rel + DirLen, M.HostData[I], L) == 0 &&
+        (R.Rel[DirLen + L] == '/' || R.Rel[DirLen + L] == '\0'))
+      return;
+    R.Where = Resolved::Outside;
+    R.OutsidePath = Path;
+    return;
+  }
+}
+
 } // namespace
+
+void findMissingHostData(const pyox_payload *P, Mount &M) {
+  const char *Name = PYOX_HOST_DATA_ROOTS;
+  const pyox_entry *E =
+      pyox_payload_find(P, PYOX_GROUP_RESOURCE, Name, strlen(Name));
+  // A damaged list serves nothing (the checksum error shows when the
+  // tree's files are read).
+  if (!E || E->flags != 0 || pyox_entry_verify(P, E) != 0)
+    return;
+  const char *Data = reinterpret_cast<const char *>(pyox_entry_data(P, E));
+  const char *End = Data + E->data_size;
+  while (Data < End && M.HostDataCount < Mount::MaxHostData) {
+    const char *Line = Data;
+    const char *Eol = static_cast<const char *>(memchr(Line, '\n', End - Line));
+    if (!Eol)
+      break;
+    Data = Eol + 1;
+    size_t L = size_t(Eol - Line);
+    char Path[PATH_MAX];
+    if (L < 2 || L >= sizeof(Path) || Line[0] != '/')
+      continue;
+    memcpy(Path, Line, L);
+    Path[L] = '\0';
+    struct stat St;
+    // The C library's stat: the tree is not mounted yet.
+    if (stat(Path, &St) == 0 || (errno != ENOENT && errno != ENOTDIR))
+      continue;
+    M.HostData[M.HostDataCount] = Line;
+    M.HostDataLen[M.HostDataCount++] = L;
+  }
+}
 
 void resolve(const char *Path, bool AsDir, Resolved &R) {
   R.Where = Resolved::Outside;
@@ -294,9 +355,13 @@ void resolve(const char *Path, bool AsDir, Resolved &R) {
   R.TrailingSlash = false;
   R.Errno = 0;
   const Mount &M = TheMount;
-  if (!Path || Path[0] != '/' || !mounted() ||
-      strncmp(Path, M.Root, M.RootLen) != 0)
+  if (!Path || Path[0] != '/' || !mounted())
     return;
+  if (strncmp(Path, M.Root, M.RootLen) != 0) {
+    if (M.HostDataCount)
+      resolveHostData(Path, R);
+    return;
+  }
   char C = Path[M.RootLen];
   if (C == '\0' && !AsDir)
     return;

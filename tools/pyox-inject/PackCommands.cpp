@@ -109,6 +109,10 @@ bool scanPackOption(ArgScanner &S, PackConfig &C) {
     C.MaxGlibc = V;
     return true;
   }
+  if (S.value("--host-data", V)) {
+    C.HostData.push_back(V);
+    return true;
+  }
   return false;
 }
 

@@ -86,6 +86,14 @@ static inline uint32_t pyox_kind_group(uint32_t kind) {
  * of the tree that needs them (docs/runtime.md, "Carried libraries"). */
 #define PYOX_CARRIED_LIBS_DIR ".pyox-libs"
 
+/* Host data (`pack --host-data PATH`): the files of the build host's PATH
+ * are resources ".pyox-host/PATH/..." (PATH without its leading '/'), and
+ * the resource ".pyox-host-roots" lists each PATH, one per line. Where the
+ * target system lacks PATH, the runtime serves the packed copy at PATH
+ * (docs/runtime.md, "Host data"). */
+#define PYOX_HOST_DATA_DIR ".pyox-host"
+#define PYOX_HOST_DATA_ROOTS ".pyox-host-roots"
+
 /* Entry flags. Only a SOURCE entry may be compressed: sources are read
  * when a traceback, linecache or inspect asks, never to import, so they
  * can cost a decompression; everything else is used in place.
