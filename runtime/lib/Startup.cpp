@@ -39,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -60,12 +61,74 @@ static constexpr uint32_t BytecodeMagic311 = 3495u | (0x0a0du << 16);
 namespace pyox {
 namespace {
 
-std::string executablePath() {
+// The program file: /proc/self/exe; without /proc (a chroot or container
+// that did not mount it), the path execve was given (AT_EXECFN) or
+// argv[0], found as the shell found it, made absolute.
+std::string executablePath(const char *Argv0) {
   char Buf[PATH_MAX];
   ssize_t N = readlink("/proc/self/exe", Buf, sizeof(Buf) - 1);
-  if (N <= 0)
-    return {};
-  return std::string(Buf, size_t(N));
+  if (N > 0)
+    return std::string(Buf, size_t(N));
+  auto Real = [&](const char *Path) -> std::string {
+    struct stat St;
+    if (!Path || !*Path || !realpath(Path, Buf) || stat(Buf, &St) != 0 ||
+        !S_ISREG(St.st_mode))
+      return {};
+    return Buf;
+  };
+  for (const char *Given :
+       {reinterpret_cast<const char *>(getauxval(AT_EXECFN)), Argv0}) {
+    if (!Given || !*Given)
+      continue;
+    if (strchr(Given, '/')) {
+      if (std::string Found = Real(Given); !Found.empty())
+        return Found;
+      continue;
+    }
+    const char *Path = getenv("PATH");
+    for (const char *S = Path; S && *S;) {
+      const char *E = strchrnul(S, ':');
+      std::string Candidate =
+          (E == S ? std::string(".") : std::string(S, size_t(E - S))) + "/" +
+          Given;
+      if (access(Candidate.c_str(), X_OK) == 0)
+        if (std::string Found = Real(Candidate.c_str()); !Found.empty())
+          return Found;
+      S = *E ? E + 1 : E;
+    }
+  }
+  return {};
+}
+
+// When the program carries ssl and the user chose no certificates
+// (SSL_CERT_FILE and SSL_CERT_DIR unset), points OpenSSL at the first CA
+// bundle of the common distributions that exists here: the carried
+// libssl looks in the build host's OPENSSLDIR (Debian's /usr/lib/ssl),
+// which other systems lack. The list is Go's (crypto/x509/root_linux.go).
+void findCaCertificates(const pyox_payload &P) {
+  if (getenv("SSL_CERT_FILE") || getenv("SSL_CERT_DIR") ||
+      !pyox_payload_find(&P, PYOX_GROUP_MODULE, "_ssl", 4))
+    return;
+  static const char *const Files[] = {
+      "/etc/ssl/certs/ca-certificates.crt", // Debian, Ubuntu, Arch
+      "/etc/pki/tls/certs/ca-bundle.crt",   // Fedora, RHEL 6
+      "/etc/ssl/ca-bundle.pem",             // openSUSE
+      "/etc/pki/tls/cacert.pem",            // OpenELEC
+      "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", // RHEL 7+
+      "/etc/ssl/cert.pem",                                 // Alpine
+  };
+  static const char *const Dirs[] = {"/etc/ssl/certs", "/etc/pki/tls/certs"};
+  struct stat St;
+  for (const char *F : Files)
+    if (stat(F, &St) == 0 && S_ISREG(St.st_mode)) {
+      setenv("SSL_CERT_FILE", F, 0);
+      return;
+    }
+  for (const char *D : Dirs)
+    if (stat(D, &St) == 0 && S_ISDIR(St.st_mode)) {
+      setenv("SSL_CERT_DIR", D, 0);
+      return;
+    }
 }
 
 int fail(const std::string &Program, const char *What) {
@@ -275,10 +338,13 @@ bool appendPath(PyConfig &C, const char *Path) {
 using namespace pyox;
 
 extern "C" int pyox_run(const pyox_run_config *Config) {
-  std::string Exe = executablePath();
+  std::string Exe = executablePath(
+      Config->argc > 0 && Config->argv ? Config->argv[0] : nullptr);
   const char *Root = Config->root ? Config->root : Exe.c_str();
   if (!*Root)
-    return fail(Exe, "cannot find the program's own path (/proc/self/exe)");
+    return fail(Exe, "cannot find the program's own path: /proc is not "
+                     "mounted (/proc/self/exe), and neither AT_EXECFN nor "
+                     "argv[0] names the program file");
 
   // 1-2. Locate and validate.
   const void *Data = Config->payload;
@@ -306,6 +372,15 @@ extern "C" int pyox_run(const pyox_run_config *Config) {
   unsigned VfsFlags = Config->payload ? 0u : PYOX_VFS_FILE_MAPPED;
   if (pyox_vfs_mount && pyox_vfs_mount(&Payload, Root, VfsFlags, &Error) != 0)
     return fail(Exe, Error);
+  // Shared objects load from memory as /proc/self/fd/N: without /proc, pure
+  // Python still runs, and this line explains the ImportErrors to come.
+  if (pyox_vfs_mount && access("/proc/self/fd", X_OK) != 0)
+    fprintf(stderr,
+            "pyox: %s: warning: /proc is not mounted: extension modules and "
+            "their libraries cannot be loaded from memory (mount /proc)\n",
+            Root);
+  // After the mount: --host-data may provide the certificates.
+  findCaCertificates(Payload);
 
   // CPython cannot start without encodings (it is not frozen in 3.11); say
   // so in one line rather than let it dump its path configuration.
