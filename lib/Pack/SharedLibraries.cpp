@@ -508,15 +508,16 @@ Error packSharedLibraries(const PackConfig &Config,
       return E;
   Info.GlibcFloor = Floor.encode();
 
-  if (Config.Summary) {
-    char Size[32];
-    snprintf(Size, sizeof Size, "%.1f", double(CarriedBytes) / 1048576.0);
-    Config.Summary(Twine(Carried->size()) + " shared libraries carried (" +
-                   Size + " MiB); glibc floor " +
-                   (Floor.empty() ? std::string("none") : Floor.str()));
-  }
-  if (!Max || !(*Max < Floor))
+  if (!Max || !(*Max < Floor)) {
+    if (Config.Summary) {
+      char Size[32];
+      snprintf(Size, sizeof Size, "%.1f", double(CarriedBytes) / 1048576.0);
+      Config.Summary(Twine(Carried->size()) + " shared libraries carried (" +
+                     Size + " MiB); glibc floor " +
+                     (Floor.empty() ? std::string("none") : Floor.str()));
+    }
     return Error::success();
+  }
   std::string Why;
   for (const auto &[Object, Syms] : TooNew) {
     Why += Why.empty() ? "" : "; ";
