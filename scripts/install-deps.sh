@@ -18,6 +18,8 @@ packages=(
   # CPython's own test suite, and a bundled SQLite database.
   python3-flask python3-jinja2 python3-babel python3-pkg-resources python3-setuptools
   libpython3.11-testsuite sqlite3
+  # Carried libraries (test/closure): numpy's BLAS, LAPACK and gfortran.
+  python3-numpy
   # bench/peers: the peers' venv (python3.11-venv), and Nuitka's onefile
   # build (a C compiler, from build-essential, and patchelf).
   python3.11-venv patchelf
