@@ -6,8 +6,8 @@
 #include "Pack/CompileCache.h"
 #include "Pack/Compiler.h"
 #include "Pack/PayloadWriter.h"
-#include "Pack/SourceCompression.h"
 #include "Pack/SharedLibraries.h"
+#include "Pack/SourceCompression.h"
 
 #include "pyox/format.h"
 

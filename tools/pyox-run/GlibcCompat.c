@@ -25,6 +25,21 @@
  * The floor is checked after the link (cmake/GlibcFloor.cmake): a new
  * symbol above it fails the build. docs/runtime.md, "The glibc floor".
  *
+ * Not done: a 2.28 floor (RHEL 8, Ubuntu 20.04, Debian 10). It needs here
+ * older versions for what 2.29-2.34 moved or re-versioned: exp, exp2, log,
+ * log2, pow (@GLIBC_2.2.5 wrappers); fcntl64 (fcntl@2.2.5); the stat
+ * family (__xstat64, __fxstat64, __lxstat64, __fxstatat64, __xmknod(at)
+ * with _STAT_VER); pthread_*, sem_*, dlopen/dlsym/dlerror, openpty,
+ * forkpty, login_tty at their libpthread/libdl/libutil versions, with
+ * those libraries DT_NEEDED before libc; pthread_sigmask; a local
+ * __libc_single_threaded = 0; close_range by syscall(2) with an ENOSYS
+ * fallback; sem_clockwait@2.30; and __libc_start_main@2.2.5 with an init
+ * function that runs _init and .init_array (2.36's crt1.o passes NULL, so
+ * constructors would not run). Then every carried library's and
+ * lib-dynload module's SHT_GNU_verneed must be rewritten to versions the
+ * old glibc has (Debian 12's libssl, libcrypto, libsqlite3, liblzma need
+ * 2.33-2.34), by pyox's ELF code at pack time.
+ *
  *===----------------------------------------------------------------------===*/
 
 #ifndef _GNU_SOURCE
