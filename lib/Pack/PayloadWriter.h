@@ -11,6 +11,8 @@
 #ifndef PYOX_PACK_PAYLOADWRITER_H
 #define PYOX_PACK_PAYLOADWRITER_H
 
+#include "pyox/format.h"
+
 #include "llvm/Support/Error.h"
 
 #include <cstdint>
@@ -40,6 +42,9 @@ struct PayloadInfo {
   // The highest GLIBC_x.y the program's ELF objects need, (major << 16) |
   // minor; 0 when unknown (SharedLibraries.h).
   uint32_t GlibcFloor = 0;
+  // The format to write: PYOX_FORMAT_VERSION, or an older one for tests of
+  // the readers (no chunk table before PYOX_FORMAT_VERSION_CHUNKS).
+  uint32_t FormatVersion = PYOX_FORMAT_VERSION;
 };
 
 // Lays out Items (any order; names must be unique within a lookup group).

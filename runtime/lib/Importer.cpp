@@ -767,7 +767,9 @@ void addChildren(const FinderObject *F, uint32_t Group,
   for (uint32_t I =
            pyox_payload_lower_bound(P, Group, Prefix.data(), Prefix.size());
        I < Count; ++I) {
-    const pyox_entry *E = &P->entries[I];
+    const pyox_entry *E = pyox_payload_entry(P, I);
+    if (!E)
+      break;
     std::string_view Name = entryName(*P, E);
     if (pyox_kind_group(E->kind) != Group ||
         Name.substr(0, Prefix.size()) != Prefix)
@@ -809,7 +811,9 @@ PyObject *Finder_listdir(PyObject *Self, PyObject *RelArg) {
   for (uint32_t I = pyox_payload_lower_bound(
            P, PYOX_GROUP_MODULE, ModPrefix.data(), ModPrefix.size());
        I < Count; ++I) {
-    const pyox_entry *E = &P->entries[I];
+    const pyox_entry *E = pyox_payload_entry(P, I);
+    if (!E)
+      break;
     std::string_view Name = entryName(*P, E);
     if (pyox_kind_group(E->kind) != PYOX_GROUP_MODULE ||
         Name.substr(0, ModPrefix.size()) != ModPrefix)
@@ -1061,7 +1065,9 @@ PyObject *PathEntry_iter_modules(PyObject *Self, PyObject *Args) {
   for (uint32_t I = pyox_payload_lower_bound(
            P, PYOX_GROUP_MODULE, ModPrefix.data(), ModPrefix.size());
        I < Count; ++I) {
-    const pyox_entry *E = &P->entries[I];
+    const pyox_entry *E = pyox_payload_entry(P, I);
+    if (!E)
+      break;
     std::string_view Name = entryName(*P, E);
     if (pyox_kind_group(E->kind) != PYOX_GROUP_MODULE ||
         Name.substr(0, ModPrefix.size()) != ModPrefix)

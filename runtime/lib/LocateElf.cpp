@@ -16,7 +16,7 @@
 // is read only at the end of a readable PT_LOAD's file contents, and the
 // records it announces must lie in that segment), every note size is
 // checked against its container, and the payload header is checked by
-// pyox_payload_open. No allocation, no I/O, no global state.
+// pyox_payload_check_header. No allocation, no I/O, no global state.
 //
 //===----------------------------------------------------------------------===//
 
@@ -140,16 +140,16 @@ bool searchNotes(uintptr_t Bias, const Phdr *Phdrs, size_t Phnum,
       S.Result = PYOX_FIND_INVALID;
       return true;
     }
-    pyox_payload Payload;
     const char *Why = nullptr;
-    if (pyox_payload_open(&Payload, reinterpret_cast<const void *>(Addr),
-                          PayloadSize, &Why) != 0) {
+    uint64_t Total = 0;
+    if (pyox_payload_check_header(reinterpret_cast<const void *>(Addr),
+                                  PayloadSize, &Total, &Why) != 0) {
       S.Error = Why;
       S.Result = PYOX_FIND_INVALID;
       return true;
     }
-    S.Data = Payload.base;
-    S.Size = static_cast<size_t>(Payload.header->total_size);
+    S.Data = reinterpret_cast<const void *>(Addr);
+    S.Size = static_cast<size_t>(Total);
     S.Result = PYOX_FIND_OK;
     return true;
   }

@@ -4,8 +4,10 @@
 // the host's Python installation:
 //
 //   1. locate     pyox_find_payload: the payload note of this image;
-//   2. validate   pyox_payload_open (header, index CRC, bounds) and the
-//                 Python version and bytecode magic it was compiled for;
+//   2. validate   pyox_payload_open_lazy (header, chunk table; each index
+//                 chunk is checked when first used, so this costs the same
+//                 for any number of entries) and the Python version and
+//                 bytecode magic it was compiled for;
 //   3. mount      the paths under ROOT as a read-only tree (pyox/vfs.h),
 //                 when the program links the VFS;
 //   4. configure  PEP 587: UTF-8 mode, sys.executable = ROOT/bin/python3
@@ -129,6 +131,18 @@ void findCaCertificates(const pyox_payload &P) {
       setenv("SSL_CERT_DIR", D, 0);
       return;
     }
+}
+
+std::string ProgramPath; // for indexDamaged
+
+// A damaged index chunk, found when first used: as fatal as a damaged
+// entry (Importer.cpp), for the same reason.
+void indexDamaged(const pyox_payload *, const char *What) {
+  fflush(stdout);
+  fprintf(stderr, "pyox: %s: %s; rebuild the program\n",
+          ProgramPath.empty() ? "?" : ProgramPath.c_str(), What);
+  fflush(stderr);
+  _exit(1);
 }
 
 int fail(const std::string &Program, const char *What) {
@@ -361,7 +375,8 @@ extern "C" int pyox_run(const pyox_run_config *Config) {
       return fail(Exe, Error ? Error : "malformed payload note");
   }
   static pyox_payload Payload; // read by the finder until exit
-  if (pyox_payload_open(&Payload, Data, Size, &Error) != 0)
+  ProgramPath = Exe;
+  if (pyox_payload_open_lazy(&Payload, Data, Size, indexDamaged, &Error) != 0)
     return fail(Exe, Error);
   if (pyox_payload_check_python(&Payload, uint32_t(PY_VERSION_HEX),
                                 BytecodeMagic311, &Error) != 0)

@@ -443,7 +443,9 @@ std::vector<DirItem> list(const char *RelP, size_t Len) {
     for (uint32_t I =
              pyox_payload_lower_bound(P, G, Prefix.data(), Prefix.size());
          I < Count; ++I) {
-      const pyox_entry *E = &P->entries[I];
+      const pyox_entry *E = pyox_payload_entry(P, I);
+      if (!E)
+        break;
       std::string_view Name = nameOf(E);
       if (pyox_kind_group(E->kind) != G ||
           Name.substr(0, Prefix.size()) != Prefix)
@@ -474,7 +476,9 @@ std::vector<DirItem> list(const char *RelP, size_t Len) {
   for (uint32_t I = pyox_payload_lower_bound(
            P, PYOX_GROUP_MODULE, ModPrefix.data(), ModPrefix.size());
        I < Count; ++I) {
-    const pyox_entry *E = &P->entries[I];
+    const pyox_entry *E = pyox_payload_entry(P, I);
+    if (!E)
+      break;
     std::string_view Name = nameOf(E);
     if (pyox_kind_group(E->kind) != PYOX_GROUP_MODULE ||
         Name.substr(0, ModPrefix.size()) != ModPrefix)

@@ -23,7 +23,33 @@
 #include <cstring>
 #include <vector>
 
+static void ignoreDamage(const pyox_payload *, const char *) {}
+
+// What the runtime does: a lazy open, then entries through the checked
+// accessors only (each chunk is checked when first touched).
+static void readLazily(const void *Data, size_t Size) {
+  pyox_payload P;
+  const char *Error = nullptr;
+  if (pyox_payload_open_lazy(&P, Data, Size, ignoreDamage, &Error) != 0)
+    return;
+  for (uint32_t I = 0; I < P.header->entry_count; ++I) {
+    const pyox_entry *E = pyox_payload_entry(&P, I);
+    if (!E)
+      continue;
+    const char *Name = pyox_entry_name(&P, E);
+    uint32_t Group = pyox_kind_group(E->kind);
+    if (const pyox_entry *Found =
+            pyox_payload_find(&P, Group, Name, E->name_size))
+      pyox_entry_verify(&P, Found);
+    pyox_payload_lower_bound(&P, Group, Name, E->name_size / 2);
+    (void)pyox_entry_path(&P, E);
+  }
+  pyox_payload_find(&P, PYOX_GROUP_MODULE, "encodings", 9);
+  pyox_payload_close(&P);
+}
+
 static void readAll(const void *Data, size_t Size) {
+  readLazily(Data, Size);
   pyox_payload P;
   const char *Error = nullptr;
   if (pyox_payload_open(&P, Data, Size, &Error) != 0)

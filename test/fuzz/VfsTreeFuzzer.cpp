@@ -2,7 +2,8 @@
 //
 // The VFS answers path questions from a payload's index inside users'
 // programs (runtime/lib/VfsTree.cpp). The fuzzer mounts each input payload
-// (as it is, and with its checksums repaired) and asks about paths made
+// (opened lazily, as the runtime does; as it is, and with its checksums
+// repaired) and asks about paths made
 // from the payload's own names: as they are, under "..", "." and trailing
 // slashes, cut at every '/', and with an entry's name appended to another;
 // it lists every directory it finds and reads the DT_NEEDED entries of
@@ -53,7 +54,9 @@ void walk(const pyox_payload &P) {
   __atomic_store_n(&TheMount.P, &P, __ATOMIC_RELEASE);
   ask("");
   for (uint32_t I = 0; I < P.header->entry_count && I < 256; ++I) {
-    const pyox_entry *E = &P.entries[I];
+    const pyox_entry *E = pyox_payload_entry(&P, I);
+    if (!E)
+      continue;
     std::string Name(pyox_entry_name(&P, E), E->name_size);
     std::string Path(pyox_entry_path(&P, E), E->path_size);
     for (const std::string &S : {Name, Path}) {
@@ -65,18 +68,23 @@ void walk(const pyox_payload &P) {
            Slash = S.find('/', Slash + 1))
         ask(S.substr(0, Slash));
     }
-    if (I > 0)
-      ask(Path + "/" +
-          std::string(pyox_entry_name(&P, E - 1), (E - 1)->name_size));
+    if (const pyox_entry *Prev =
+            I > 0 ? pyox_payload_entry(&P, I - 1) : nullptr)
+      ask(Path + "/" + std::string(pyox_entry_name(&P, Prev), Prev->name_size));
   }
   __atomic_store_n(&TheMount.P, nullptr, __ATOMIC_RELEASE);
 }
 
+void ignoreDamage(const pyox_payload *, const char *) {}
+
+// As the runtime mounts it: opened lazily, chunks checked on first use.
 void mountAndWalk(const void *Data, size_t Size) {
   pyox_payload P;
   const char *Error = nullptr;
-  if (pyox_payload_open(&P, Data, Size, &Error) == 0)
+  if (pyox_payload_open_lazy(&P, Data, Size, ignoreDamage, &Error) == 0) {
     walk(P);
+    pyox_payload_close(&P);
+  }
 }
 
 } // namespace

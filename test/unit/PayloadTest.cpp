@@ -7,6 +7,8 @@
 
 #include "gtest/gtest.h"
 
+#include "../fuzz/PayloadRepair.h"
+
 #include <cstddef>
 #include <cstring>
 #include <random>
@@ -18,7 +20,8 @@ namespace {
 
 std::string errorOf(llvm::Error E) { return llvm::toString(std::move(E)); }
 
-std::vector<uint8_t> sample(std::vector<PayloadItem> Items = {}) {
+std::vector<uint8_t> sample(std::vector<PayloadItem> Items = {},
+                            uint32_t Version = PYOX_FORMAT_VERSION) {
   if (Items.empty())
     Items = {
         {PYOX_KIND_PACKAGE, "pkg", "pkg/__init__.py", "code-of-pkg"},
@@ -37,6 +40,7 @@ std::vector<uint8_t> sample(std::vector<PayloadItem> Items = {}) {
          "pkg-1.0.dist-info/METADATA", "Name: pkg\nVersion: 1.0\n"},
     };
   PayloadInfo Info{0x030b0000, 0x0a0d0da7, "pkg.mod:main", 1, true};
+  Info.FormatVersion = Version;
   auto Out = writePayload(std::move(Items), Info);
   EXPECT_TRUE(bool(Out)) << (Out ? "" : errorOf(Out.takeError()));
   return Out ? *Out : std::vector<uint8_t>{};
@@ -167,7 +171,8 @@ TEST(Payload, EverySingleByteCorruptionIsDetected) {
 // another kind, a flag in a version 1 payload and a missing code entry are
 // all refused.
 std::vector<uint8_t> compressedSample(const std::string &Text,
-                                      bool WithCode = true) {
+                                      bool WithCode = true,
+                                      uint32_t Version = PYOX_FORMAT_VERSION) {
   const std::string Code = "code mentioning compressed_function and its doc";
   std::vector<PayloadItem> Items = {
       {PYOX_KIND_SOURCE, "pkg.mod", "pkg/mod.py", Text}};
@@ -179,30 +184,37 @@ std::vector<uint8_t> compressedSample(const std::string &Text,
   Items[0].Flags = PYOX_ENTRY_ZSTD;
   Items[0].RawSize = uint32_t(Text.size());
   PayloadInfo Info{0x030b0000, 0x0a0d0da7, "", 0, true};
+  Info.FormatVersion = Version;
   auto Out = writePayload(std::move(Items), Info);
   EXPECT_TRUE(bool(Out)) << (Out ? "" : errorOf(Out.takeError()));
   return Out ? *Out : std::vector<uint8_t>{};
 }
 
+// The first entry of the entry table, which follows the header (and, from
+// version 3, the chunk table).
+pyox_entry *firstEntry(std::vector<uint8_t> &Bytes) {
+  pyox_header H;
+  std::memcpy(&H, Bytes.data(), sizeof H);
+  size_t Begin = H.format_version >= PYOX_FORMAT_VERSION_CHUNKS
+                     ? (sizeof H + 4 * size_t(H.chunk_count) + 15) & ~size_t(15)
+                     : sizeof H;
+  return reinterpret_cast<pyox_entry *>(Bytes.data() + Begin);
+}
+
 pyox_entry *sourceEntry(std::vector<uint8_t> &Bytes) {
   pyox_header H;
   std::memcpy(&H, Bytes.data(), sizeof H);
-  for (uint32_t I = 0; I < H.entry_count; ++I) {
-    auto *E = reinterpret_cast<pyox_entry *>(Bytes.data() + sizeof H +
-                                             I * sizeof(pyox_entry));
-    if (E->kind == PYOX_KIND_SOURCE)
-      return E;
-  }
+  pyox_entry *E = firstEntry(Bytes);
+  for (uint32_t I = 0; I < H.entry_count; ++I)
+    if (E[I].kind == PYOX_KIND_SOURCE)
+      return &E[I];
   return nullptr;
 }
 
-// Recomputes the index checksum after a test edited the entry table.
+// Recomputes the index checksums after a test edited the entry table:
+// what the fuzzers' repair does (test/fuzz/PayloadRepair.h).
 void resealIndex(std::vector<uint8_t> &Bytes) {
-  pyox_header H;
-  std::memcpy(&H, Bytes.data(), sizeof H);
-  uint32_t Crc = pyox_crc32c(0, Bytes.data(), offsetof(pyox_header, index_crc));
-  Crc = pyox_crc32c(Crc, Bytes.data() + sizeof H, H.index_size - sizeof H);
-  std::memcpy(Bytes.data() + offsetof(pyox_header, index_crc), &Crc, 4);
+  repairChecksums(Bytes.data(), Bytes.size());
 }
 
 TEST(Payload, CompressedSource) {
@@ -250,10 +262,9 @@ TEST(Payload, CompressedSource) {
   resealIndex(Bad);
   EXPECT_NE(pyox_payload_open(&P, Bad.data(), Bad.size(), &Error), 0);
   EXPECT_STREQ(Error, "payload entry has bad flags");
-  Bad = Bytes;
-  reinterpret_cast<pyox_header *>(Bad.data())->format_version = 1;
-  resealIndex(Bad);
+  Bad = compressedSample(Text, /*WithCode=*/true, /*Version=*/1);
   EXPECT_NE(pyox_payload_open(&P, Bad.data(), Bad.size(), &Error), 0);
+  EXPECT_STREQ(Error, "payload entry has bad flags");
 
   // A source without its module cannot be decompressed.
   std::vector<uint8_t> Orphan = compressedSample(Text, /*WithCode=*/false);
@@ -261,18 +272,137 @@ TEST(Payload, CompressedSource) {
   EXPECT_NE(pyox_payload_verify_compressed(&P, Message, sizeof Message), 0);
 }
 
-// A version 1 payload (no compressed entries) still opens.
-TEST(Payload, ReadsVersion1) {
+// Payloads of versions 1 and 2 (no chunk table) still open, lazily too
+// (checked whole), and read the same; an unknown version does not.
+TEST(Payload, ReadsOlderVersions) {
+  for (uint32_t Version : {1u, 2u}) {
+    std::vector<uint8_t> Bytes = sample({}, Version);
+    pyox_payload P;
+    const char *Error = nullptr;
+    ASSERT_EQ(pyox_payload_open(&P, Bytes.data(), Bytes.size(), &Error), 0)
+        << Error;
+    EXPECT_EQ(P.header->chunk_count, 0u);
+    char Message[256];
+    EXPECT_EQ(pyox_payload_verify_all(&P, Message, sizeof Message), 0)
+        << Message;
+    ASSERT_EQ(
+        pyox_payload_open_lazy(&P, Bytes.data(), Bytes.size(), nullptr, &Error),
+        0)
+        << Error;
+    EXPECT_NE(pyox_payload_find(&P, PYOX_GROUP_MODULE, "pkg.mod", 7), nullptr);
+    pyox_payload_close(&P);
+    // Every byte of an old index is still covered by its one checksum.
+    for (size_t Off = 64; Off < P.header->index_size; Off += 7) {
+      std::vector<uint8_t> Bad = Bytes;
+      Bad[Off] ^= 0x04;
+      EXPECT_NE(
+          pyox_payload_open_lazy(&P, Bad.data(), Bad.size(), nullptr, &Error),
+          0)
+          << Version << " " << Off;
+    }
+  }
   std::vector<uint8_t> Bytes = sample();
-  reinterpret_cast<pyox_header *>(Bytes.data())->format_version = 1;
+  reinterpret_cast<pyox_header *>(Bytes.data())->format_version =
+      PYOX_FORMAT_VERSION + 1;
   resealIndex(Bytes);
   pyox_payload P;
   const char *Error = nullptr;
-  EXPECT_EQ(pyox_payload_open(&P, Bytes.data(), Bytes.size(), &Error), 0)
-      << Error;
-  reinterpret_cast<pyox_header *>(Bytes.data())->format_version = 3;
-  resealIndex(Bytes);
   EXPECT_NE(pyox_payload_open(&P, Bytes.data(), Bytes.size(), &Error), 0);
+}
+
+// A payload with several chunks of every kind: 300 modules (5 entry
+// chunks, 1 bucket chunk), long names (several pool chunks).
+std::vector<uint8_t> largeSample() {
+  std::vector<PayloadItem> Items;
+  for (int I = 0; I < 300; ++I) {
+    std::string Name = "pkg.module_with_a_long_name_" + std::to_string(I);
+    Items.push_back({PYOX_KIND_MODULE, Name, Name + ".py", "code"});
+  }
+  return sample(std::move(Items));
+}
+
+std::vector<std::string> Damage; // what the handler was told
+void recordDamage(const pyox_payload *, const char *What) {
+  Damage.push_back(What);
+}
+
+TEST(PayloadLazy, OpensWithoutTouchingTheTables) {
+  std::vector<uint8_t> Bytes = largeSample();
+  pyox_payload P;
+  const char *Error = nullptr;
+  ASSERT_EQ(pyox_payload_open(&P, Bytes.data(), Bytes.size(), &Error), 0);
+  uint32_t Chunks = P.header->chunk_count;
+  EXPECT_EQ(P.entry_chunks, 5u);
+  EXPECT_EQ(P.bucket_chunks, 1u);
+  EXPECT_GT(Chunks, 7u);
+  // Damage the last entry chunk: a lazy open does not notice...
+  size_t Last =
+      reinterpret_cast<const uint8_t *>(&P.entries[299]) - Bytes.data();
+  Bytes[Last + 2] ^= 0x10;
+  Damage.clear();
+  ASSERT_EQ(pyox_payload_open_lazy(&P, Bytes.data(), Bytes.size(), recordDamage,
+                                   &Error),
+            0)
+      << Error;
+  // ...entries elsewhere work, and check only their own chunks...
+  const pyox_entry *E = pyox_payload_entry(&P, 3);
+  ASSERT_NE(E, nullptr);
+  EXPECT_EQ(P.verified[0] & 1u, 1u);
+  EXPECT_EQ(P.verified[0] & (1u << 4), 0u);
+  EXPECT_TRUE(Damage.empty());
+  // ...and the damaged chunk is reported when it is used.
+  EXPECT_EQ(pyox_payload_entry(&P, 299), nullptr);
+  ASSERT_EQ(Damage.size(), 1u);
+  EXPECT_NE(Damage[0].find("chunk checksum mismatch"), std::string::npos);
+  // A full open sees it at once.
+  pyox_payload Full;
+  EXPECT_NE(pyox_payload_open(&Full, Bytes.data(), Bytes.size(), &Error), 0);
+  pyox_payload_close(&P);
+}
+
+TEST(PayloadLazy, LookupsAgreeWithTheFullOpen) {
+  std::vector<uint8_t> Bytes = largeSample();
+  pyox_payload Full, Lazy;
+  const char *Error = nullptr;
+  ASSERT_EQ(pyox_payload_open(&Full, Bytes.data(), Bytes.size(), &Error), 0);
+  ASSERT_EQ(pyox_payload_open_lazy(&Lazy, Bytes.data(), Bytes.size(), nullptr,
+                                   &Error),
+            0);
+  for (uint32_t I = 0; I < Full.header->entry_count; ++I) {
+    const pyox_entry *E = &Full.entries[I];
+    uint32_t G = pyox_kind_group(E->kind);
+    EXPECT_EQ(
+        pyox_payload_find(&Lazy, G, pyox_entry_name(&Full, E), E->name_size),
+        E);
+    EXPECT_EQ(pyox_payload_lower_bound(&Lazy, G, pyox_entry_name(&Full, E),
+                                       E->name_size),
+              I);
+  }
+  EXPECT_EQ(pyox_payload_find(&Lazy, 0, "nothing", 7), nullptr);
+  pyox_payload_close(&Lazy);
+}
+
+TEST(PayloadLazy, HeaderAndChunkTableAreCheckedAtOpen) {
+  std::vector<uint8_t> Good = largeSample();
+  pyox_payload P;
+  const char *Error = nullptr;
+  ASSERT_EQ(pyox_payload_open(&P, Good.data(), Good.size(), &Error), 0);
+  size_t TableEnd = 64 + 4 * P.header->chunk_count;
+  for (size_t Off = 0; Off < TableEnd; ++Off) {
+    std::vector<uint8_t> Bad = Good;
+    Bad[Off] ^= 0x01;
+    uint64_t Total;
+    EXPECT_NE(pyox_payload_check_header(Bad.data(), Bad.size(), &Total, &Error),
+              0)
+        << Off;
+    EXPECT_NE(
+        pyox_payload_open_lazy(&P, Bad.data(), Bad.size(), nullptr, &Error), 0)
+        << Off;
+  }
+  uint64_t Total = 0;
+  EXPECT_EQ(pyox_payload_check_header(Good.data(), Good.size(), &Total, &Error),
+            0);
+  EXPECT_EQ(Total, Good.size());
 }
 
 TEST(Payload, TruncationIsDetected) {

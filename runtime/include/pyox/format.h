@@ -1,4 +1,4 @@
-/*===- pyox/format.h - The pyox payload format, version 2 ------*- C -*-===*
+/*===- pyox/format.h - The pyox payload format, version 3 ------*- C -*-===*
  *
  * This header is the one definition of the payload layout. The build-time
  * library (lib/) writes it, the runtime (runtime/) reads it; nothing else
@@ -7,10 +7,13 @@
  * A payload is one contiguous, position-independent blob:
  *
  *   [pyox_header]                 64 bytes at offset 0
+ *   [uint32 x chunk_count]        CRC32C of each index chunk (below), then
+ *                                 zero padding to PYOX_DATA_ALIGN
+ *   ---- header + chunk table: index_crc ----
  *   [pyox_entry x entry_count]    sorted by (lookup group, name bytes)
  *   [uint32 x bucket_count]       open-addressing hash table of entry indices
  *   [string pool]                 names and paths, not NUL-terminated
- *   ---- index_size ----          header + the three tables above: index_crc
+ *   ---- index_size ----
  *   [data]                        each entry's bytes, 16-byte aligned,
  *                                 zero padding between; entry.data_crc each
  *   ---- total_size ----
@@ -19,6 +22,13 @@
  * offset. The runtime maps the blob and points into it: nothing is copied or
  * parsed per entry at start-up, and every offset is bounds-checked before it
  * is followed (see pyox/payload.h).
+ *
+ * The tables are checked in chunks so that opening a payload costs the same
+ * at 100 entries as at 100,000: the entry table in chunks of
+ * PYOX_CHUNK_ENTRIES entries, the hash table in chunks of PYOX_CHUNK_BUCKETS
+ * buckets, the string pool in chunks of PYOX_CHUNK_POOL bytes, in that order
+ * in the chunk table. A reader checks the header and the chunk table at
+ * open, and each chunk before it first uses it.
  *
  * Checksums are CRC32C (Castagnoli). A CRC detects every error burst of up to
  * 32 bits, so every single-byte corruption of a covered range is detected,
@@ -39,11 +49,19 @@ extern "C" {
  * catch newline translation, as PNG does. */
 #define PYOX_MAGIC "\x89PYOX\r\n\x1a"
 #define PYOX_MAGIC_SIZE 8
-#define PYOX_FORMAT_VERSION 2u
-/* Version 1 is version 2 without compressed entries (every entry's flags
- * and raw_size zero) and without a glibc floor (zero: not known): readers
- * accept both. */
+#define PYOX_FORMAT_VERSION 3u
+/* Version 2 is version 3 without the chunk table (chunk_count zero, one
+ * index_crc over [64, index_size)); version 1 is version 2 without
+ * compressed entries and without a glibc floor (zero: not known). Readers
+ * accept all three; a payload of version 1 or 2 is checked whole when it
+ * is opened. */
 #define PYOX_FORMAT_VERSION_MIN 1u
+#define PYOX_FORMAT_VERSION_CHUNKS 3u
+
+/* Index chunk sizes (see above). */
+#define PYOX_CHUNK_ENTRIES 64u
+#define PYOX_CHUNK_BUCKETS 1024u
+#define PYOX_CHUNK_POOL 4096u
 
 /* Alignment of the index tables and of each entry's data. 16 suits every
  * scalar a consumer may read in place and keeps padding small. */
@@ -115,14 +133,18 @@ typedef struct pyox_header {
   uint32_t entry_count;        /* 24 */
   uint32_t bucket_count;       /* 28: power of two > entry_count, or 0 */
   uint64_t total_size;         /* 32: bytes in the whole payload */
-  uint32_t index_size;         /* 40: header + entries + buckets + strings */
+  uint32_t index_size;         /* 40: header + chunk table + entries +
+                                      buckets + strings */
   uint32_t entry_point_offset; /* 44: "module[:function]" in the pool */
   uint16_t entry_point_size;   /* 48: 0 when there is no entry point */
   uint8_t optimize;            /* 50: 0, 1 or 2 as for python -O */
   uint8_t flags;               /* 51: PYOX_FLAG_* */
   uint32_t glibc_floor;        /* 52: (major << 16) | minor, 0: unknown */
-  uint32_t reserved;           /* 56: zero */
-  uint32_t index_crc;          /* 60: CRC32C of [0,60) then [64,index_size) */
+  uint32_t chunk_count;        /* 56: CRC32Cs in the chunk table (version 3;
+                                      zero before) */
+  uint32_t index_crc;          /* 60: CRC32C of [0,60) then the chunk table
+                                      with its padding (before version 3:
+                                      then [64,index_size)) */
 } pyox_header;
 
 typedef struct pyox_entry {

@@ -1,13 +1,23 @@
 /*===- pyox/payload.h - Bounds-checked payload reader ----------*- C -*-===*
  *
- * Opening a payload validates the header and the index checksum and checks
- * every entry's name, path and data range against the payload's bounds, in
- * one pass over the entry table, so that every later accessor can index
- * without checks. Entry data is checked (CRC32C) separately, when it is used:
+ * Two ways to open a payload. pyox_payload_open checks everything at once
+ * (header, chunk table, every index chunk, every entry's bounds): linear in
+ * the size of the index, for tools and tests. The runtime uses
+ * pyox_payload_open_lazy: the header and the chunk table only, so that a
+ * program starts as fast with 100,000 entries as with 100; each index chunk
+ * is then checked (CRC32C, and the bounds of the entries in it) the first
+ * time an accessor below touches it, and a damaged chunk is reported to the
+ * caller's handler. (A payload of a version before chunks is checked whole
+ * either way.) Entry data is checked (CRC32C) separately, when it is used:
  * pyox_entry_verify. Nothing here does I/O, and nothing allocates but the
- * decompression of compressed entries, which is also the only part that
- * needs zstd (a separate object: programs that do not call it do not link
- * zstd).
+ * lazy open's chunk bitmap and the decompression of compressed entries,
+ * which is also the only part that needs zstd (a separate object: programs
+ * that do not call it do not link zstd).
+ *
+ * Entries must be reached through pyox_payload_find, pyox_payload_entry or
+ * pyox_payload_lower_bound + pyox_payload_entry, never by indexing
+ * `entries` directly in lazy mode: the name, path and data of an entry they
+ * return are in bounds.
  *===----------------------------------------------------------------------===*/
 
 #ifndef PYOX_PAYLOAD_H
@@ -22,19 +32,53 @@
 extern "C" {
 #endif
 
-typedef struct pyox_payload {
+typedef struct pyox_payload pyox_payload;
+
+/* Told that index chunk CHUNK of P is damaged (WHAT: a static message). The
+ * runtime's handler ends the process; if it returns, the accessor that
+ * found the damage acts as if the entry did not exist. */
+typedef void (*pyox_damage_handler)(const pyox_payload *p, const char *what);
+
+struct pyox_payload {
   const uint8_t *base;
   uint64_t size;
   const pyox_header *header;
   const pyox_entry *entries;
   const uint32_t *buckets;
-} pyox_payload;
+  const uint32_t *chunk_crcs;
+  uint64_t pool_begin, pool_end, data_begin;
+  uint32_t entry_chunks, bucket_chunks;
+  /* Lazy mode: a bit per chunk, set once the chunk is checked; NULL when
+   * everything was checked at open. */
+  uint32_t *verified;
+  pyox_damage_handler damaged;
+};
 
-/* Checks DATA[0, SIZE) as a payload and fills *OUT. SIZE may exceed
- * header.total_size (a section padded to a page); the payload is the first
- * total_size bytes. Returns 0, or -1 with *ERROR set to a static message. */
+/* Checks DATA[0, SIZE) as a payload, every byte of its index included, and
+ * fills *OUT. SIZE may exceed header.total_size (a section padded to a
+ * page); the payload is the first total_size bytes. Returns 0, or -1 with
+ * *ERROR set to a static message. Allocates nothing. */
 int pyox_payload_open(pyox_payload *out, const void *data, uint64_t size,
                       const char **error);
+
+/* The same with the index chunks checked on first use (see above):
+ * constant time in the number of entries. Allocates the chunk bitmap
+ * (pyox_payload_close frees it). DAMAGED may be NULL. */
+int pyox_payload_open_lazy(pyox_payload *out, const void *data, uint64_t size,
+                           pyox_damage_handler damaged, const char **error);
+
+/* Frees what pyox_payload_open_lazy allocated. */
+void pyox_payload_close(pyox_payload *p);
+
+/* Checks the header and the chunk table of the payload at DATA[0, SIZE)
+ * and sets *TOTAL_SIZE: what a locator needs to say "here is a payload".
+ * Allocates nothing. Returns 0 or -1 with *ERROR set. */
+int pyox_payload_check_header(const void *data, uint64_t size,
+                              uint64_t *total_size, const char **error);
+
+/* Entry INDEX, checked (its chunk, and the pool bytes of its name and path),
+ * or NULL when INDEX is out of range or damaged. */
+const pyox_entry *pyox_payload_entry(const pyox_payload *p, uint32_t index);
 
 /* Checks that the payload was compiled for this Python version and bytecode
  * magic. Returns 0 or -1 with *ERROR set. */
@@ -79,7 +123,8 @@ static inline uint64_t pyox_entry_content_size(const pyox_entry *e) {
 int pyox_entry_decompress(const pyox_payload *p, const pyox_entry *e,
                           void *out);
 
-/* Full structural check for `verify`: everything pyox_payload_open checks,
+/* Full structural check for `verify` (on a payload opened with
+ * pyox_payload_open): everything pyox_payload_open checks,
  * plus every entry's checksum, sorted unique names, a consistent hash table,
  * and zero padding and reserved fields, so that any changed byte is found.
  * Returns 0 or -1 with a message in ERROR[0, ERROR_SIZE). */

@@ -27,8 +27,9 @@
  * CALLER_ADDRESS (dl_iterate_phdr, which also works in static executables),
  * reads its PT_NOTE segments and the last bytes of its readable,
  * non-writable PT_LOADs, checks that the payload range lies inside one of
- * the image's PT_LOAD segments, and opens the payload header with
- * pyox_payload_open. It is linear in the number of program headers and
+ * the image's PT_LOAD segments, and checks the payload's header and chunk
+ * table with pyox_payload_check_header. It is linear in the number of
+ * program headers and
  * records, allocates nothing and does no file I/O. See
  * docs/elf-injection.md.
  *===----------------------------------------------------------------------===*/

@@ -130,7 +130,7 @@ static inline int pyox_section_find(const uint8_t *section, uint64_t size,
   }
   for (i = 0; i < count; ++i) {
     pyox_section_entry e;
-    pyox_payload payload;
+    uint64_t total = 0;
     if (pyox_section_entry_at(section, size, i, &e, &why) != 0) {
       if (error)
         *error = why;
@@ -139,13 +139,14 @@ static inline int pyox_section_find(const uint8_t *section, uint64_t size,
     if (e.name_size != name_size ||
         memcmp(section + e.name_offset, name, name_size) != 0)
       continue;
-    if (pyox_payload_open(&payload, section + e.offset, e.size, &why) != 0) {
+    if (pyox_payload_check_header(section + e.offset, e.size, &total, &why) !=
+        0) {
       if (error)
         *error = why;
       return PYOX_FIND_INVALID;
     }
-    *data = payload.base;
-    *data_size = (size_t)payload.header->total_size;
+    *data = section + e.offset;
+    *data_size = (size_t)total;
     return PYOX_FIND_OK;
   }
   if (error)

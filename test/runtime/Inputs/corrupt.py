@@ -42,10 +42,17 @@ def payload_range(app):
     return int(m.group(1), 16), int(m.group(2))
 
 
+def entries_begin(blob, base):
+    # After the header and the chunk table (docs/format.md), 16-aligned.
+    chunks, = struct.unpack_from("<I", blob, base + 56)
+    return (64 + 4 * chunks + 15) & ~15
+
+
 def entries(blob, base):
     count, = struct.unpack_from("<I", blob, base + 24)
+    first = entries_begin(blob, base)
     for i in range(count):
-        e = struct.unpack_from("<IHBBIHHIIQQ", blob, base + 64 + 40 * i)
+        e = struct.unpack_from("<IHBBIHHIIQQ", blob, base + first + 40 * i)
         name = bytes(blob[base + e[0]:base + e[0] + e[1]]).decode()
         yield name, e[2], e[9], e[10]
 
@@ -80,8 +87,8 @@ def main():
     if mode == "version":
         def mutate(blob, base, size):
             struct.pack_into("<I", blob, base + 16, (3 << 24) | (12 << 16))
-            index_size, = struct.unpack_from("<I", blob, base + 40)
-            crc = crc32c(blob[base + 64:base + index_size], crc32c(blob[base:base + 60]))
+            end = base + entries_begin(blob, base)
+            crc = crc32c(blob[base + 64:end], crc32c(blob[base:base + 60]))
             struct.pack_into("<I", blob, base + 60, crc)
         path = damaged_copy(app, mutate)
         print(run(path).replace(path, "APP"))
