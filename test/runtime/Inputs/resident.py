@@ -7,7 +7,7 @@ against BOUND_KIB, and whether the payload's data pages carry the
 random-read advice (VmFlags "rr") at the last imports.
 
 `resident.py old-text LIST`: after the imports, how much of the original
-text llvm-bolt left in place (.bolt.org.text) is resident."""
+text llvm-bolt left in place (.bolt.org.text) is resident, page by page."""
 import struct
 import sys
 
@@ -46,6 +46,23 @@ def resident(lo, hi):
     return rss, advice
 
 
+def present_kib(lo, hi):
+    # KiB of [lo, hi)'s pages present in this process (/proc/self/pagemap,
+    # bit 63), page by page: the old text may share its mapping with the
+    # new one (BOLT reuses the original .text's place when the new code
+    # fits there), so a mapping's Rss would count both.
+    page = 4096
+    first, last = lo // page, (hi + page - 1) // page
+    present = 0
+    with open("/proc/self/pagemap", "rb") as f:
+        f.seek(first * 8)
+        data = f.read((last - first) * 8)
+    for i in range(last - first):
+        entry, = struct.unpack_from("<Q", data, i * 8)
+        present += (entry >> 63) & 1
+    return present * page // 1024
+
+
 def import_all(names):
     for name in names:
         try:
@@ -76,7 +93,7 @@ if mode == "payload":
 elif mode == "old-text":
     import_all(names)
     lo, hi = section(".bolt.org.text")
-    print(f".bolt.org.text: {resident(lo, hi)[0]} KiB resident of"
+    print(f".bolt.org.text: {present_kib(lo, hi)} KiB resident of"
           f" {(hi - lo) >> 10} KiB")
 else:
     sys.exit("resident: the mode is payload or old-text")
