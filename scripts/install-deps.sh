@@ -20,6 +20,8 @@ packages=(
   libpython3.11-testsuite sqlite3
   # Carried libraries (test/closure): numpy's BLAS, LAPACK and gfortran.
   python3-numpy
+  # Import analysis (test/imports): real packages named only by the app.
+  python3-requests python3-rich python3-click
   # bench/peers: the peers' venv (python3.11-venv), and Nuitka's onefile
   # build (a C compiler, from build-essential, and patchelf).
   python3.11-venv patchelf

@@ -1,6 +1,7 @@
 //===- Collector.cpp ------------------------------------------------------===//
 
 #include "Pack/Collector.h"
+#include "Pack/Distributions.h"
 
 #include "pyox/format.h"
 
@@ -131,24 +132,6 @@ Error badModuleName(StringRef File, StringRef Stem) {
 
 bool isMetadataDirName(StringRef Name) {
   return Name.ends_with(".dist-info") || Name.ends_with(".egg-info");
-}
-
-// Distribution names compare normalised (PEP 503): lower case, runs of
-// -_. as one '_'.
-std::string normalizeDistName(StringRef Name) {
-  std::string Out;
-  bool Sep = false;
-  for (char C : Name) {
-    if (C == '-' || C == '_' || C == '.') {
-      Sep = true;
-      continue;
-    }
-    if (Sep && !Out.empty())
-      Out += '_';
-    Sep = false;
-    Out += toLower(C);
-  }
-  return Out;
 }
 
 // Whether a line of the metadata file Dir/Listing (top_level.txt, RECORD)
@@ -549,7 +532,8 @@ std::vector<CollectedFile> Walker::take() {
     StringRef DistName = StringRef(M.Rel).split('-').first;
     M.Kept = Config.Packages.empty() || M.FromStdlib ||
              any_of(Config.Packages, [&](const std::string &P) {
-               if (normalizeDistName(DistName) == normalizeDistName(P))
+               if (normalizeDistributionName(DistName) ==
+                   normalizeDistributionName(P))
                  return true;
                auto UnderP = [&](StringRef L) {
                  return L == P || L.starts_with(P + "/") ||

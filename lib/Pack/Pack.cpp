@@ -6,6 +6,7 @@
 #include "Pack/CompileCache.h"
 #include "Pack/Compiler.h"
 #include "Pack/PayloadWriter.h"
+#include "Pack/Selection.h"
 #include "Pack/SharedLibraries.h"
 #include "Pack/SourceCompression.h"
 
@@ -308,25 +309,39 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
   }
   for (const std::string &P : Config.Paths)
     CC.Roots.push_back({P, false, false});
-  CC.Packages = Config.Packages;
+  // --dist names whole packages. With an entry point the import analysis
+  // selects after collecting (Selection.h); without one, --package and
+  // --dist filter the --path roots as the collector walks them.
+  const bool Analyse = Config.Prune && !Config.EntryPoint.empty();
+  auto Whole = distributionPackages(Config);
+  if (!Whole)
+    return Whole.takeError();
+  if (!Analyse) {
+    CC.Packages = Config.Packages;
+    for (auto &W : *Whole)
+      CC.Packages.push_back(W.first);
+  }
   CC.Excludes = Config.Excludes;
   CC.Warn = Config.Warn;
-  if (!Config.Packages.empty() && Config.Paths.empty())
+  if ((!Config.Packages.empty() || !Config.Dists.empty()) &&
+      Config.Paths.empty())
     return createStringError(std::errc::invalid_argument,
-                             "--package selects from the --path roots; give "
+                             "--package and --dist select from the --path "
+                             "roots; give "
                              "at least one --path");
   auto Files = collect(CC);
   if (!Files)
     return Files.takeError();
-  if (!Config.EntryPoint.empty())
-    if (Error E = checkEntryPoint(Config.EntryPoint, *Files))
+  // A console-script name resolves to its MODULE:FUNCTION (Distributions.h).
+  const bool HasEntry = !Config.EntryPoint.empty();
+  const std::string Entry =
+      HasEntry ? resolveEntryPoint(Config, Config.EntryPoint, *Files) : "";
+  if (HasEntry)
+    if (Error E = checkEntryPoint(Entry, *Files))
       return std::move(E);
-  if (!Config.EntryPoint.empty())
-    if (Error E = checkEntryShadowing(Config, Config.EntryPoint, *Files))
+  if (HasEntry)
+    if (Error E = checkEntryShadowing(Config, Entry, *Files))
       return std::move(E);
-
-  // 2. Compile every module and package the compile cache does not hold.
-  Region = Time(CompileTimer);
   std::optional<CompileCache> Cache;
   if (!Config.CacheDir.empty()) {
     auto Opened = CompileCache::open(
@@ -338,6 +353,27 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
       reportCacheProblem(Config, Opened.takeError(),
                          "; packing without the compile cache");
   }
+  // With an entry point, keep what it imports (ImportGraph.h).
+  Selection Selected;
+  if (Analyse) {
+    for (const std::string &P : Config.Packages)
+      if (none_of(*Files, [&](const CollectedFile &F) {
+            return pyox_kind_group(F.Kind) == PYOX_GROUP_MODULE && F.Name == P;
+          }))
+        return createStringError(std::errc::no_such_file_or_directory,
+                                 "--package %s: no module or package of that "
+                                 "name in the search roots",
+                                 P.c_str());
+    auto Sel = selectByImports(Config, Entry, *Files, *Whole,
+                               Cache ? &*Cache : nullptr);
+    if (!Sel)
+      return Sel.takeError();
+    Selected = std::move(*Sel);
+  }
+
+  // 2. Compile every module and package the compile cache does not hold
+  //    (and the analysis has not compiled).
+  Region = Time(CompileTimer);
   std::vector<CompileJob> Jobs;
   std::vector<size_t> JobOf(Files->size(), SIZE_MAX);
   for (size_t I = 0; I < Files->size(); ++I) {
@@ -366,14 +402,22 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
       Jobs[J].Source = &Sources[J];
       Keys[J] = makeCacheKey(
           "bytecode", {Identity, Optimize, Jobs[J].CodeFilename, Sources[J]});
-      if (std::optional<std::string> Hit = Cache->lookup(Keys[J]))
+      if (auto Known = Selected.Code.find(Jobs[J].File);
+          Known != Selected.Code.end())
+        Bytecode[J] = std::move(Known->second);
+      else if (std::optional<std::string> Hit = Cache->lookup(Keys[J]))
         Bytecode[J] = std::move(*Hit);
       else
         Misses.push_back(J);
     }
   } else {
-    for (size_t J = 0; J < Jobs.size(); ++J)
-      Misses.push_back(J);
+    for (size_t J = 0; J < Jobs.size(); ++J) {
+      if (auto Known = Selected.Code.find(Jobs[J].File);
+          Known != Selected.Code.end())
+        Bytecode[J] = std::move(Known->second);
+      else
+        Misses.push_back(J);
+    }
   }
   GrammarPickles Grammars;
   if (Config.Stdlib)
@@ -390,6 +434,8 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
       if (Hit->size() == 4)
         Magic = support::endian::read32le(Hit->data());
   const bool MagicCached = Magic != 0;
+  if (!Magic)
+    Magic = Selected.BytecodeMagic; // the analysis started the interpreter
   // Storing is best effort: a cache that cannot be written costs speed,
   // not the build. One warning, then no more attempts.
   bool Storing = Cache.has_value();
@@ -470,11 +516,19 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
                     " stored");
   }
 
+  if (Analyse) {
+    reportUnresolved(Config, Selected);
+    if (!Config.ReportFile.empty())
+      if (Error E =
+              writeSelectionReport(Config, Entry, *Files, Selected, Items))
+        return std::move(E);
+  }
+
   Region = Time(WriteTimer);
   PayloadInfo Info;
   Info.PythonVersion = embeddedPythonVersion();
   Info.BytecodeMagic = Magic;
-  Info.EntryPoint = Config.EntryPoint;
+  Info.EntryPoint = Entry;
   Info.Optimize = uint8_t(Config.Optimize);
   Info.HasSources = Config.Sources;
   Info.Isolated = Config.Isolated;

@@ -33,18 +33,27 @@ struct PackConfig {
   std::vector<std::string> Paths; // --path, in sys.path order
   std::vector<std::string> Packages; // --package: top-level names to take
   std::vector<std::string> Excludes; // --exclude: globs over relative paths
-  std::string EntryPoint;            // --entry MODULE[:FUNCTION]
-  bool Sources = true;               // false: --no-sources
-  bool Isolated = false;             // --isolated: no PYTHON* variables
-  int Optimize = 0;                  // --optimize 0|1|2
-  unsigned Jobs = 0;                 // -j: worker processes, 0 = one per core
-  bool TimePasses = false;           // --time-passes: report each pass's time
+  std::string EntryPoint;            // --entry MODULE[:FUNCTION]|SCRIPT
+  // --prune: with an entry point, only what the import analysis
+  // (ImportGraph.h) reaches is packed; --stdlib=all keeps the whole
+  // standard library then.
+  bool Prune = false;
+  bool StdlibAll = false;
+  std::vector<std::string> Dists; // --dist NAME[extra,...]
+  std::string ReportFile;         // --report FILE: JSON, what and why
+  bool Sources = true;            // false: --no-sources
+  bool Isolated = false;          // --isolated: no PYTHON* variables
+  int Optimize = 0;               // --optimize 0|1|2
+  unsigned Jobs = 0;              // -j: worker processes, 0 = one per core
+  bool TimePasses = false;        // --time-passes: report each pass's time
   // The compile cache (CompileCache.h): its directory, empty for none
   // (--no-cache), and its size bound (0: defaultCacheMaxSize()).
   std::string CacheDir;
   uint64_t CacheMaxSize = 0;
   // Receives warnings (e.g. a module shadowed by an earlier root).
   std::function<void(const llvm::Twine &)> Warn;
+  // Receives the imports the analysis could not resolve, one per call.
+  std::function<void(const llvm::Twine &)> Note;
   // Receives notes for --verbose (the cache's hits and misses), if set.
   std::function<void(const llvm::Twine &)> Remark;
 

@@ -18,6 +18,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <fmt/format.h>
@@ -32,6 +33,9 @@ namespace pyox {
 PackConfig defaultPackConfig() {
   PackConfig C;
   C.Warn = [](const Twine &M) { reportWarning(M); };
+  C.Note = [](const Twine &M) {
+    WithColor::note(errs(), "pyox-inject") << M << "\n";
+  };
   C.CacheDir = defaultCacheDir();
   return C;
 }
@@ -40,6 +44,24 @@ bool scanPackOption(ArgScanner &S, PackConfig &C) {
   std::string V;
   if (S.flag("--stdlib")) {
     C.Stdlib = true;
+    return true;
+  }
+  if (S.value("--stdlib", V)) { // only `--stdlib=VALUE`: the flag came first
+    if (V != "all")
+      S.fail("--stdlib takes no value or 'all', not '" + V + "'");
+    C.Stdlib = C.StdlibAll = true;
+    return true;
+  }
+  if (S.flag("--prune")) {
+    C.Prune = true;
+    return true;
+  }
+  if (S.value("--dist", V)) {
+    C.Dists.push_back(V);
+    return true;
+  }
+  if (S.value("--report", V)) {
+    C.ReportFile = V;
     return true;
   }
   if (S.flag("--time-passes")) {

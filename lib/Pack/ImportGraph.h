@@ -1,0 +1,120 @@
+//===- ImportGraph.h - What an application imports ------------------------===//
+//
+// With an entry point, a payload holds the modules the program can import
+// rather than everything in its search roots. The analysis reads the
+// compiled code, not the source: the marshalled code objects the compiler
+// produces anyway (and the compile cache keeps), walked in C++ with no
+// interpreter. Each code object's bytecode is scanned for
+//   - IMPORT_NAME, with the level and fromlist its two LOAD_CONSTs push
+//     (CPython 3.11's compiler always emits them right before it);
+//   - a string constant passed to something named `import_module` or
+//     `__import__` (importlib.import_module("x"), __import__("x"));
+//   - string constants that spell a dotted module name of the importer's own
+//     top-level package ("pygments.lexers.python" in a lexer table), the
+//     visible plugin tables that name-based loaders read;
+// and whether an import sits inside a `try` (the code object's exception
+// table covers it), which makes an unresolved import optional rather than
+// a certain failure.
+//
+// The closure starts from the roots (entry module, --package, --dist, the
+// interpreter's start-up set) and resolves names against the collected
+// files, which already reflect sys.path order (the first root providing a
+// top-level name wins). Importing a.b.c imports a and a.b; `from p import
+// x` imports p.x when that is a module. A package brings its data files,
+// its data-only directories and the extension modules beside its code; a
+// distribution's metadata comes along when it provides a taken module.
+//
+// What the bytecode cannot show (imports made by C code, names computed at
+// run time) is covered by a short table of known hidden imports, by
+// --package NAME (take this package whole), and otherwise reported: every
+// import that resolves to nothing is listed with its importer.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PYOX_PACK_IMPORTGRAPH_H
+#define PYOX_PACK_IMPORTGRAPH_H
+
+#include "Pack/Collector.h"
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace pyox {
+
+struct ImportSite {
+  enum Form : uint8_t {
+    Statement, // import / from-import (IMPORT_NAME)
+    Dynamic,   // import_module("x") / __import__("x") with a literal name
+    Table,     // a string constant naming a module of the same package
+  };
+  std::string Name;   // as written; relative to the importer when Level > 0
+  uint32_t Level = 0; // leading dots
+  std::vector<std::string> FromList; // `from Name import a, b`
+  bool InTry = false;
+  // In a module-level main()/_test() function: the standard library's
+  // script mode (`python3 -m pickle`), not followed there.
+  bool InScriptMain = false;
+  Form How = Statement;
+};
+
+struct ModuleScan {
+  std::vector<ImportSite> Imports;
+  // Every name the code refers to (co_names of all code objects), for the
+  // hidden imports keyed on an attribute (time.strptime imports _strptime).
+  std::vector<std::string> Names;
+};
+
+// Scans one marshalled code object (as the compiler writes it).
+llvm::Expected<ModuleScan> scanImports(llvm::StringRef Marshal);
+
+struct UnresolvedImport {
+  std::string Module;   // the absolute name that resolved to nothing
+  std::string Importer; // the first module found importing it
+  unsigned Importers = 0;
+  bool InTry = false;      // every site of it is inside try
+  bool FromStdlib = false; // every importer is in the standard library
+};
+
+struct ImportGraphConfig {
+  // Roots: (module name, why it is a root). A root that resolves to
+  // nothing is an error, reported by the caller before the analysis.
+  std::vector<std::pair<std::string, std::string>> Roots;
+  // Top-level names taken whole (--package, --dist), with why.
+  std::vector<std::pair<std::string, std::string>> WholePackages;
+  // Which collected files came from the standard library's roots.
+  std::vector<bool> FromStdlib;
+  // Gives the marshalled code of the given module files (indices into the
+  // collected list), in that order; called once per round of the closure.
+  std::function<llvm::Expected<std::vector<std::string>>(
+      llvm::ArrayRef<size_t>)>
+      Compile;
+};
+
+struct ImportGraph {
+  std::vector<bool> Keep;                   // per collected file
+  std::vector<std::string> Why;             // per kept file: why it was taken
+  std::vector<UnresolvedImport> Unresolved; // sorted by module name
+};
+
+// Takes the closure of the roots over Files.
+llvm::Expected<ImportGraph>
+buildImportGraph(llvm::ArrayRef<CollectedFile> Files,
+                 const ImportGraphConfig &Config);
+
+// Modules the interpreter and the pyox runtime import at start or from C
+// (docs/runtime.md, "What is packed"): roots of every analysed payload.
+extern const char *const StartupModules[];
+
+// Whether Name is built into the interpreter pyox embeds (sys.builtin_
+// module_names): such imports always resolve.
+bool isBuiltinModule(llvm::StringRef Name);
+
+} // namespace pyox
+
+#endif

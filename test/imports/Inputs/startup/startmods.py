@@ -1,0 +1,7 @@
+import sys
+
+MODULES = sorted(sys.modules)
+
+
+def main():
+    print(" ".join(MODULES))

@@ -1,0 +1,144 @@
+//===- ImportGraphTest.cpp - import scan, markers, requirements -----------===//
+
+#include "Pack/ImportGraph.h"
+#include "Pack/Compiler.h"
+#include "Pack/Distributions.h"
+
+#include "gtest/gtest.h"
+
+#include <string>
+
+using namespace pyox;
+
+// compileSources starts the embedded interpreter in this process, where it
+// lives until exit (as in pyox-inject): its objects are not leaks.
+extern "C" const char *__lsan_default_suppressions() {
+  return "leak:_PyObject_Malloc\nleak:PyMem_RawMalloc\nleak:PyMem_Malloc\n";
+}
+
+namespace {
+
+ModuleScan scanSource(const std::string &Source) {
+  CompileJob Job{"test.py", "test.py", &Source};
+  auto Out = compileSources({Job}, 0, 1);
+  if (!Out) {
+    ADD_FAILURE() << llvm::toString(Out.takeError());
+    return {};
+  }
+  auto Scan = scanImports(Out->Bytecode[0]);
+  if (!Scan) {
+    ADD_FAILURE() << llvm::toString(Scan.takeError());
+    return {};
+  }
+  return *Scan;
+}
+
+const ImportSite *find(const ModuleScan &S, const std::string &Name,
+                       uint32_t Level = 0) {
+  for (const ImportSite &I : S.Imports)
+    if (I.Name == Name && I.Level == Level)
+      return &I;
+  return nullptr;
+}
+
+// IMPORT_NAME with its level and fromlist; try; import_module; __main__
+// blocks; main(); plugin-table strings.
+TEST(ImportGraphTest, ScansImportForms) {
+  ModuleScan S = scanSource("import os.path\n"
+                            "from . import sibling\n"
+                            "from ..pkg import a, b\n"
+                            "try:\n"
+                            "    import optional_mod\n"
+                            "except ImportError:\n"
+                            "    pass\n"
+                            "import importlib\n"
+                            "importlib.import_module('dyn.mod')\n"
+                            "__import__('other')\n"
+                            "def f():\n"
+                            "    import infunc\n"
+                            "def main():\n"
+                            "    import inmain\n"
+                            "if __name__ == '__main__':\n"
+                            "    import mainonly\n"
+                            "TABLE = {'x': 'thispkg.plugins.one'}\n");
+  const ImportSite *I = find(S, "os.path");
+  ASSERT_TRUE(I);
+  EXPECT_FALSE(I->InTry);
+  EXPECT_TRUE(I->FromList.empty());
+  I = find(S, "", 1);
+  ASSERT_TRUE(I);
+  EXPECT_EQ(I->FromList, std::vector<std::string>{"sibling"});
+  I = find(S, "pkg", 2);
+  ASSERT_TRUE(I);
+  EXPECT_EQ(I->FromList, (std::vector<std::string>{"a", "b"}));
+  I = find(S, "optional_mod");
+  ASSERT_TRUE(I);
+  EXPECT_TRUE(I->InTry);
+  I = find(S, "dyn.mod");
+  ASSERT_TRUE(I);
+  EXPECT_EQ(I->How, ImportSite::Dynamic);
+  I = find(S, "other");
+  ASSERT_TRUE(I);
+  EXPECT_EQ(I->How, ImportSite::Dynamic);
+  I = find(S, "infunc");
+  ASSERT_TRUE(I);
+  EXPECT_FALSE(I->InScriptMain);
+  I = find(S, "inmain");
+  ASSERT_TRUE(I);
+  EXPECT_TRUE(I->InScriptMain);
+  EXPECT_FALSE(find(S, "mainonly"));
+  I = find(S, "thispkg.plugins.one");
+  ASSERT_TRUE(I);
+  EXPECT_EQ(I->How, ImportSite::Table);
+}
+
+TEST(ImportGraphTest, RejectsDamagedMarshal) {
+  auto Scan = scanImports(std::string("\xe3\x01", 2));
+  EXPECT_FALSE(bool(Scan));
+  llvm::consumeError(Scan.takeError());
+}
+
+bool marker(const char *M, const char *Extra = "") {
+  auto V = evaluateMarker(M, Extra);
+  if (!V) {
+    ADD_FAILURE() << llvm::toString(V.takeError());
+    return false;
+  }
+  return *V;
+}
+
+// PEP 508 markers, for Linux x86-64 CPython 3.11.
+TEST(ImportGraphTest, EvaluatesMarkers) {
+  EXPECT_TRUE(marker("python_version >= \"3.8\""));
+  EXPECT_FALSE(marker("python_version < \"3.9\""));
+  EXPECT_TRUE(marker("python_version > '3.9'")); // 3.11 > 3.9 as versions
+  EXPECT_TRUE(marker("sys_platform == 'linux' and os_name == 'posix'"));
+  EXPECT_FALSE(
+      marker("sys_platform == 'win32' or platform_system == 'Darwin'"));
+  EXPECT_TRUE(marker("(sys_platform == 'win32' or implementation_name == "
+                     "'cpython') and platform_machine == 'x86_64'"));
+  EXPECT_TRUE(marker("extra == \"Socks\"", "socks"));
+  EXPECT_FALSE(marker("extra == 'socks'", ""));
+  EXPECT_TRUE(marker("'linux' in sys_platform"));
+  EXPECT_TRUE(marker("platform_python_implementation != 'PyPy'"));
+  auto Bad = evaluateMarker("python_version >=", "");
+  EXPECT_FALSE(bool(Bad));
+  llvm::consumeError(Bad.takeError());
+}
+
+TEST(ImportGraphTest, ParsesRequirementNames) {
+  auto [Name, Extras] = parseRequirementName("Requests[Socks, security] "
+                                             "(>=2.0) ; python_version>'3'");
+  EXPECT_EQ(Name, "Requests");
+  EXPECT_EQ(Extras, (std::vector<std::string>{"socks", "security"}));
+  EXPECT_EQ(parseRequirementName("chardet<6,>=3.0.2").first, "chardet");
+  EXPECT_EQ(normalizeDistributionName("Foo_Bar.baz"), "foo-bar-baz");
+}
+
+TEST(ImportGraphTest, KnowsBuiltinModules) {
+  EXPECT_TRUE(isBuiltinModule("sys"));
+  EXPECT_TRUE(isBuiltinModule("_frozen_importlib"));
+  EXPECT_FALSE(isBuiltinModule("json"));
+}
+
+} // namespace
