@@ -312,7 +312,7 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
   // --dist names whole packages. With an entry point the import analysis
   // selects after collecting (Selection.h); without one, --package and
   // --dist filter the --path roots as the collector walks them.
-  const bool Analyse = Config.Prune && !Config.EntryPoint.empty();
+  const bool Analyse = !Config.EntryPoint.empty();
   auto Whole = distributionPackages(Config);
   if (!Whole)
     return Whole.takeError();

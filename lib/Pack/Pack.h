@@ -34,10 +34,8 @@ struct PackConfig {
   std::vector<std::string> Packages; // --package: top-level names to take
   std::vector<std::string> Excludes; // --exclude: globs over relative paths
   std::string EntryPoint;            // --entry MODULE[:FUNCTION]|SCRIPT
-  // --prune: with an entry point, only what the import analysis
-  // (ImportGraph.h) reaches is packed; --stdlib=all keeps the whole
-  // standard library then.
-  bool Prune = false;
+  // With an entry point, only what the import analysis (ImportGraph.h)
+  // reaches is packed; --stdlib=all keeps the whole standard library.
   bool StdlibAll = false;
   std::vector<std::string> Dists; // --dist NAME[extra,...]
   std::string ReportFile;         // --report FILE: JSON, what and why

@@ -131,7 +131,15 @@ selectByImports(const PackConfig &Config, StringRef Entry,
     G.FromStdlib.push_back(Config.Stdlib && !F.File.empty() &&
                            (StringRef(F.File).starts_with(Stdlib) ||
                             StringRef(F.File).starts_with(Dynload)));
-  G.Roots.emplace_back(Entry.split(':').first.str(), "entry point");
+  std::string EntryModule = Entry.split(':').first.str();
+  G.Roots.emplace_back(EntryModule, "entry point");
+  // `--entry PKG` runs PKG.__main__ (runpy), as `python3 -m PKG` does.
+  if (!Entry.contains(':'))
+    for (const CollectedFile &F : Files)
+      if (F.Kind == PYOX_KIND_PACKAGE && F.Name == EntryModule) {
+        G.Roots.emplace_back(EntryModule + ".__main__", "entry point");
+        break;
+      }
   if (Config.Stdlib) {
     for (const char *const *M = StartupModules; *M; ++M)
       G.Roots.emplace_back(*M, "interpreter start-up");

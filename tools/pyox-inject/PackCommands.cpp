@@ -52,10 +52,6 @@ bool scanPackOption(ArgScanner &S, PackConfig &C) {
     C.Stdlib = C.StdlibAll = true;
     return true;
   }
-  if (S.flag("--prune")) {
-    C.Prune = true;
-    return true;
-  }
   if (S.value("--dist", V)) {
     C.Dists.push_back(V);
     return true;
