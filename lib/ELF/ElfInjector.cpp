@@ -325,8 +325,15 @@ Expected<OutputPlan> planOutput(const Image &Img,
   for (size_t I = 1; I < Img.Sections.size(); ++I) {
     const Section &S = Img.Sections[I];
     if (S.Pyox || I == Img.ShStrNdx || S.Type == ELF::SHT_NOBITS ||
-        S.Type == ELF::SHT_NULL || S.Size == 0)
+        S.Type == ELF::SHT_NULL)
       continue;
+    if (S.Size == 0) {
+      // Nothing to keep or to overlap, but its offset must still lie in
+      // the output: one at or past the old pyox segment moves with the rest.
+      if (S.Offset >= OldStart)
+        Moved.push_back(I);
+      continue;
+    }
     if (S.Offset < OldStart)
       KeepEnd = std::max(KeepEnd, S.Offset + S.Size);
     else if (S.Offset >= Img.Segments[*Img.PyoxLoad].Offset +
