@@ -17,7 +17,7 @@ packages=(
   # python3.11: applications that treat their own directory as a directory,
   # CPython's own test suite, and a bundled SQLite database.
   python3-flask python3-jinja2 python3-babel python3-pkg-resources python3-setuptools
-  libpython3.11-testsuite sqlite3
+  libpython3.11-testsuite sqlite3 openssl
   # Carried libraries (test/closure): numpy's BLAS, LAPACK and gfortran.
   python3-numpy
   # Import analysis (test/imports): real packages named only by the app.

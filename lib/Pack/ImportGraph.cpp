@@ -73,6 +73,18 @@ bool isBuiltinModule(StringRef Name) {
   return false;
 }
 
+bool isDottedName(StringRef S) {
+  if (S.empty())
+    return false;
+  SmallVector<StringRef, 8> Parts;
+  S.split(Parts, '.');
+  return all_of(Parts, [](StringRef P) {
+    return !P.empty() && !isDigit(P[0]) && all_of(P, [](char C) {
+      return isAlnum(C) || C == '_' || uint8_t(C) >= 0x80;
+    });
+  });
+}
+
 namespace {
 
 //===-- Marshal reader ----------------------------------------------------===//
@@ -316,18 +328,6 @@ enum : uint8_t {
   OpExtendedArg = 144,
   OpLoadMethod = 160,
 };
-
-bool isDottedName(StringRef S) {
-  if (S.empty())
-    return false;
-  SmallVector<StringRef, 8> Parts;
-  S.split(Parts, '.');
-  return all_of(Parts, [](StringRef P) {
-    return !P.empty() && !isDigit(P[0]) && all_of(P, [](char C) {
-      return isAlnum(C) || C == '_' || uint8_t(C) >= 0x80;
-    });
-  });
-}
 
 // The ranges of an exception table (Objects/exception_handling_notes.txt):
 // entries of varints (6 bits a byte, 0x40 = more follows, 0x80 marks an

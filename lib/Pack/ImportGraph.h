@@ -47,6 +47,10 @@
 
 namespace pyox {
 
+// A module or attribute name: identifiers (any non-ASCII UTF-8 byte
+// allowed, PEP 3131) joined by single dots.
+bool isDottedName(llvm::StringRef S);
+
 struct ImportSite {
   enum Form : uint8_t {
     Statement, // import / from-import (IMPORT_NAME)

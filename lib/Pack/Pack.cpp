@@ -5,6 +5,7 @@
 #include "Pack/Collector.h"
 #include "Pack/CompileCache.h"
 #include "Pack/Compiler.h"
+#include "Pack/ImportGraph.h"
 #include "Pack/PayloadWriter.h"
 #include "Pack/Selection.h"
 #include "Pack/SharedLibraries.h"
@@ -45,18 +46,7 @@ static Expected<std::string> readFile(const std::string &File) {
 static Error checkEntryPoint(StringRef Entry, ArrayRef<CollectedFile> Files) {
   StringRef Module = Entry.split(':').first;
   StringRef Function = Entry.split(':').second;
-  auto ValidDotted = [](StringRef S) {
-    if (S.empty())
-      return false;
-    SmallVector<StringRef, 8> Parts;
-    S.split(Parts, '.');
-    return all_of(Parts, [](StringRef P) {
-      return !P.empty() && !isDigit(P[0]) && all_of(P, [](char C) {
-        return isAlnum(C) || C == '_' || (unsigned char)C >= 0x80;
-      });
-    });
-  };
-  if (!ValidDotted(Module) || (Entry.contains(':') && !ValidDotted(Function)))
+  if (!isDottedName(Module) || (Entry.contains(':') && !isDottedName(Function)))
     return createStringError(std::errc::invalid_argument,
                              "--entry %s: expected MODULE or MODULE:FUNCTION",
                              Entry.str().c_str());

@@ -72,6 +72,16 @@ int sealedMemoryFile(const char *Name, const uint8_t *Data, uint64_t Size) {
   return Fd;
 }
 
+// _imp.METHOD(ARG): CPython's own extension loader.
+PyObject *callImp(const char *Method, PyObject *Arg) {
+  PyObject *Imp = PyImport_ImportModule("_imp");
+  if (!Imp)
+    return nullptr;
+  PyObject *R = PyObject_CallMethod(Imp, Method, "O", Arg);
+  Py_DECREF(Imp);
+  return R;
+}
+
 } // namespace
 
 int cachedExtensionFile(const ExtensionCache &Cache, uint32_t Index) {
@@ -88,7 +98,7 @@ PyObject *createExtensionModule(int Fd, PyObject *Spec, PyObject *ModuleSpec,
   PyObject *Name = PyObject_GetAttrString(Spec, "name");
   if (!Name)
     return nullptr;
-  PyObject *Module = nullptr, *LoadSpec = nullptr, *Imp = nullptr;
+  PyObject *Module = nullptr, *LoadSpec = nullptr;
   PyObject *Origin = PyUnicode_FromFormat("/proc/self/fd/%d", Fd);
   PyObject *Args = Origin ? PyTuple_Pack(2, Name, Loader) : nullptr;
   PyObject *Kwargs = Args ? Py_BuildValue("{sO}", "origin", Origin) : nullptr;
@@ -97,9 +107,7 @@ PyObject *createExtensionModule(int Fd, PyObject *Spec, PyObject *ModuleSpec,
   Py_XDECREF(Args);
   Py_XDECREF(Kwargs);
   if (LoadSpec)
-    Imp = PyImport_ImportModule("_imp");
-  if (Imp)
-    Module = PyObject_CallMethod(Imp, "create_dynamic", "O", LoadSpec);
+    Module = callImp("create_dynamic", LoadSpec);
   if (Module) {
     // Single-phase modules get __file__ from the loader's origin; show the
     // virtual path instead, as for every other module.
@@ -109,7 +117,6 @@ PyObject *createExtensionModule(int Fd, PyObject *Spec, PyObject *ModuleSpec,
       Py_CLEAR(Module);
     Py_XDECREF(File);
   }
-  Py_XDECREF(Imp);
   Py_XDECREF(LoadSpec);
   Py_XDECREF(Origin);
   Py_DECREF(Name);
@@ -117,20 +124,11 @@ PyObject *createExtensionModule(int Fd, PyObject *Spec, PyObject *ModuleSpec,
 }
 
 PyObject *createExtensionModuleAt(PyObject *Spec) {
-  PyObject *Imp = PyImport_ImportModule("_imp");
-  if (!Imp)
-    return nullptr;
-  PyObject *Module = PyObject_CallMethod(Imp, "create_dynamic", "O", Spec);
-  Py_DECREF(Imp);
-  return Module;
+  return callImp("create_dynamic", Spec);
 }
 
 PyObject *execExtensionModule(PyObject *Module) {
-  PyObject *Imp = PyImport_ImportModule("_imp");
-  if (!Imp)
-    return nullptr;
-  PyObject *R = PyObject_CallMethod(Imp, "exec_dynamic", "O", Module);
-  Py_DECREF(Imp);
+  PyObject *R = callImp("exec_dynamic", Module);
   if (!R)
     return nullptr;
   Py_DECREF(R);
