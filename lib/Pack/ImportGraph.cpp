@@ -510,7 +510,9 @@ namespace {
 
 // Imports made from C or computed at run time that the bytecode does not
 // show: (trigger, module). A trigger is a module name, or "attr:NAME" for a
-// name the code uses.
+// name the code uses. The module may be a pattern: "pkg.*" is pkg and all
+// its submodules (plugins found by a name made at run time), "prefix*"
+// every module whose name starts with prefix.
 const std::pair<const char *, const char *> HiddenImports[] = {
     {"attr:strptime", "_strptime"},
     {"_datetime", "_strptime"},
@@ -530,6 +532,16 @@ const std::pair<const char *, const char *> HiddenImports[] = {
     {"importlib.metadata", "pathlib"},
     {"pkg_resources", "importlib.resources.abc"},
     {"pkg_resources", "pathlib"},
+    // sysconfig imports _sysconfigdata_{abiflags}_{platform}_{multiarch}
+    // (Debian's: without the platform).
+    {"sysconfig", "_sysconfigdata_*"},
+    // pkg_resources.extern's VendorImporter maps pkg_resources.extern.X to
+    // pkg_resources._vendor.X (else the top-level X).
+    {"pkg_resources.extern", "pkg_resources._vendor.*"},
+    // pygments finds lexers, styles and formatters by name from its tables.
+    {"pygments.lexers", "pygments.lexers.*"},
+    {"pygments.styles", "pygments.styles.*"},
+    {"pygments.formatters", "pygments.formatters.*"},
 };
 
 // Imports that only an interactive session makes (the REPL's completion,
@@ -678,9 +690,18 @@ private:
   }
 
   void hidden(StringRef Trigger) {
-    for (auto &[From, To] : HiddenImports)
-      if (Trigger == From)
-        require(To, ("hidden import of " + Trigger).str(), "", true, true);
+    for (auto &[From, To] : HiddenImports) {
+      if (Trigger != From)
+        continue;
+      std::string Why = ("hidden import of " + Trigger).str();
+      StringRef Target = To;
+      if (Target.consume_back(".*"))
+        takeWhole(Target, Why);
+      else if (Target.consume_back("*"))
+        takeMatching(Target, Why);
+      else
+        require(Target, Why, "", true, true);
+    }
   }
 
   // Takes module Name (and its parents). Returns whether it resolved.
@@ -740,12 +761,20 @@ private:
     ++U.Importers;
   }
 
+  // Package Top and every module below it (with their parents).
   void takeWhole(StringRef Top, const std::string &Why) {
+    if (!require(Top, Why, "", true, true))
+      return;
+    takeMatching((Top + ".").str(), Why);
+  }
+
+  // Every module whose name starts with Prefix (with their parents).
+  void takeMatching(StringRef Prefix, const std::string &Why) {
     for (size_t I = 0; I < Files.size(); ++I) {
       const CollectedFile &F = Files[I];
       if (pyox_kind_group(F.Kind) == PYOX_GROUP_MODULE &&
-          (F.Name == Top || StringRef(F.Name).starts_with((Top + ".").str())))
-        keep(I, Why);
+          StringRef(F.Name).starts_with(Prefix))
+        require(F.Name, Why, "", true, true);
     }
   }
 
