@@ -1,0 +1,62 @@
+"""Makes ROOT a system whose only libraries are Debian 11's libc6 (glibc
+2.31): the package is downloaded once from deb.debian.org into CACHE (its
+path and checksum read from bullseye's package index), checked against
+that SHA256, and unpacked with dpkg-deb. ROOT also gets /lib64's loader
+link, /tmp, an empty /proc to mount and /app for the programs.
+
+    old_glibc.py CACHE ROOT
+
+Exits 1 with one line when the package cannot be had."""
+import glob
+import hashlib
+import lzma
+import os
+import subprocess
+import sys
+import urllib.request
+
+MIRROR = "http://deb.debian.org/debian/"
+INDEX = MIRROR + "dists/bullseye/main/binary-amd64/Packages.xz"
+
+
+def fetch(url):
+    with urllib.request.urlopen(url, timeout=60) as response:
+        return response.read()
+
+
+def libc6_stanza():
+    for stanza in lzma.decompress(fetch(INDEX)).decode().split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in stanza.splitlines()
+                      if ": " in line and not line.startswith(" "))
+        if fields.get("Package") == "libc6":
+            return fields
+    sys.exit(f"old_glibc.py: {INDEX}: no libc6 package")
+
+
+def cached_deb(cache):
+    found = sorted(glob.glob(os.path.join(cache, "libc6_2.31-*_amd64.deb")))
+    if found:
+        return found[-1]
+    fields = libc6_stanza()
+    data = fetch(MIRROR + fields["Filename"])
+    if hashlib.sha256(data).hexdigest() != fields["SHA256"]:
+        sys.exit(f"old_glibc.py: {fields['Filename']}: SHA256 mismatch")
+    os.makedirs(cache, exist_ok=True)
+    path = os.path.join(cache, os.path.basename(fields["Filename"]))
+    with open(path + ".part", "wb") as f:
+        f.write(data)
+    os.replace(path + ".part", path)
+    return path
+
+
+cache, root = sys.argv[1], sys.argv[2]
+try:
+    deb = cached_deb(cache)
+except OSError as e:
+    sys.exit(f"old_glibc.py: cannot download Debian 11's libc6: {e}")
+subprocess.run(["dpkg-deb", "-x", deb, root], check=True)
+for d in ("lib64", "tmp", "proc", "app"):
+    os.makedirs(os.path.join(root, d), exist_ok=True)
+loader = os.path.join(root, "lib64", "ld-linux-x86-64.so.2")
+if not os.path.lexists(loader):
+    os.symlink("/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", loader)
