@@ -101,6 +101,9 @@ int __fxstatat64(int, int, const char *, struct stat64 *, int);
 int __xmknod(int, const char *, mode_t, dev_t *);
 int __xmknodat(int, int, const char *, mode_t, dev_t *);
 void __chk_fail(void) __attribute__((noreturn));
+// pyox-run's glibc compat layer (tools/pyox-run/GlibcCompat.c): what to
+// forward to when the C library does not export a function by that name.
+__attribute__((weak)) void *pyox_glibc_compat_function(const char *);
 }
 
 // The C library's definitions, resolved once before main (and on first use
@@ -149,6 +152,8 @@ template <class F> F resolveNext(F &Slot, const char *Name) {
   F P = __atomic_load_n(&Slot, __ATOMIC_ACQUIRE);
   if (!P) {
     P = reinterpret_cast<F>(dlsym(RTLD_NEXT, Name));
+    if (!P && pyox_glibc_compat_function) // the stat family below glibc 2.33
+      P = reinterpret_cast<F>(pyox_glibc_compat_function(Name));
     if (!P) {
       // Without the C library's function there is nothing to forward to.
       static const char Msg[] = "pyox: cannot find the C library's ";
