@@ -140,6 +140,17 @@ selectByImports(const PackConfig &Config, StringRef Entry,
         G.Roots.emplace_back(EntryModule + ".__main__", "entry point");
         break;
       }
+  // --module: one more module to start from (not its whole package).
+  for (const std::string &M : Config.Modules) {
+    if (none_of(Files, [&](const CollectedFile &F) {
+          return pyox_kind_group(F.Kind) == PYOX_GROUP_MODULE && F.Name == M;
+        }))
+      return createStringError(std::errc::no_such_file_or_directory,
+                               "--module %s: no module of that name in the "
+                               "search roots",
+                               M.c_str());
+    G.Roots.emplace_back(M, "--module " + M);
+  }
   if (Config.Stdlib) {
     for (const char *const *M = StartupModules; *M; ++M)
       G.Roots.emplace_back(*M, "interpreter start-up");
@@ -155,6 +166,8 @@ selectByImports(const PackConfig &Config, StringRef Entry,
   const std::string Identity = compilerIdentity();
   const std::string Optimize = std::to_string(Config.Optimize);
   bool Storing = Cache != nullptr;
+  size_t Compiled = 0;
+  uint64_t CompiledBytes = 0;
   G.Compile =
       [&](ArrayRef<size_t> Indices) -> Expected<std::vector<std::string>> {
     std::vector<std::string> Out(Indices.size());
@@ -199,8 +212,13 @@ selectByImports(const PackConfig &Config, StringRef Entry,
       for (size_t J = 0; J < Misses.size(); ++J)
         Out[Misses[J]] = std::move(Compiled->Bytecode[J]);
     }
-    for (size_t K = 0; K < Indices.size(); ++K)
+    for (size_t K = 0; K < Indices.size(); ++K) {
       Sel.Code[Files[Indices[K]].File] = Out[K];
+      CompiledBytes += Out[K].size();
+    }
+    Compiled += Indices.size();
+    if (Config.Progress)
+      Config.Progress({"analyse imports", Compiled, 0, CompiledBytes});
     return Out;
   };
 

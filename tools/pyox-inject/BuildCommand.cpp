@@ -10,6 +10,7 @@
 
 #include "Commands.h"
 #include "Options.h"
+#include "Progress.h"
 
 #include "Common/PayloadSection.h"
 #include "ELF/ElfImage.h"
@@ -27,28 +28,14 @@ using namespace llvm;
 
 namespace pyox {
 
-int runBuild(CommandArgs Args) {
-  PackConfig Config = defaultPackConfig();
-  std::string Output, Template;
-  std::string Name = PYOX_DEFAULT_PAYLOAD_NAME;
-  ArgScanner S(Args);
-  while (!S.done()) {
-    if (S.value("-o", "--output", Output) || S.value("--template", Template) ||
-        S.value("--name", Name) || scanPackOption(S, Config))
-      continue;
-    S.unknown();
-  }
-  if (Error E = S.error("build"))
-    return reportError(std::move(E));
-  if (Output.empty())
-    return reportError(
-        createStringError(std::errc::invalid_argument,
-                          "build: an output file is needed (-o EXECUTABLE)"));
-  if (!Config.Stdlib && Config.Paths.empty())
-    return reportError(createStringError(
-        std::errc::invalid_argument,
-        "build: nothing to pack (give --stdlib and/or --path DIR)"));
-  if (Error E = checkPayloadName(Name))
+int runBuild(const CommandArgs &Args) {
+  Expected<PackCommand> Command = readPackCommand("build", Args);
+  if (!Command)
+    return reportError(Command.takeError());
+  PackConfig &Config = Command->Pack;
+  const std::string &Output = Command->Output;
+  std::string Template = Command->Template;
+  if (Error E = checkPayloadName(Command->Name))
     return reportError(std::move(E));
   if (Template.empty())
     Template = toolDirectory() + "/pyox-run";
@@ -90,14 +77,22 @@ int runBuild(CommandArgs Args) {
 
   // The template is part of the program whose glibc floor build reports.
   Config.TemplateFile = Template;
-  Config.Summary = [&](const Twine &Line) {
-    outs() << Output << ": " << Line << "\n";
-  };
+  if (!Command->Quiet) {
+    Config.Summary = [&](const Twine &Line) {
+      clearProgress();
+      outs() << Output << ": " << Line << "\n";
+    };
+    enableProgress();
+    Config.Progress = showProgress;
+  }
   Expected<std::vector<uint8_t>> Payload = buildPayload(Config);
   if (!Payload)
     return reportError(Payload.takeError());
-  if (Error E = elf::injectPayload((*Binary)->getMemBufferRef(), Name, *Payload,
-                                   Output))
+  showProgress({"write", 0, 0, Payload->size()});
+  Error E = elf::injectPayload((*Binary)->getMemBufferRef(), Command->Name,
+                               *Payload, Output);
+  clearProgress();
+  if (E)
     return reportError(std::move(E));
   return 0;
 }
