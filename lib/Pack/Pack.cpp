@@ -276,6 +276,46 @@ static void reportCacheProblem(const PackConfig &Config, Error E,
     Report(Message + Consequence);
 }
 
+// The source index (CompileCache.h) is one file per set of search roots:
+// builds of different applications sharing a cache keep their own.
+static std::string sourceIndexScope(const PackConfig &Config) {
+  std::string Scope;
+  if (Config.Stdlib)
+    Scope +=
+        (Config.StdlibDir.empty() ? defaultStdlibDir() : Config.StdlibDir) +
+        '\0' +
+        (Config.DynloadDir.empty() ? defaultDynloadDir() : Config.DynloadDir) +
+        '\0';
+  for (const std::string &P : Config.Paths) {
+    SmallString<256> Abs(P);
+    sys::fs::make_absolute(Abs);
+    Scope += Abs.str().str() + '\0';
+  }
+  return Scope;
+}
+
+// A module's SOURCE item, read from its file.
+static Expected<PayloadItem> readSourceItem(const CollectedFile &F) {
+  Expected<std::string> Text = readFile(F.File);
+  if (!Text)
+    return Text.takeError();
+  return PayloadItem{PYOX_KIND_SOURCE, F.Name, F.Path, std::move(*Text)};
+}
+
+// A module's SOURCE item with the compile cache: its text if it was read
+// for its digest, else read now (compressSources() finds its frame in the
+// cache by the text).
+static Expected<PayloadItem>
+sourceItem(CompileCache &Cache, const CollectedFile &F, SourceState &Source) {
+  if (!Source.Text) {
+    auto Read = Cache.readSource(F.File);
+    if (!Read)
+      return Read.takeError();
+    Source = std::move(*Read);
+  }
+  return PayloadItem{PYOX_KIND_SOURCE, F.Name, F.Path, std::move(*Source.Text)};
+}
+
 Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
   TimerGroup Timers("pack", "pyox-inject pack passes");
   Timer CollectTimer("collect", "collect the files", Timers);
@@ -337,9 +377,10 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
     auto Opened = CompileCache::open(
         Config.CacheDir,
         Config.CacheMaxSize ? Config.CacheMaxSize : defaultCacheMaxSize());
-    if (Opened)
+    if (Opened) {
       Cache.emplace(std::move(*Opened));
-    else
+      Cache->useSourceIndex(sourceIndexScope(Config));
+    } else
       reportCacheProblem(Config, Opened.takeError(),
                          "; packing without the compile cache");
   }
@@ -374,31 +415,38 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
     }
   }
   std::vector<std::string> Bytecode(Jobs.size());
-  std::vector<std::string> Sources; // with the cache: read here, once
+  // With the cache: each source's digest (its stat first, SourceIndex),
+  // and its text when it had to be read.
+  std::vector<SourceState> Sources;
   std::vector<CacheKey> Keys;
   std::vector<size_t> Misses;
   const std::string Identity = compilerIdentity();
   if (Cache) {
-    // A key covers all the bytes depend on (Compiler.h): the compiler, the
-    // optimisation level, co_filename and the source.
-    const std::string Optimize = std::to_string(Config.Optimize);
     Sources.resize(Jobs.size());
     Keys.resize(Jobs.size());
     for (size_t J = 0; J < Jobs.size(); ++J) {
-      auto Text = readFile(Jobs[J].File);
-      if (!Text)
-        return Text.takeError();
-      Sources[J] = std::move(*Text);
-      Jobs[J].Source = &Sources[J];
-      Keys[J] = makeCacheKey(
-          "bytecode", {Identity, Optimize, Jobs[J].CodeFilename, Sources[J]});
+      auto State = Cache->source(Jobs[J].File);
+      if (!State)
+        return State.takeError();
+      Sources[J] = std::move(*State);
+      Keys[J] = bytecodeKey(Identity, Config.Optimize, Jobs[J].CodeFilename,
+                            Sources[J].Digest);
       if (auto Known = Selected.Code.find(Jobs[J].File);
-          Known != Selected.Code.end())
+          Known != Selected.Code.end()) {
         Bytecode[J] = std::move(Known->second);
-      else if (std::optional<std::string> Hit = Cache->lookup(Keys[J]))
+      } else if (std::optional<std::string> Hit = Cache->lookup(Keys[J])) {
         Bytecode[J] = std::move(*Hit);
-      else
+      } else {
+        // Compiled from the very text its key was made of.
+        if (!Sources[J].Text) {
+          auto Read = Cache->readSource(Jobs[J].File);
+          if (!Read)
+            return Read.takeError();
+          Sources[J] = std::move(*Read);
+        }
+        Jobs[J].Source = &*Sources[J].Text;
         Misses.push_back(J);
+      }
     }
   } else {
     for (size_t J = 0; J < Jobs.size(); ++J) {
@@ -477,11 +525,12 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
     if (JobOf[I] != SIZE_MAX) {
       It.Data = std::move(Bytecode[JobOf[I]]);
       if (Config.Sources) {
-        Expected<std::string> Text =
-            Cache ? std::move(Sources[JobOf[I]]) : readFile(F.File);
-        if (!Text)
-          return Text.takeError();
-        Items.push_back({PYOX_KIND_SOURCE, F.Name, F.Path, std::move(*Text)});
+        Expected<PayloadItem> Source =
+            Cache ? sourceItem(*Cache, F, Sources[JobOf[I]])
+                  : readSourceItem(F);
+        if (!Source)
+          return Source.takeError();
+        Items.push_back(std::move(*Source));
       }
     } else if (!F.File.empty()) {
       auto Bytes = readFile(F.File);
@@ -498,12 +547,20 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
     return std::move(E);
   if (Cache) {
     Cache->trimWrittenShards();
+    if (Storing)
+      if (Error E = Cache->saveSourceIndex())
+        reportCacheProblem(Config, std::move(E),
+                           "; not writing the source index");
     const CacheCounters &C = Cache->counters();
     if (Config.Remark)
       Config.Remark("compile cache " + Cache->directory() + ": " +
                     Twine(C.Hits) + " hits, " + Twine(C.Misses) + " misses (" +
                     Twine(C.Damaged) + " damaged), " + Twine(C.Stored) +
                     " stored");
+    if (Config.Remark)
+      Config.Remark("sources: " + Twine(C.SourcesByStat) +
+                    " unchanged by their stat, " + Twine(C.SourcesRead) +
+                    " read and hashed");
   }
 
   if (Analyse) {
