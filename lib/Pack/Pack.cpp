@@ -545,24 +545,6 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
     return std::move(E);
   if (Error E = compressSources(Items, Cache ? &*Cache : nullptr))
     return std::move(E);
-  if (Cache) {
-    Cache->trimWrittenShards();
-    if (Storing)
-      if (Error E = Cache->saveSourceIndex())
-        reportCacheProblem(Config, std::move(E),
-                           "; not writing the source index");
-    const CacheCounters &C = Cache->counters();
-    if (Config.Remark)
-      Config.Remark("compile cache " + Cache->directory() + ": " +
-                    Twine(C.Hits) + " hits, " + Twine(C.Misses) + " misses (" +
-                    Twine(C.Damaged) + " damaged), " + Twine(C.Stored) +
-                    " stored");
-    if (Config.Remark)
-      Config.Remark("sources: " + Twine(C.SourcesByStat) +
-                    " unchanged by their stat, " + Twine(C.SourcesRead) +
-                    " read and hashed");
-  }
-
   if (Analyse) {
     reportUnresolved(Config, Selected);
     if (!Config.ReportFile.empty())
@@ -584,6 +566,27 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
     return std::move(E);
   if (Error E = packHostData(Config, Items))
     return std::move(E);
+  // Extension modules, carried libraries and data compressed: after
+  // packSharedLibraries, which reads the objects' dynamic sections.
+  if (Error E = compressFiles(Items, Cache ? &*Cache : nullptr))
+    return std::move(E);
+  if (Cache) {
+    Cache->trimWrittenShards();
+    if (Storing)
+      if (Error E = Cache->saveSourceIndex())
+        reportCacheProblem(Config, std::move(E),
+                           "; not writing the source index");
+    const CacheCounters &C = Cache->counters();
+    if (Config.Remark)
+      Config.Remark("compile cache " + Cache->directory() + ": " +
+                    Twine(C.Hits) + " hits, " + Twine(C.Misses) + " misses (" +
+                    Twine(C.Damaged) + " damaged), " + Twine(C.Stored) +
+                    " stored");
+    if (Config.Remark)
+      Config.Remark("sources: " + Twine(C.SourcesByStat) +
+                    " unchanged by their stat, " + Twine(C.SourcesRead) +
+                    " read and hashed");
+  }
   auto Payload = writePayload(std::move(Items), Info);
   Region.reset();
   if (Config.TimePasses)

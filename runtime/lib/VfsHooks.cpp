@@ -66,6 +66,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
@@ -661,12 +662,18 @@ void *dlopenNode(const Node &N, const char *Rel, size_t RelLen, int Mode,
   const Master *M = masterOf(N, Rel, RelLen);
   if (!M)
     return nullptr;
-  if (Depth < 16 && !(Mode & RTLD_NOLOAD)) {
-    PreloadContext C = {Mode & ~RTLD_NOLOAD, Depth};
-    forEachBundledNeeded(N.Entry, Rel, RelLen, preloadNeeded, &C);
-    // The headers were read from the payload, after the copy.
-    releasePayloadPages(pyox_entry_data(TheMount.P, N.Entry),
-                        N.Entry->data_size);
+  if (N.Entry && Depth < 16 && !(Mode & RTLD_NOLOAD)) {
+    // The headers are read from the memfd, where the object is whole
+    // (payload entries may be compressed); ld.so maps the same pages.
+    uint64_t Size = pyox_entry_content_size(N.Entry);
+    void *Image = Size ? mmap(nullptr, Size, PROT_READ, MAP_SHARED, M->Fd, 0)
+                       : MAP_FAILED;
+    if (Image != MAP_FAILED) {
+      PreloadContext C = {Mode & ~RTLD_NOLOAD, Depth};
+      forEachBundledNeeded(static_cast<const uint8_t *>(Image), Size, Rel,
+                           RelLen, preloadNeeded, &C);
+      munmap(Image, Size);
+    }
   }
   char Path[32];
   procPath(M->Fd, Path);
