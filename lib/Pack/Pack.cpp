@@ -326,6 +326,12 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
     return std::make_unique<TimeRegion>(Config.TimePasses ? &T : nullptr);
   };
   auto Region = Time(CollectTimer);
+  auto Progress = [&](const char *Phase, size_t Done = 0, size_t Total = 0,
+                      uint64_t Bytes = 0) {
+    if (Config.Progress)
+      Config.Progress({Phase, Done, Total, Bytes});
+  };
+  Progress("collect");
   // 1. Collect: the standard library first, as on sys.path, then the roots
   //    in the order given.
   CollectConfig CC;
@@ -359,6 +365,10 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
                              "--package and --dist select from the --path "
                              "roots; give "
                              "at least one --path");
+  if (!Config.Modules.empty() && !Analyse)
+    return createStringError(std::errc::invalid_argument,
+                             "--module roots the import analysis, which "
+                             "starts from an entry point: give --entry");
   auto Files = collect(CC);
   if (!Files)
     return Files.takeError();
@@ -405,6 +415,7 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
   // 2. Compile every module and package the compile cache does not hold
   //    (and the analysis has not compiled).
   Region = Time(CompileTimer);
+  Progress("compile");
   std::vector<CompileJob> Jobs;
   std::vector<size_t> JobOf(Files->size(), SIZE_MAX);
   for (size_t I = 0; I < Files->size(); ++I) {
@@ -492,12 +503,16 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
     for (size_t J : Misses)
       ToCompile.push_back(Jobs[J]);
     // Results are stored as they arrive, while the workers compile on.
-    auto StoreResult = [&](size_t K, StringRef Bytes) {
-      Store(Keys[Misses[K]], Bytes);
+    size_t Done = 0;
+    uint64_t Bytes = 0;
+    auto OnCompiled = [&](size_t K, StringRef Code) {
+      if (Cache)
+        Store(Keys[Misses[K]], Code);
+      Bytes += Code.size();
+      Progress("compile", ++Done, Misses.size(), Bytes);
     };
-    Expected<CompileOutput> Compiled = compileSources(
-        ToCompile, Config.Optimize, Config.Jobs,
-        Cache ? function_ref<void(size_t, StringRef)>(StoreResult) : nullptr);
+    Expected<CompileOutput> Compiled =
+        compileSources(ToCompile, Config.Optimize, Config.Jobs, OnCompiled);
     if (!Compiled)
       return Compiled.takeError();
     Magic = Compiled->BytecodeMagic;
@@ -517,6 +532,7 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
 
   // 3. Read everything else and lay the payload out.
   Region = Time(ReadTimer);
+  Progress("read");
   std::vector<PayloadItem> Items;
   Items.reserve(Files->size() * (Config.Sources ? 2 : 1));
   for (size_t I = 0; I < Files->size(); ++I) {
@@ -554,6 +570,7 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
   }
 
   Region = Time(WriteTimer);
+  Progress("layout");
   PayloadInfo Info;
   Info.PythonVersion = embeddedPythonVersion();
   Info.BytecodeMagic = Magic;
