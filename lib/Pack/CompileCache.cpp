@@ -404,6 +404,9 @@ SourceIndex::SourceIndex(StringRef CacheDir, StringRef Scope) {
   }
   if (Rest.empty())
     Loaded = std::move(Records);
+  // Records of files this build does not see stay: another build over the
+  // same roots (another entry point, other --package) may want them.
+  Current = Loaded;
 }
 
 Expected<SourceState> SourceIndex::state(const std::string &File) {

@@ -116,8 +116,8 @@ public:
   // File's state with its contents, read now; an error if they are no
   // longer those an earlier call of this build saw.
   llvm::Expected<SourceState> read(const std::string &File);
-  // Writes the records of this build's files (temporary file, rename),
-  // if they differ from the loaded ones.
+  // Writes the loaded records updated with this build's (temporary file,
+  // rename), if anything changed.
   llvm::Error save();
 
   unsigned ByStat = 0, Read = 0;

@@ -14,7 +14,6 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/JSON.h"
-#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace llvm;
@@ -164,7 +163,6 @@ selectByImports(const PackConfig &Config, StringRef Entry,
     G.WholePackages.push_back(W);
 
   const std::string Identity = compilerIdentity();
-  const std::string Optimize = std::to_string(Config.Optimize);
   bool Storing = Cache != nullptr;
   size_t Compiled = 0;
   uint64_t CompiledBytes = 0;
@@ -178,19 +176,22 @@ selectByImports(const PackConfig &Config, StringRef Entry,
     for (size_t K = 0; K < Indices.size(); ++K) {
       const CollectedFile &F = Files[Indices[K]];
       if (Cache) {
-        auto Buf = MemoryBuffer::getFile(F.File, /*IsText=*/false,
-                                         /*RequiresNullTerminator=*/false);
-        if (!Buf)
-          return createStringError(Buf.getError(), "%s: cannot read: %s",
-                                   F.File.c_str(),
-                                   Buf.getError().message().c_str());
-        Sources[K] = (*Buf)->getBuffer().str();
-        Keys[K] =
-            makeCacheKey("bytecode", {Identity, Optimize, F.Path, Sources[K]});
+        // Stat first (the source index, CompileCache.h); read only when
+        // the stat changed or the bytecode is not in the cache.
+        auto State = Cache->source(F.File);
+        if (!State)
+          return State.takeError();
+        Keys[K] = bytecodeKey(Identity, Config.Optimize, F.Path, State->Digest);
         if (std::optional<std::string> Hit = Cache->lookup(Keys[K])) {
           Out[K] = std::move(*Hit);
           continue;
         }
+        if (!State->Text) { // compiled from the text its key was made of
+          State = Cache->readSource(F.File);
+          if (!State)
+            return State.takeError();
+        }
+        Sources[K] = std::move(*State->Text);
       }
       Misses.push_back(K);
       Jobs.push_back({F.File, F.Path, Cache ? &Sources[K] : nullptr});
