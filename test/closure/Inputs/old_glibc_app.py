@@ -41,6 +41,15 @@ print("stat", stat.S_ISDIR(os.stat("/app").st_mode),
 print("math", math.pow(2, 10), math.log(8, 2), math.log2(1024),
       math.exp(1), math.hypot(3, 4))
 
+# libutil's openpty and forkpty (the test mounts /dev).
+master, slave = os.openpty()
+pid, fd = os.forkpty()
+if pid == 0:
+    os.write(1, b"child\n")
+    os._exit(3)
+said = os.read(fd, 100).strip().decode()
+print("pty", os.isatty(slave), said, os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+
 # Extension modules and a carried library (libbz2), loaded from memfds.
 import _bz2
 import _json
