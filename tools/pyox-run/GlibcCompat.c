@@ -59,7 +59,9 @@
  * fcntl64, statx, renameat2 and the rest are 2.28 or older and stay.
  *
  * The floor is checked after the link (cmake/GlibcFloor.cmake,
- * PYOX_GLIBC_FLOOR): a new symbol above it fails the build.
+ * PYOX_GLIBC_FLOOR): a new symbol above it fails the build. A program runs
+ * on glibc 2.31 in test/closure/old-glibc.test (Debian 11's libc6; 2.28
+ * itself is not tested). AArch64 builds but is not tested.
  *
  * Not done here: a carried library's own floor. Debian 12's libssl,
  * libcrypto, libsqlite3, liblzma (and lib-dynload's _ctypes) need 2.33-2.34
@@ -128,7 +130,8 @@ PYOX_PIN(log2,                       PYOX_GLIBC_BASE)
 PYOX_PIN(pow,                        PYOX_GLIBC_BASE)
 PYOX_PIN(hypot,                      PYOX_GLIBC_BASE)
 
-/* libpthread: in libc from 2.34 (pthread_sigmask from 2.32). */
+/* libpthread: in libc from 2.34 (pthread_sigmask from 2.32); pthread_join
+ * for std::thread (test/closure/Inputs/compat_throw.cpp). */
 PYOX_PIN(pthread_create,             PYOX_GLIBC_BASE)
 PYOX_PIN(pthread_detach,             PYOX_GLIBC_BASE)
 PYOX_PIN(pthread_join,               PYOX_GLIBC_BASE)
