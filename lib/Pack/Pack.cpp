@@ -302,12 +302,22 @@ static Expected<PayloadItem> readSourceItem(const CollectedFile &F) {
   return PayloadItem{PYOX_KIND_SOURCE, F.Name, F.Path, std::move(*Text)};
 }
 
-// A module's SOURCE item with the compile cache: its text if it was read
-// for its digest, else read now (compressSources() finds its frame in the
-// cache by the text).
-static Expected<PayloadItem>
-sourceItem(CompileCache &Cache, const CollectedFile &F, SourceState &Source) {
+// A module's SOURCE item with the compile cache. A source known by its
+// stat (not read) comes as its compressed frame from the cache, found by
+// its digest; only one without a frame there (a tiny file stored as it is,
+// a trimmed entry) is read. compressSources() does the rest.
+static Expected<PayloadItem> sourceItem(CompileCache &Cache,
+                                        const CollectedFile &F,
+                                        SourceState &Source, StringRef Code) {
   if (!Source.Text) {
+    std::optional<std::string> Frame =
+        Cache.lookup(sourceFrameKey(Code, Source.Digest));
+    if (Frame && Frame->size() < Source.Size && Source.Size <= UINT32_MAX) {
+      PayloadItem It{PYOX_KIND_SOURCE, F.Name, F.Path, std::move(*Frame)};
+      It.Flags = PYOX_ENTRY_ZSTD;
+      It.RawSize = uint32_t(Source.Size);
+      return It;
+    }
     auto Read = Cache.readSource(F.File);
     if (!Read)
       return Read.takeError();
@@ -542,7 +552,7 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
       It.Data = std::move(Bytecode[JobOf[I]]);
       if (Config.Sources) {
         Expected<PayloadItem> Source =
-            Cache ? sourceItem(*Cache, F, Sources[JobOf[I]])
+            Cache ? sourceItem(*Cache, F, Sources[JobOf[I]], It.Data)
                   : readSourceItem(F);
         if (!Source)
           return Source.takeError();

@@ -63,6 +63,23 @@ Expected<std::string> compressFile(StringRef File) {
   return compressFrame(File, {}, FileLevel);
 }
 
+// The cache key of a frame: what it depends on, the data by its digest
+// (contentDigest), so that a build that knows a source's digest from its
+// stat (CompileCache.h, SourceIndex) finds the frame without reading it.
+static CacheKey frameKey(StringRef Domain, int Level, StringRef Prefix,
+                         const CacheKey &Data) {
+  return makeCacheKey(
+      Domain,
+      {std::to_string(Level), ZSTD_versionString(), Prefix,
+       StringRef(reinterpret_cast<const char *>(Data.data()), Data.size())});
+}
+
+static constexpr const char *SourceDomain = "zstd-source-of-digest";
+
+CacheKey sourceFrameKey(StringRef Code, const CacheKey &Source) {
+  return frameKey(SourceDomain, SourceLevel, Code, Source);
+}
+
 namespace {
 
 // One item to compress: Items[Item], against Items[Prefix]'s data unless
@@ -93,8 +110,7 @@ Error compressItems(std::vector<PayloadItem> &Items, std::vector<Work> &Todo,
   for (Work &W : Todo) {
     PayloadItem &It = Items[W.Item];
     if (Cache) {
-      W.Key = makeCacheKey(Domain, {std::to_string(Level), ZSTD_versionString(),
-                                    PrefixOf(W), It.Data});
+      W.Key = frameKey(Domain, Level, PrefixOf(W), contentDigest(It.Data));
       if (std::optional<std::string> Hit = Cache->lookup(W.Key)) {
         Store(It, std::move(*Hit));
         continue;
@@ -144,7 +160,7 @@ Error compressSources(std::vector<PayloadItem> &Items, CompileCache *Cache) {
     Todo.push_back({I, Code->second, {}, {}, {}});
   }
   // A tiny file is stored as it is when its frame is no smaller.
-  return compressItems(Items, Todo, "zstd-source", SourceLevel, Cache,
+  return compressItems(Items, Todo, SourceDomain, SourceLevel, Cache,
                        [](size_t Raw, size_t Frame) { return Frame < Raw; });
 }
 
@@ -160,7 +176,7 @@ Error compressFiles(std::vector<PayloadItem> &Items, CompileCache *Cache) {
     Todo.push_back({I, SIZE_MAX, {}, {}, {}});
   }
   return compressItems(
-      Items, Todo, "zstd-file", FileLevel, Cache,
+      Items, Todo, "zstd-file-of-digest", FileLevel, Cache,
       [](size_t Raw, size_t Frame) { return Frame <= Raw - Raw / 8; });
 }
 

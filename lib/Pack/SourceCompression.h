@@ -27,6 +27,8 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
+#include <array>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -37,6 +39,11 @@ class CompileCache;
 // Source compressed against Code: one zstd frame. Deterministic.
 llvm::Expected<std::string> compressSource(llvm::StringRef Source,
                                            llvm::StringRef Code);
+
+// The compile cache's key of the frame of a source whose digest
+// (contentDigest()) is Source, compressed against Code by compressSources.
+std::array<uint8_t, 32> sourceFrameKey(llvm::StringRef Code,
+                                       const std::array<uint8_t, 32> &Source);
 
 // File compressed alone: one zstd frame. Deterministic.
 llvm::Expected<std::string> compressFile(llvm::StringRef File);
