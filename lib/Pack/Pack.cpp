@@ -10,6 +10,7 @@
 #include "Pack/Selection.h"
 #include "Pack/SharedLibraries.h"
 #include "Pack/SourceCompression.h"
+#include "Support/AtomicFile.h"
 
 #include "pyox/format.h"
 
@@ -326,7 +327,11 @@ static Expected<PayloadItem> sourceItem(CompileCache &Cache,
   return PayloadItem{PYOX_KIND_SOURCE, F.Name, F.Path, std::move(*Source.Text)};
 }
 
-Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
+// The whole pipeline; Write lays the items out (into memory, or straight
+// into a file).
+using PayloadSink =
+    function_ref<Error(std::vector<PayloadItem>, const PayloadInfo &)>;
+static Error runPipeline(const PackConfig &Config, PayloadSink Write) {
   TimerGroup Timers("pack", "pyox-inject pack passes");
   Timer CollectTimer("collect", "collect the files", Timers);
   Timer CompileTimer("compile", "compile to bytecode", Timers);
@@ -388,10 +393,10 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
       HasEntry ? resolveEntryPoint(Config, Config.EntryPoint, *Files) : "";
   if (HasEntry)
     if (Error E = checkEntryPoint(Entry, *Files))
-      return std::move(E);
+      return E;
   if (HasEntry)
     if (Error E = checkEntryShadowing(Config, Entry, *Files))
-      return std::move(E);
+      return E;
   std::optional<CompileCache> Cache;
   if (!Config.CacheDir.empty()) {
     auto Opened = CompileCache::open(
@@ -481,7 +486,7 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
   GrammarPickles Grammars;
   if (Config.Stdlib)
     if (Error E = Grammars.start(*Files, Cache ? &*Cache : nullptr))
-      return std::move(E);
+      return E;
 
   // The payload header needs the bytecode magic, which only the running
   // interpreter knows; a warm build finds it in the cache instead of
@@ -568,15 +573,15 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
   }
 
   if (Error E = Grammars.finish(Items))
-    return std::move(E);
+    return E;
   if (Error E = compressSources(Items, Cache ? &*Cache : nullptr))
-    return std::move(E);
+    return E;
   if (Analyse) {
     reportUnresolved(Config, Selected);
     if (!Config.ReportFile.empty())
       if (Error E =
               writeSelectionReport(Config, Entry, *Files, Selected, Items))
-        return std::move(E);
+        return E;
   }
 
   Region = Time(WriteTimer);
@@ -590,13 +595,13 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
   Info.Isolated = Config.Isolated;
   // The shared libraries extension modules need, and the glibc floor.
   if (Error E = packSharedLibraries(Config, *Files, Items, Info))
-    return std::move(E);
+    return E;
   if (Error E = packHostData(Config, Items))
-    return std::move(E);
+    return E;
   // Extension modules, carried libraries and data compressed: after
   // packSharedLibraries, which reads the objects' dynamic sections.
   if (Error E = compressFiles(Items, Cache ? &*Cache : nullptr))
-    return std::move(E);
+    return E;
   if (Cache) {
     Cache->trimWrittenShards();
     if (Storing)
@@ -614,11 +619,37 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
                     " unchanged by their stat, " + Twine(C.SourcesRead) +
                     " read and hashed");
   }
-  auto Payload = writePayload(std::move(Items), Info);
+  Error Written = Write(std::move(Items), Info);
   Region.reset();
   if (Config.TimePasses)
     Timers.print(errs(), /*ResetAfterPrint=*/true);
+  return Written;
+}
+
+Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
+  std::vector<uint8_t> Payload;
+  if (Error E = runPipeline(Config,
+                            [&](std::vector<PayloadItem> Items,
+                                const PayloadInfo &Info) -> Error {
+                              auto Bytes = writePayload(std::move(Items), Info);
+                              if (!Bytes)
+                                return Bytes.takeError();
+                              Payload = std::move(*Bytes);
+                              return Error::success();
+                            }))
+    return std::move(E);
   return Payload;
+}
+
+Error writePayloadFile(const PackConfig &Config, StringRef Path) {
+  return runPipeline(
+      Config, [&](std::vector<PayloadItem> Items, const PayloadInfo &Info) {
+        if (Config.Progress)
+          Config.Progress({"write", 0, 0, 0});
+        return writeFileAtomically(Path, [&](raw_pwrite_stream &OS) {
+          return writePayload(std::move(Items), Info, OS);
+        });
+      });
 }
 
 } // namespace pyox

@@ -77,6 +77,11 @@ struct PackConfig {
 // Runs the whole pipeline and returns the payload bytes.
 llvm::Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config);
 
+// Runs the whole pipeline and writes the payload to Path (atomically, left
+// alone if unchanged), streaming its data: no copy of the whole payload is
+// held in memory.
+llvm::Error writePayloadFile(const PackConfig &Config, llvm::StringRef Path);
+
 // Default locations of the host standard library, fixed at configure time.
 std::string defaultStdlibDir();
 std::string defaultDynloadDir();

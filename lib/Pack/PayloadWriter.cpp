@@ -7,6 +7,7 @@
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/MathExtras.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
 #include <cassert>
@@ -17,8 +18,8 @@ using namespace llvm;
 
 namespace pyox {
 
-Expected<std::vector<uint8_t>> writePayload(std::vector<PayloadItem> Items,
-                                            const PayloadInfo &Info) {
+Error writePayload(std::vector<PayloadItem> Items, const PayloadInfo &Info,
+                   raw_ostream &OS) {
   llvm::sort(Items, [](const PayloadItem &A, const PayloadItem &B) {
     uint32_t GA = pyox_kind_group(A.Kind), GB = pyox_kind_group(B.Kind);
     if (GA != GB)
@@ -126,7 +127,6 @@ Expected<std::vector<uint8_t>> writePayload(std::vector<PayloadItem> Items,
     Table[Slot] = I + 1;
   }
 
-  std::vector<uint8_t> Out(Total, 0);
   pyox_header H;
   std::memset(&H, 0, sizeof H);
   std::memcpy(H.magic, PYOX_MAGIC, PYOX_MAGIC_SIZE);
@@ -148,37 +148,90 @@ Expected<std::vector<uint8_t>> writePayload(std::vector<PayloadItem> Items,
                     (Info.Isolated ? PYOX_FLAG_ISOLATED : 0));
   H.glibc_floor = Info.GlibcFloor;
 
-  // std::copy, not memcpy: the ranges may be empty (null data pointers).
-  uint8_t *P = Out.data();
+  // The index (entries, buckets, pool) as it will be in the file, from
+  // EntriesBegin: its chunks' CRCs and the header's CRC need it before the
+  // header is written. The data is not gathered: each item is written
+  // straight from where it is, in order, and released.
+  std::string Index(IndexSize - EntriesBegin, '\0');
   auto Put = [&](uint64_t Offset, const void *Data, size_t Size) {
-    const uint8_t *B = static_cast<const uint8_t *>(Data);
-    std::copy(B, B + Size, P + Offset);
+    const char *B = static_cast<const char *>(Data);
+    std::copy(B, B + Size, Index.data() + (Offset - EntriesBegin));
   };
   Put(EntriesBegin, Entries.data(), Entries.size() * sizeof(pyox_entry));
   Put(BucketsBegin, Table.data(), Table.size() * 4);
   Put(PoolBegin, Pool.data(), Pool.size());
-  for (uint32_t I = 0; I < Count; ++I)
-    Put(Entries[I].data_offset, Items[I].Data.data(), Items[I].Data.size());
+  std::string().swap(Pool);
+  const char *I0 = Index.data() - EntriesBegin; // file offset -> Index
   // One CRC32C per index chunk, then the header's over the header and the
-  // chunk table.
+  // chunk table (the whole index before the chunked formats).
   std::vector<uint32_t> ChunkCrcs;
   auto AddChunks = [&](uint64_t Begin, uint64_t End, uint64_t Step) {
     for (uint64_t B = Begin; B < End; B += Step)
-      ChunkCrcs.push_back(pyox_crc32c(0, P + B, std::min(End, B + Step) - B));
+      ChunkCrcs.push_back(pyox_crc32c(0, I0 + B, std::min(End, B + Step) - B));
   };
-  AddChunks(EntriesBegin, BucketsBegin,
-            PYOX_CHUNK_ENTRIES * sizeof(pyox_entry));
-  AddChunks(BucketsBegin, PoolBegin, PYOX_CHUNK_BUCKETS * 4);
-  AddChunks(PoolBegin, IndexSize, PYOX_CHUNK_POOL);
-  if (!Chunked)
-    ChunkCrcs.clear();
+  if (Chunked) {
+    AddChunks(EntriesBegin, BucketsBegin,
+              PYOX_CHUNK_ENTRIES * sizeof(pyox_entry));
+    AddChunks(BucketsBegin, PoolBegin, PYOX_CHUNK_BUCKETS * 4);
+    AddChunks(PoolBegin, IndexSize, PYOX_CHUNK_POOL);
+  }
   assert(ChunkCrcs.size() == Chunks && "chunk count");
-  Put(sizeof(pyox_header), ChunkCrcs.data(), ChunkCrcs.size() * 4);
-  std::memcpy(P, &H, sizeof H);
-  uint32_t Crc = pyox_crc32c(0, P, offsetof(pyox_header, index_crc));
-  Crc = pyox_crc32c(Crc, P + sizeof(pyox_header),
-                    (Chunked ? EntriesBegin : IndexSize) - sizeof(pyox_header));
-  std::memcpy(P + offsetof(pyox_header, index_crc), &Crc, sizeof Crc);
+  // Header, chunk table, padding up to the entries: the bytes the header's
+  // CRC covers after its own first bytes.
+  std::string Head(EntriesBegin, '\0');
+  std::memcpy(Head.data(), &H, sizeof H);
+  std::copy(reinterpret_cast<const char *>(ChunkCrcs.data()),
+            reinterpret_cast<const char *>(ChunkCrcs.data() + ChunkCrcs.size()),
+            Head.data() + sizeof(pyox_header));
+  uint32_t Crc = pyox_crc32c(0, Head.data(), offsetof(pyox_header, index_crc));
+  Crc = pyox_crc32c(Crc, Head.data() + sizeof(pyox_header),
+                    EntriesBegin - sizeof(pyox_header));
+  if (!Chunked)
+    Crc = pyox_crc32c(Crc, Index.data(), Index.size());
+  std::memcpy(Head.data() + offsetof(pyox_header, index_crc), &Crc, sizeof Crc);
+
+  OS.reserveExtraSpace(Total);
+  OS << Head << Index;
+  uint64_t Written = IndexSize;
+  std::string().swap(Index);
+  static const char Zeros[PYOX_DATA_ALIGN] = {};
+  for (uint32_t I = 0; I < Count; ++I) {
+    OS.write(Zeros, Entries[I].data_offset - Written);
+    OS << Items[I].Data;
+    Written = Entries[I].data_offset + Items[I].Data.size();
+    std::string().swap(Items[I].Data);
+  }
+  OS.write(Zeros, Total - Written);
+  return Error::success();
+}
+
+namespace {
+// A stream appending to a byte vector, reserving what the writer announces.
+class VectorStream final : public raw_ostream {
+public:
+  explicit VectorStream(std::vector<uint8_t> &Out) : Out(Out) {
+    SetUnbuffered();
+  }
+  void reserveExtraSpace(uint64_t ExtraSize) override {
+    Out.reserve(Out.size() + ExtraSize);
+  }
+
+private:
+  void write_impl(const char *Ptr, size_t Size) override {
+    Out.insert(Out.end(), Ptr, Ptr + Size);
+  }
+  uint64_t current_pos() const override { return Out.size(); }
+  std::vector<uint8_t> &Out;
+};
+} // namespace
+
+Expected<std::vector<uint8_t>> writePayload(std::vector<PayloadItem> Items,
+                                            const PayloadInfo &Info) {
+  std::vector<uint8_t> Out;
+  VectorStream OS(Out);
+  if (Error E = writePayload(std::move(Items), Info, OS))
+    return std::move(E);
+  OS.flush();
   return Out;
 }
 

@@ -14,6 +14,7 @@
 #include "pyox/format.h"
 
 #include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <cstdint>
 #include <string>
@@ -47,7 +48,14 @@ struct PayloadInfo {
   uint32_t FormatVersion = PYOX_FORMAT_VERSION;
 };
 
-// Lays out Items (any order; names must be unique within a lookup group).
+// Lays out Items (any order; names must be unique within a lookup group)
+// and writes the payload to OS front to back: the header and the index,
+// which are built in memory, then each item's data, released once written
+// (no copy of the whole payload is made).
+llvm::Error writePayload(std::vector<PayloadItem> Items,
+                         const PayloadInfo &Info, llvm::raw_ostream &OS);
+
+// The same, into memory.
 llvm::Expected<std::vector<uint8_t>>
 writePayload(std::vector<PayloadItem> Items, const PayloadInfo &Info);
 

@@ -39,11 +39,8 @@ int runPack(const CommandArgs &Args) {
     enableProgress();
     Config.Progress = showProgress;
   }
-  auto Payload = buildPayload(Config);
-  if (!Payload)
-    return reportError(Payload.takeError());
-  showProgress({"write", 0, 0, Payload->size()});
-  Error E = writeFileAtomically(Command->Output, *Payload);
+  // Streamed into the file: the payload is never whole in memory.
+  Error E = writePayloadFile(Config, Command->Output);
   clearProgress();
   if (E)
     return reportError(std::move(E));
