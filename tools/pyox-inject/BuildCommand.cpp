@@ -77,14 +77,11 @@ int runBuild(const CommandArgs &Args) {
 
   // The template is part of the program whose glibc floor build reports.
   Config.TemplateFile = Template;
-  if (!Command->Quiet) {
+  if (!Command->Quiet)
     Config.Summary = [&](const Twine &Line) {
       clearProgress();
       outs() << Output << ": " << Line << "\n";
     };
-    enableProgress();
-    Config.Progress = showProgress;
-  }
   Expected<std::vector<uint8_t>> Payload = buildPayload(Config);
   if (!Payload)
     return reportError(Payload.takeError());

@@ -58,7 +58,7 @@ struct PackCommand {
 
 // Reads the project file (--config FILE, else ./pyproject.toml if there,
 // none with --no-config) and the command line into a PackCommand, with an
-// output and something to pack.
+// output and something to pack, and the progress line set up (Progress.h).
 llvm::Expected<PackCommand> readPackCommand(llvm::StringRef Command,
                                             const CommandArgs &Args);
 

@@ -34,13 +34,8 @@ int runPack(const CommandArgs &Args) {
   Expected<PackCommand> Command = readPackCommand("pack", Args);
   if (!Command)
     return reportError(Command.takeError());
-  PackConfig &Config = Command->Pack;
-  if (!Command->Quiet) {
-    enableProgress();
-    Config.Progress = showProgress;
-  }
   // Streamed into the file: the payload is never whole in memory.
-  Error E = writePayloadFile(Config, Command->Output);
+  Error E = writePayloadFile(Command->Pack, Command->Output);
   clearProgress();
   if (E)
     return reportError(std::move(E));

@@ -306,6 +306,11 @@ Expected<PackCommand> readPackCommand(StringRef Command,
   if (C.Quiet) {
     C.Pack.Note = nullptr;
     C.Pack.Remark = nullptr;
+  } else if (!C.Pack.TimePasses) {
+    // --time-passes prints its table from inside the pipeline, where the
+    // line could not be erased first; the table says where the time went.
+    enableProgress();
+    C.Pack.Progress = showProgress;
   }
   return std::move(C);
 }
