@@ -56,8 +56,9 @@ def : Flag<["-"], "h">, Alias<help>, HelpText<"Alias for --help">,
 defvar Outputs = [PackVis, BuildVis, ExtractVis, InjectVis, RemoveVis,
                   ObjectVis];
 defm output : Eq<"output", Outputs, "FILE",
-                 "Write the result to FILE (extract: a directory; inject, "
-                 "remove: default BINARY, in place)", [PathValue]>;
+                 "Write the result to FILE (extract: the directory)",
+                 [PathValue]>, HelpTextForVariants<[InjectVis, RemoveVis],
+                 "Write the result to FILE (default: rewrite BINARY in place)">;
 def o : JoinedOrSeparate<["-"], "o">, Alias<output>, Visibility<Outputs>,
         MetaVarName<"FILE">,
         HelpText<"Alias for --output">;
