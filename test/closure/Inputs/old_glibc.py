@@ -15,8 +15,9 @@ import subprocess
 import sys
 import urllib.request
 
-MIRROR = "http://deb.debian.org/debian/"
-INDEX = MIRROR + "dists/bullseye/main/binary-amd64/Packages.xz"
+# Bullseye moves to archive.debian.org once its support ends.
+MIRRORS = ["http://deb.debian.org/debian/", "http://archive.debian.org/debian/"]
+INDEX = "dists/bullseye/main/binary-amd64/Packages.xz"
 
 
 def fetch(url):
@@ -25,20 +26,28 @@ def fetch(url):
 
 
 def libc6_stanza():
-    for stanza in lzma.decompress(fetch(INDEX)).decode().split("\n\n"):
-        fields = dict(line.split(": ", 1) for line in stanza.splitlines()
-                      if ": " in line and not line.startswith(" "))
-        if fields.get("Package") == "libc6":
-            return fields
-    sys.exit(f"old_glibc.py: {INDEX}: no libc6 package")
+    """The mirror that has bullseye, and libc6's fields in its index."""
+    for mirror in MIRRORS:
+        try:
+            index = fetch(mirror + INDEX)
+        except OSError as e:
+            error = e
+            continue
+        for stanza in lzma.decompress(index).decode().split("\n\n"):
+            fields = dict(line.split(": ", 1) for line in stanza.splitlines()
+                          if ": " in line and not line.startswith(" "))
+            if fields.get("Package") == "libc6":
+                return mirror, fields
+        sys.exit(f"old_glibc.py: {mirror + INDEX}: no libc6 package")
+    raise error
 
 
 def cached_deb(cache):
     found = sorted(glob.glob(os.path.join(cache, "libc6_2.31-*_amd64.deb")))
     if found:
         return found[-1]
-    fields = libc6_stanza()
-    data = fetch(MIRROR + fields["Filename"])
+    mirror, fields = libc6_stanza()
+    data = fetch(mirror + fields["Filename"])
     if hashlib.sha256(data).hexdigest() != fields["SHA256"]:
         sys.exit(f"old_glibc.py: {fields['Filename']}: SHA256 mismatch")
     os.makedirs(cache, exist_ok=True)
