@@ -644,8 +644,13 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
 Error writePayloadFile(const PackConfig &Config, StringRef Path) {
   return runPipeline(
       Config, [&](std::vector<PayloadItem> Items, const PayloadInfo &Info) {
-        if (Config.Progress)
-          Config.Progress({"write", 0, 0, 0});
+        // The bytes to write: the entries' data (header and index aside).
+        if (Config.Progress) {
+          uint64_t Bytes = 0;
+          for (const PayloadItem &It : Items)
+            Bytes += It.Data.size();
+          Config.Progress({"write", 0, 0, Bytes});
+        }
         return writeFileAtomically(Path, [&](raw_pwrite_stream &OS) {
           return writePayload(std::move(Items), Info, OS);
         });
