@@ -1,5 +1,4 @@
-//===- PackOptions.cpp - pack and build options, from file and command line
-//===//
+//===- PackOptions.cpp - pack's options: pyproject.toml, command line ----===//
 //
 // pack and build take the same options, from two places: [tool.pyox] of the
 // project's pyproject.toml (lib/Config/ProjectFile.h) and the command line.
@@ -72,6 +71,7 @@ std::vector<ProjectKey> projectKeys() {
   return Keys;
 }
 
+// Whether --NAME is a flag (an option without a value).
 bool isFlag(StringRef Name) {
   std::string Spelled = ("--" + Name).str();
   for (unsigned ID = OPT_UNKNOWN + 1; ID <= optionTable().getNumOptions();
