@@ -329,8 +329,14 @@ static Expected<PayloadItem> sourceItem(CompileCache &Cache,
 
 // The whole pipeline; Write lays the items out (into memory, or straight
 // into a file).
-using PayloadSink =
-    function_ref<Error(std::vector<PayloadItem>, const PayloadInfo &)>;
+using PayloadSink = function_ref<Error(std::vector<PayloadItem>,
+                                       const PayloadInfo &, const DataSpool *)>;
+
+// Item data kept in memory before the rest goes to a DataSpool: a payload
+// of a few thousand modules (the standard library's is 15 MB) is laid out
+// from memory; beyond, memory holds the index and one batch of files.
+static constexpr uint64_t InMemoryData = 32 << 20;
+static constexpr size_t SpoolBatch = 2048; // files per batch
 static Error runPipeline(const PackConfig &Config, PayloadSink Write) {
   TimerGroup Timers("pack", "pyox-inject pack passes");
   Timer CollectTimer("collect", "collect the files", Timers);
@@ -550,7 +556,42 @@ static Error runPipeline(const PackConfig &Config, PayloadSink Write) {
   Progress("read");
   std::vector<PayloadItem> Items;
   Items.reserve(Files->size() * (Config.Sources ? 2 : 1));
+  // In batches: each batch's sources compressed, then, past InMemoryData,
+  // its modules and sources (the bulk of a large tree) spooled. Resources
+  // and extensions stay (compressFiles and packSharedLibraries read them).
+  std::optional<DataSpool> Spool;
+  uint64_t HeldBytes = 0;
+  size_t BatchBegin = 0;
+  auto EndBatch = [&]() -> Error {
+    std::vector<PayloadItem> Batch(
+        std::make_move_iterator(Items.begin() + BatchBegin),
+        std::make_move_iterator(Items.end()));
+    Items.erase(Items.begin() + BatchBegin, Items.end());
+    if (Error E = compressSources(Batch, Cache ? &*Cache : nullptr))
+      return E;
+    for (PayloadItem &It : Batch) {
+      if (HeldBytes >= InMemoryData && !Spool) {
+        auto Created = DataSpool::create();
+        if (!Created)
+          return Created.takeError();
+        Spool.emplace(std::move(*Created));
+      }
+      bool Code = It.Kind == PYOX_KIND_MODULE || It.Kind == PYOX_KIND_PACKAGE;
+      if (Spool && (Code || It.Kind == PYOX_KIND_SOURCE)) {
+        if (Error E = Spool->add(It))
+          return E;
+      } else {
+        HeldBytes += It.Data.size();
+      }
+      Items.push_back(std::move(It));
+    }
+    BatchBegin = Items.size();
+    return Error::success();
+  };
   for (size_t I = 0; I < Files->size(); ++I) {
+    if (I && I % SpoolBatch == 0)
+      if (Error E = EndBatch())
+        return E;
     CollectedFile &F = (*Files)[I];
     PayloadItem It{F.Kind, F.Name, F.Path, {}};
     if (JobOf[I] != SIZE_MAX) {
@@ -571,10 +612,10 @@ static Error runPipeline(const PackConfig &Config, PayloadSink Write) {
     }
     Items.push_back(std::move(It));
   }
+  if (Error E = EndBatch())
+    return E;
 
   if (Error E = Grammars.finish(Items))
-    return E;
-  if (Error E = compressSources(Items, Cache ? &*Cache : nullptr))
     return E;
   if (Analyse) {
     reportUnresolved(Config, Selected);
@@ -619,7 +660,7 @@ static Error runPipeline(const PackConfig &Config, PayloadSink Write) {
                     " unchanged by their stat, " + Twine(C.SourcesRead) +
                     " read and hashed");
   }
-  Error Written = Write(std::move(Items), Info);
+  Error Written = Write(std::move(Items), Info, Spool ? &*Spool : nullptr);
   Region.reset();
   if (Config.TimePasses)
     Timers.print(errs(), /*ResetAfterPrint=*/true);
@@ -628,33 +669,35 @@ static Error runPipeline(const PackConfig &Config, PayloadSink Write) {
 
 Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
   std::vector<uint8_t> Payload;
-  if (Error E = runPipeline(Config,
-                            [&](std::vector<PayloadItem> Items,
-                                const PayloadInfo &Info) -> Error {
-                              auto Bytes = writePayload(std::move(Items), Info);
-                              if (!Bytes)
-                                return Bytes.takeError();
-                              Payload = std::move(*Bytes);
-                              return Error::success();
-                            }))
+  if (Error E = runPipeline(
+          Config,
+          [&](std::vector<PayloadItem> Items, const PayloadInfo &Info,
+              const DataSpool *Spool) -> Error {
+            auto Bytes = writePayload(std::move(Items), Info, Spool);
+            if (!Bytes)
+              return Bytes.takeError();
+            Payload = std::move(*Bytes);
+            return Error::success();
+          }))
     return std::move(E);
   return Payload;
 }
 
 Error writePayloadFile(const PackConfig &Config, StringRef Path) {
-  return runPipeline(
-      Config, [&](std::vector<PayloadItem> Items, const PayloadInfo &Info) {
-        // The bytes to write: the entries' data (header and index aside).
-        if (Config.Progress) {
-          uint64_t Bytes = 0;
-          for (const PayloadItem &It : Items)
-            Bytes += It.Data.size();
-          Config.Progress({"write", 0, 0, Bytes});
-        }
-        return writeFileAtomically(Path, [&](raw_pwrite_stream &OS) {
-          return writePayload(std::move(Items), Info, OS);
-        });
-      });
+  return runPipeline(Config, [&](std::vector<PayloadItem> Items,
+                                 const PayloadInfo &Info,
+                                 const DataSpool *Spool) {
+    // The bytes to write: the entries' data (header and index aside).
+    if (Config.Progress) {
+      uint64_t Bytes = 0;
+      for (const PayloadItem &It : Items)
+        Bytes += It.size();
+      Config.Progress({"write", 0, 0, Bytes});
+    }
+    return writeFileAtomically(Path, [&](raw_pwrite_stream &OS) {
+      return writePayload(std::move(Items), Info, OS, Spool);
+    });
+  });
 }
 
 } // namespace pyox

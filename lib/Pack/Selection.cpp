@@ -290,8 +290,8 @@ Error writeSelectionReport(const PackConfig &Config, StringRef Entry,
     json::Object O{{"name", It.Name},
                    {"kind", pyox_kind_name(It.Kind)},
                    {"why", W == Why.end() ? "generated" : W->second},
-                   {"size", int64_t(It.Data.size())}};
-    Total += It.Data.size();
+                   {"size", int64_t(It.size())}};
+    Total += It.size();
     (Group == PYOX_GROUP_MODULE && It.Kind != PYOX_KIND_SOURCE ? Modules
                                                                : Other)
         .push_back(std::move(O));

@@ -499,3 +499,55 @@ TEST(Payload, TruncationIsDetected) {
 }
 
 } // namespace
+
+// The writer's three ways to the same bytes: into memory, streamed into a
+// file's stream, and with items' data spooled to a temporary file
+// (DataSpool; pack does so past 32 MiB of data), for the chunked format and
+// the older one whose header CRC covers the whole index.
+TEST(PayloadWriter, StreamedAndSpooledWritesAreByteIdentical) {
+  std::vector<PayloadItem> Items = {
+      {PYOX_KIND_PACKAGE, "pkg", "pkg/__init__.py", "code-of-pkg"},
+      {PYOX_KIND_RESOURCE, "pkg/empty.txt", "pkg/empty.txt", ""},
+      {PYOX_KIND_RESOURCE, "pkg/big.bin", "pkg/big.bin",
+       std::string(3 << 20, '\x5a')}, // more than the spool's copy buffer
+  };
+  // Enough entries for several index chunks of each kind.
+  for (int I = 0; I < 3000; ++I) {
+    std::string Name = "pkg.m" + std::to_string(I);
+    std::string Path = "pkg/m" + std::to_string(I) + ".py";
+    Items.push_back({PYOX_KIND_MODULE, Name, Path, std::string(I % 97, 'c')});
+    Items.push_back({PYOX_KIND_SOURCE, Name, Path, "x = " + std::to_string(I)});
+  }
+  for (uint32_t Version : {uint32_t(PYOX_FORMAT_VERSION),
+                           uint32_t(PYOX_FORMAT_VERSION_CHUNKS - 1)}) {
+    PayloadInfo Info{0x030b0000, 0x0a0d0da7, "pkg:main", 0, true};
+    Info.FormatVersion = Version;
+    auto Reference = writePayload(Items, Info);
+    ASSERT_TRUE(bool(Reference)) << errorOf(Reference.takeError());
+
+    std::string Streamed;
+    llvm::raw_string_ostream OS(Streamed);
+    ASSERT_FALSE(bool(writePayload(Items, Info, OS)));
+    OS.flush();
+    EXPECT_EQ(Streamed, std::string(Reference->begin(), Reference->end()))
+        << "version " << Version;
+
+    auto Spool = DataSpool::create();
+    ASSERT_TRUE(bool(Spool)) << errorOf(Spool.takeError());
+    std::vector<PayloadItem> Spooled = Items;
+    for (size_t I = 0; I < Spooled.size(); I += 2) {
+      ASSERT_FALSE(bool(Spool->add(Spooled[I])));
+      EXPECT_TRUE(Spooled[I].Data.empty());
+      EXPECT_EQ(Spooled[I].size(), Items[I].Data.size());
+    }
+    auto FromSpool = writePayload(Spooled, Info, &*Spool);
+    ASSERT_TRUE(bool(FromSpool)) << errorOf(FromSpool.takeError());
+    EXPECT_TRUE(*FromSpool == *Reference) << "version " << Version;
+
+    // Spooled data without its spool is an error, not a payload.
+    auto NoSpool = writePayload(Spooled, Info);
+    ASSERT_FALSE(bool(NoSpool));
+    EXPECT_NE(errorOf(NoSpool.takeError()).find("without its spool"),
+              std::string::npos);
+  }
+}
