@@ -597,12 +597,28 @@ Expected<CacheUsage> cacheUsage(StringRef Dir) {
   return U;
 }
 
+// A source index not rewritten for this long belongs to roots nobody
+// builds any more (or to a build machine gone): removed by a trim.
+static constexpr time_t IndexAge = 30 * 24 * 3600;
+
 Expected<CacheUsage> trimCache(StringRef Dir, uint64_t MaxBytes) {
   auto Files = listCache(Dir);
   if (!Files)
     return Files.takeError();
   CacheUsage Removed;
   removeOldest(*Files, MaxBytes, Removed);
+  forEachShard(
+      Dir, [](const std::string &) {},
+      [](const std::string &Layout) {
+        std::string Indexes = Layout + "/sources";
+        for (const std::string &Name : listDirectory(Indexes)) {
+          std::string Path = Indexes + "/" + Name;
+          struct stat St;
+          if (isIndexName(Name) && ::lstat(Path.c_str(), &St) == 0 &&
+              St.st_mtim.tv_sec < std::time(nullptr) - IndexAge)
+            ::unlink(Path.c_str());
+        }
+      });
   return Removed;
 }
 

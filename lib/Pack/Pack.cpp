@@ -26,6 +26,7 @@
 
 #include <optional>
 #include <sys/stat.h>
+#include <unistd.h>
 
 using namespace llvm;
 
@@ -277,10 +278,14 @@ static void reportCacheProblem(const PackConfig &Config, Error E,
     Report(Message + Consequence);
 }
 
-// The source index (CompileCache.h) is one file per set of search roots:
-// builds of different applications sharing a cache keep their own.
+// The source index (CompileCache.h) is one file per machine and set of
+// search roots: builds of different applications sharing a cache keep
+// their own, and so do machines sharing it (inodes and devices are
+// per-machine: one machine's records would never match another's stat).
 static std::string sourceIndexScope(const PackConfig &Config) {
-  std::string Scope;
+  char Host[256] = {};
+  ::gethostname(Host, sizeof Host - 1);
+  std::string Scope = std::string(Host) + '\0';
   if (Config.Stdlib)
     Scope +=
         (Config.StdlibDir.empty() ? defaultStdlibDir() : Config.StdlibDir) +
