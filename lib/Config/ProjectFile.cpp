@@ -200,9 +200,12 @@ Expected<ProjectFile> readProjectFile(StringRef Path,
                             "[project.scripts] '" + Twine(Key.str()) +
                                 "' must be a string, not " +
                                 typeName(Value.type()));
-      File.Scripts.push_back({std::string(Key.str()),
-                              StringRef(Target->get()).trim().str(),
-                              lineOf(Key.source())});
+      // An entry point's object reference, "module:function"; extras
+      // after it ("[extra]", deprecated by the entry points spec) do not
+      // change what runs.
+      StringRef Reference = StringRef(Target->get()).split('[').first.trim();
+      File.Scripts.push_back(
+          {std::string(Key.str()), Reference.str(), lineOf(Key.source())});
     }
     llvm::sort(File.Scripts,
                [](const ProjectScript &A, const ProjectScript &B) {

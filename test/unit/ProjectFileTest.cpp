@@ -125,9 +125,10 @@ TEST(ProjectFileTest, Scripts) {
 
   Expected<ProjectFile> Two = readProjectFile(
       D.write("[project]\nname = \"x\"\n[project.scripts]\nb = \"b:main\"\n"
-              "a = \"a:main\"\n"),
+              "a = \"a:main [cli]\"\n"),
       Keys);
   ASSERT_TRUE(bool(Two)) << toString(Two.takeError());
+  // The chosen one, without its extras ("[cli]").
   Entry = scriptEntryPoint(*Two, "a");
   ASSERT_TRUE(bool(Entry)) << toString(Entry.takeError());
   EXPECT_EQ(*Entry, "a:main");
