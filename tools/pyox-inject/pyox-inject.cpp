@@ -99,6 +99,13 @@ int main(int argc, char **argv) {
     return 1;
   }
   StringRef Name = argv[1];
+  // `pyox-inject help build` is `pyox-inject build --help`.
+  if (Name == "help" && argc > 2)
+    for (const Command &C : Commands)
+      if (StringRef(argv[2]) == C.Name) {
+        printCommandHelp(C);
+        return 0;
+      }
   if (Name == "-h" || Name == "--help" || Name == "help") {
     printUsage(outs());
     return 0;
