@@ -26,10 +26,13 @@ For each part stored compressed, its size before compression too. The apps:
 and, for reference, /usr/bin/python3.11 itself (without its standard
 library). The stdlib app's build time (cold: --no-cache, median of --runs)
 is printed next to `pack --stdlib --no-cache`'s (the whole standard library,
-with sources), the baseline of issue 13's build-time goal.
+with sources), the baseline of issue 13's build-time goal, interleaved;
+with --baseline-inject, also that of `pack --stdlib --no-cache` by another
+pyox-inject (the one before a change: the goal is against it).
 
 Usage: /usr/bin/python3.11 bench/pack/bench_size.py [--build BUILD]
            [--template PATH] [--runs N] [--apps hello,stdlib,numpy]
+           [--baseline-inject PATH]
 """
 import argparse
 import os
@@ -141,6 +144,8 @@ def main():
     ap.add_argument("--runs", type=int, default=3,
                     help="cold builds of the stdlib app and of pack --stdlib")
     ap.add_argument("--apps", default=",".join(APPS))
+    ap.add_argument("--baseline-inject",
+                    help="also time pack --stdlib --no-cache with this pyox-inject")
     args = ap.parse_args()
     inject = os.path.join(args.build, "bin", "pyox-inject")
     template = args.template or os.path.join(args.build, "bin", "pyox-run")
@@ -156,6 +161,14 @@ def main():
     try:
         rows = {}
         build_times = {}
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        pack_payload = os.path.join(work, "stdlib.pyox")
+        # The builds timed against each other, run in turn.
+        baselines = {"pack --stdlib": [inject, "pack", "--stdlib", "--no-cache",
+                                       "-o", pack_payload]}
+        if args.baseline_inject:
+            baselines["baseline pack --stdlib"] = [
+                args.baseline_inject, "pack", "--stdlib", "--no-cache", "-o", pack_payload]
         for app in apps:
             module, source, entry, expected, roots = APPS[app]
             src = os.path.join(work, app)
@@ -168,9 +181,18 @@ def main():
             for r in roots:
                 cmd += ["--path", r]
             cmd += ["--entry", entry, "--no-cache", "-o", program]
-            times = [timed(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                     for _ in range(args.runs if app == "stdlib" else 1)]
-            build_times[app] = statistics.median(times)
+            if app == "stdlib":
+                timed_cmds = {"stdlib app": cmd, **baselines}
+                if args.baseline_inject:
+                    timed_cmds["baseline stdlib app"] = (
+                        [args.baseline_inject] + cmd[1:-1] + [program + ".baseline"])
+                times = {k: [] for k in timed_cmds}
+                for _ in range(args.runs):
+                    for k, c in timed_cmds.items():
+                        times[k].append(timed(c, **quiet))
+                build_times = {k: statistics.median(v) for k, v in times.items()}
+            else:
+                timed(cmd, **quiet)
             got = subprocess.run([program], capture_output=True, text=True,
                                  timeout=60)
             if got.returncode != 0 or got.stdout.strip() != expected:
@@ -201,15 +223,13 @@ def main():
                 print(f"goal, {app} <= {mb(goal)} MB: {mb(size)} "
                       f"{'met' if size <= goal else 'MISSED'}")
 
-        if "stdlib" in apps:
-            payload = os.path.join(work, "stdlib.pyox")
-            pack = [inject, "pack", "--stdlib", "--no-cache", "-o", payload]
-            pack_t = statistics.median(
-                [timed(pack, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                 for _ in range(args.runs)])
-            b = build_times["stdlib"]
-            print(f"cold build (--no-cache, median of {args.runs}): stdlib app "
-                  f"{b:.2f} s, pack --stdlib {pack_t:.2f} s, ratio {b / pack_t:.2f}")
+        if build_times:
+            b = build_times["stdlib app"]
+            print(f"cold build (--no-cache, median of {args.runs}, interleaved): "
+                  + ", ".join(f"{k} {v:.2f} s" for k, v in build_times.items()))
+            for k in build_times:
+                if k != "stdlib app":
+                    print(f"ratio stdlib app / {k}: {b / build_times[k]:.2f}")
     finally:
         shutil.rmtree(work)
 
