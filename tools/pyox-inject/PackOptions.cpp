@@ -254,6 +254,9 @@ Expected<PackCommand> readPackCommand(StringRef Command,
     if (!Read)
       return Read.takeError();
     File = std::move(*Read);
+    // A file named with --config is meant to say something.
+    if (Args.hasArg(OPT_config) && !File->HasToolTable && File->Scripts.empty())
+      reportWarning(*Path + ": no [tool.pyox] or [project.scripts] table");
     for (const ProjectSetting &S : File->Settings) {
       // Output, template and payload name are build's; pack's output is a
       // payload, not the program the file describes.
