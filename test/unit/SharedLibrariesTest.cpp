@@ -60,3 +60,92 @@ TEST(SharedLibraries, ReadsVersionNeeds) {
 }
 
 } // namespace
+
+#include "Pack/GlibcLowering.h"
+
+namespace {
+
+// Lowering to 2.28 with this host's libc and libm.
+GlibcLoweringContext hostGlibcAt228() {
+  GlibcLoweringContext Ctx;
+  Ctx.Target = {2, 28};
+  Error E = readHostGlibc(Ctx);
+  EXPECT_FALSE(bool(E)) << toString(std::move(E));
+  EXPECT_TRUE(Ctx.HostLibraries.count("libc.so.6"));
+  return Ctx;
+}
+
+std::string readOrEmpty(StringRef Path) {
+  auto Buf = MemoryBuffer::getFile(Path, false, false);
+  return Buf ? (*Buf)->getBuffer().str() : std::string();
+}
+
+// Debian 12's liblzma needs pthread_create@GLIBC_2.34 and friends, which
+// libc also defines at GLIBC_2.2.5 (aliases): lowered to the target 2.28,
+// its floor is 2.28 and every import names a version glibc 2.28 has.
+TEST(GlibcLowering, LowersAliases) {
+  std::string Lzma = readOrEmpty("/lib/x86_64-linux-gnu/liblzma.so.5");
+  if (Lzma.empty())
+    GTEST_SKIP() << "no liblzma.so.5";
+  GlibcLoweringContext Ctx = hostGlibcAt228();
+  Expected<ElfDynamicInfo> Before = readElfDynamicInfo(Lzma, "liblzma");
+  ASSERT_TRUE(bool(Before));
+  ASSERT_TRUE((GlibcVersion{2, 28} < Before->Floor));
+  Expected<GlibcLowering> L = lowerGlibcNeeds(Lzma, "liblzma", Ctx);
+  ASSERT_TRUE(bool(L)) << toString(L.takeError());
+  EXPECT_TRUE(L->Kept.empty()) << L->Kept.front();
+  ASSERT_TRUE(L->Bytes.has_value());
+  EXPECT_EQ(L->Bytes->size(), Lzma.size());
+  Expected<ElfDynamicInfo> After = readElfDynamicInfo(*L->Bytes, "liblzma");
+  ASSERT_TRUE(bool(After));
+  EXPECT_FALSE((GlibcVersion{2, 28} < After->Floor)) << After->Floor.str();
+  // The same symbols at glibc versions, but pthread_condattr_setclock:
+  // its older version, GLIBC_2.3.3, is not a string of liblzma's .dynstr,
+  // so its reference is unversioned (the one default definition).
+  EXPECT_EQ(After->GlibcImports.size() + 1, Before->GlibcImports.size());
+  for (const ElfDynamicInfo::VersionedImport &V : After->GlibcImports)
+    EXPECT_NE(V.Symbol, "pthread_condattr_setclock");
+  // Deterministic.
+  Expected<GlibcLowering> Again = lowerGlibcNeeds(Lzma, "liblzma", Ctx);
+  ASSERT_TRUE(bool(Again) && Again->Bytes);
+  EXPECT_EQ(*Again->Bytes, *L->Bytes);
+}
+
+// libcrypt's arc4random_buf exists only at GLIBC_2.36: without a template
+// exporting it, libcrypt is left as it is and the symbol is reported; with
+// one, it is lowered (the template's definition answers on every glibc).
+TEST(GlibcLowering, KeepsWhatHasNoOlderVersion) {
+  std::string Crypt = readOrEmpty("/lib/x86_64-linux-gnu/libcrypt.so.1");
+  if (Crypt.empty())
+    GTEST_SKIP() << "no libcrypt.so.1";
+  GlibcLoweringContext Ctx = hostGlibcAt228();
+  Expected<GlibcLowering> L = lowerGlibcNeeds(Crypt, "libcrypt", Ctx);
+  ASSERT_TRUE(bool(L)) << toString(L.takeError());
+  EXPECT_FALSE(L->Bytes.has_value());
+  EXPECT_TRUE(is_contained(L->Kept, "arc4random_buf@GLIBC_2.36"));
+
+  Ctx.TemplateExports.insert("arc4random_buf");
+  Expected<GlibcLowering> T = lowerGlibcNeeds(Crypt, "libcrypt", Ctx);
+  ASSERT_TRUE(bool(T)) << toString(T.takeError());
+  EXPECT_TRUE(T->Kept.empty());
+  ASSERT_TRUE(T->Bytes.has_value());
+  Expected<ElfDynamicInfo> After = readElfDynamicInfo(*T->Bytes, "libcrypt");
+  ASSERT_TRUE(bool(After));
+  EXPECT_FALSE((GlibcVersion{2, 28} < After->Floor)) << After->Floor.str();
+}
+
+// Symbols glibc 2.34 moved from librt (shm_open) stay: the target's global
+// scope has no librt below 2.34.
+TEST(GlibcLowering, KeepsLibrtSymbols) {
+  std::string Shm = readOrEmpty("/usr/lib/python3.11/lib-dynload/"
+                                "_posixshmem.cpython-311-x86_64-linux-gnu.so");
+  if (Shm.empty())
+    GTEST_SKIP() << "no _posixshmem";
+  GlibcLoweringContext Ctx = hostGlibcAt228();
+  Expected<GlibcLowering> L = lowerGlibcNeeds(Shm, "_posixshmem", Ctx);
+  ASSERT_TRUE(bool(L)) << toString(L.takeError());
+  EXPECT_FALSE(L->Bytes.has_value());
+  EXPECT_TRUE(is_contained(L->Kept, "shm_open@GLIBC_2.34"));
+}
+
+} // namespace
