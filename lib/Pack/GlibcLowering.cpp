@@ -119,6 +119,11 @@ Error readTemplateExports(StringRef Bytes, StringRef Name,
                           GlibcLoweringContext &Ctx) {
   if (!isElf64LE(Bytes))
     return Error::success();
+  Expected<ElfDynamicInfo> Info = readElfDynamicInfo(Bytes, Name);
+  if (!Info)
+    return Info.takeError();
+  for (const std::string &N : Info->Needed)
+    Ctx.TemplateNeeded.insert(N);
   return forEachDefinition(
       Bytes, Name, [&](StringRef Sym, StringRef Version, uint64_t, uint16_t) {
         // Unversioned only: a versioned definition answers its version.
@@ -180,16 +185,27 @@ static bool sameValuesAtOlderVersion(StringRef Soname, StringRef Sym) {
   return Soname == "libm.so.6" && is_contained(Libm, Sym);
 }
 
-// Whether a symbol that glibc 2.34 moved into libc lived, before, in a
-// library the template needs (libpthread, libdl, libutil), so that the
-// target's global scope has it at its older version.
-static bool movedFromTemplateNeeds(StringRef Sym) {
-  static const char *const Named[] = {
-      "dlopen",  "dlclose",   "dlsym",  "dlvsym",  "dlerror",
-      "dladdr",  "dladdr1",   "dlinfo", "dlmopen", "openpty",
-      "forkpty", "login_tty", "login",  "logout",  "logwtmp"};
-  return Sym.starts_with("pthread_") || Sym.starts_with("sem_") ||
-         is_contained(Named, Sym);
+// The library that held, before glibc 2.34 merged it into libc, a symbol
+// libc now defines at GLIBC_2.34 and an older version ("" when it is not
+// one of those known here). glibc's NEWS for 2.34: libpthread, libdl,
+// libutil, libanl and parts of librt; libresolv's res_* too.
+static StringRef libraryBefore234(StringRef Sym) {
+  static const char *const Libdl[] = {"dlopen",  "dlclose", "dlsym",
+                                      "dlvsym",  "dlerror", "dladdr",
+                                      "dladdr1", "dlinfo",  "dlmopen"};
+  static const char *const Libutil[] = {"openpty", "forkpty", "login_tty",
+                                        "login",   "logout",  "logwtmp"};
+  if (Sym.starts_with("pthread_") || Sym.starts_with("sem_"))
+    return "libpthread.so.0";
+  if (is_contained(Libdl, Sym))
+    return "libdl.so.2";
+  if (is_contained(Libutil, Sym))
+    return "libutil.so.1";
+  if (Sym.starts_with("shm_") || Sym.starts_with("mq_") ||
+      Sym.starts_with("aio_") || Sym.starts_with("lio_listio") ||
+      Sym.starts_with("timer_"))
+    return "librt.so.1";
+  return "";
 }
 
 namespace {
@@ -326,7 +342,7 @@ Expected<GlibcLowering> lowerGlibcNeeds(StringRef Bytes, StringRef Name,
           if (Def.Value != Current->Value &&
               !sameValuesAtOlderVersion(E->File, *SymName))
             continue;
-          if (Moved && !movedFromTemplateNeeds(*SymName))
+          if (Moved && !Ctx.TemplateNeeded.contains(libraryBefore234(*SymName)))
             continue;
           if (!Best || *Best < *V) {
             Best = V;

@@ -13,12 +13,12 @@
 //    same address (an alias: pthread_create@GLIBC_2.2.5 and @GLIBC_2.34 are
 //    one function), or libm's older wrapper that computes the same values
 //    (exp, log, pow @GLIBC_2.2.5: the template uses them already). A symbol
-//    re-versioned by glibc 2.34's merge of libpthread, libdl and libutil
-//    into libc lived in those libraries before, which the template needs
-//    (DT_NEEDED): lookups are by name and version over the whole global
-//    scope, not tied to the file the version need names. Symbols of the
-//    other merged libraries (librt, libanl, libresolv) are not lowered: the
-//    target would not have them loaded.
+//    re-versioned by glibc 2.34's merge of libpthread, libdl, libutil and
+//    librt into libc lived in those libraries before: lowered when the
+//    template needs that library (DT_NEEDED), as lookups are by name and
+//    version over the whole global scope, not tied to the file the version
+//    need names. Others (libanl's, libresolv's) are not lowered: the target
+//    would not have them loaded.
 //  - Or the template exports an unversioned definition of it (the stat
 //    family: the virtual filesystem's hooks). elf/dl-lookup.c, check_match,
 //    accepts an unversioned default definition for a versioned reference,
@@ -50,6 +50,8 @@ struct GlibcLoweringContext {
   GlibcVersion Target; // the floor to reach
   // Symbols the template defines and exports without a version.
   llvm::StringSet<> TemplateExports;
+  // The template's DT_NEEDED: on every glibc, in the global scope.
+  llvm::StringSet<> TemplateNeeded;
   // The build host's glibc libraries by soname ("libc.so.6"): each symbol's
   // definitions (version name, address).
   struct Definition {
@@ -64,7 +66,7 @@ struct GlibcLoweringContext {
 llvm::Error readHostGlibc(GlibcLoweringContext &Ctx);
 
 // Adds the unversioned, exported definitions of the template (BYTES, the
-// file NAME) to CTX.
+// file NAME) and its DT_NEEDED to CTX.
 llvm::Error readTemplateExports(llvm::StringRef Bytes, llvm::StringRef Name,
                                 GlibcLoweringContext &Ctx);
 

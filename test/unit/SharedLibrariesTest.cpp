@@ -65,10 +65,13 @@ TEST(SharedLibraries, ReadsVersionNeeds) {
 
 namespace {
 
-// Lowering to 2.28 with this host's libc and libm.
+// Lowering to 2.28 with this host's libc and libm, for a template that
+// needs libpthread and libdl (as pyox-run does).
 GlibcLoweringContext hostGlibcAt228() {
   GlibcLoweringContext Ctx;
   Ctx.Target = {2, 28};
+  Ctx.TemplateNeeded.insert("libpthread.so.0");
+  Ctx.TemplateNeeded.insert("libdl.so.2");
   Error E = readHostGlibc(Ctx);
   EXPECT_FALSE(bool(E)) << toString(std::move(E));
   EXPECT_TRUE(Ctx.HostLibraries.count("libc.so.6"));
@@ -134,18 +137,35 @@ TEST(GlibcLowering, KeepsWhatHasNoOlderVersion) {
   EXPECT_FALSE((GlibcVersion{2, 28} < After->Floor)) << After->Floor.str();
 }
 
-// Symbols glibc 2.34 moved from librt (shm_open) stay: the target's global
-// scope has no librt below 2.34.
-TEST(GlibcLowering, KeepsLibrtSymbols) {
+// Symbols glibc 2.34 moved from librt (shm_open) stay unless the template
+// needs librt: without it, the target's global scope has no librt below
+// 2.34. Those of libpthread (liblzma's) stay without libpthread.
+TEST(GlibcLowering, MovedSymbolsNeedTheirOldLibrary) {
   std::string Shm = readOrEmpty("/usr/lib/python3.11/lib-dynload/"
                                 "_posixshmem.cpython-311-x86_64-linux-gnu.so");
-  if (Shm.empty())
-    GTEST_SKIP() << "no _posixshmem";
+  std::string Lzma = readOrEmpty("/lib/x86_64-linux-gnu/liblzma.so.5");
+  if (Shm.empty() || Lzma.empty())
+    GTEST_SKIP() << "no _posixshmem or liblzma";
   GlibcLoweringContext Ctx = hostGlibcAt228();
   Expected<GlibcLowering> L = lowerGlibcNeeds(Shm, "_posixshmem", Ctx);
   ASSERT_TRUE(bool(L)) << toString(L.takeError());
   EXPECT_FALSE(L->Bytes.has_value());
   EXPECT_TRUE(is_contained(L->Kept, "shm_open@GLIBC_2.34"));
+
+  Ctx.TemplateNeeded.insert("librt.so.1");
+  Expected<GlibcLowering> R = lowerGlibcNeeds(Shm, "_posixshmem", Ctx);
+  ASSERT_TRUE(bool(R)) << toString(R.takeError());
+  EXPECT_TRUE(R->Kept.empty());
+  ASSERT_TRUE(R->Bytes.has_value());
+  Expected<ElfDynamicInfo> After = readElfDynamicInfo(*R->Bytes, "shm");
+  ASSERT_TRUE(bool(After));
+  EXPECT_FALSE((GlibcVersion{2, 28} < After->Floor)) << After->Floor.str();
+
+  Ctx.TemplateNeeded.erase("libpthread.so.0");
+  Expected<GlibcLowering> P = lowerGlibcNeeds(Lzma, "liblzma", Ctx);
+  ASSERT_TRUE(bool(P)) << toString(P.takeError());
+  EXPECT_FALSE(P->Bytes.has_value());
+  EXPECT_TRUE(is_contained(P->Kept, "pthread_create@GLIBC_2.34"));
 }
 
 } // namespace

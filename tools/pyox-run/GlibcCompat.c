@@ -66,10 +66,11 @@
  * on glibc 2.31 in test/closure/old-glibc.test (Debian 11's libc6; 2.28
  * itself is not tested). AArch64 builds but is not tested.
  *
- * Not done here: a carried library's own floor. Debian 12's libssl,
- * libcrypto, libsqlite3, liblzma (and lib-dynload's _ctypes) need 2.33-2.34
- * and libcrypt 2.36; a program carrying them needs that glibc unless their
- * SHT_GNU_verneed is rewritten, which pyox does not do.
+ * A carried library's or extension module's own floor is not this file's:
+ * pyox-inject lowers their version needs to this template's floor when it
+ * packs them (lib/Pack/GlibcLowering.h), relying on the stat family and
+ * open that the template exports (the virtual filesystem's hooks) and on
+ * libpthread, libdl, libutil and librt being needed here.
  *
  *===----------------------------------------------------------------------===*/
 

@@ -38,3 +38,22 @@ print("bz2", bz2.decompress(bz2.compress(data)) == data)
 # libffi and _ctypes' dlopen/dlsym.
 libc = ctypes.CDLL("libc.so.6")
 print("ctypes", libc.strlen(b"pyox"), ctypes.c_int(7).value)
+
+# _multiprocessing's POSIX semaphores (sem_open, sem_getvalue; /dev/shm).
+import multiprocessing
+
+semaphore = multiprocessing.Semaphore(2)
+semaphore.acquire()
+print("multiprocessing", semaphore.get_value(),
+      semaphore.acquire(timeout=0.01), semaphore.acquire(timeout=0.01))
+
+# _posixshmem's shm_open and shm_unlink (librt's below glibc 2.34).
+from multiprocessing import shared_memory
+
+block = shared_memory.SharedMemory(create=True, size=16)
+block.buf[0] = 42
+other = shared_memory.SharedMemory(block.name)
+print("shared_memory", other.buf[0])
+other.close()
+block.close()
+block.unlink()
