@@ -27,6 +27,7 @@
 #include <optional>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zstd.h>
 
 using namespace llvm;
 
@@ -308,10 +309,31 @@ static Expected<PayloadItem> readSourceItem(const CollectedFile &F) {
   return PayloadItem{PYOX_KIND_SOURCE, F.Name, F.Path, std::move(*Text)};
 }
 
+// Frame decompressed against Code (the prefix it was compressed with):
+// exactly Size bytes whose digest is Digest, or nothing.
+static std::optional<std::string> decompressSource(StringRef Frame,
+                                                   StringRef Code,
+                                                   uint64_t Size,
+                                                   const CacheKey &Digest) {
+  ZSTD_DCtx *D = ZSTD_createDCtx();
+  if (!D)
+    return std::nullopt;
+  std::string Text(Size, '\0');
+  size_t R = ZSTD_DCtx_refPrefix(D, Code.data(), Code.size());
+  if (!ZSTD_isError(R))
+    R = ZSTD_decompressDCtx(D, Text.data(), Text.size(), Frame.data(),
+                            Frame.size());
+  ZSTD_freeDCtx(D);
+  if (ZSTD_isError(R) || R != Size || contentDigest(Text) != Digest)
+    return std::nullopt;
+  return Text;
+}
+
 // A module's SOURCE item with the compile cache. A source known by its
 // stat (not read) comes as its compressed frame from the cache, found by
-// its digest; only one without a frame there (a tiny file stored as it is,
-// a trimmed entry) is read. compressSources() does the rest.
+// its digest; a tiny one that is stored as it is, its frame being no
+// smaller, is that frame decompressed. Only a source without a frame there
+// (a trimmed entry) is read. compressSources() does the rest.
 static Expected<PayloadItem> sourceItem(CompileCache &Cache,
                                         const CollectedFile &F,
                                         SourceState &Source, StringRef Code) {
@@ -324,10 +346,14 @@ static Expected<PayloadItem> sourceItem(CompileCache &Cache,
       It.RawSize = uint32_t(Source.Size);
       return It;
     }
-    auto Read = Cache.readSource(F.File);
-    if (!Read)
-      return Read.takeError();
-    Source = std::move(*Read);
+    if (Frame)
+      Source.Text = decompressSource(*Frame, Code, Source.Size, Source.Digest);
+    if (!Source.Text) {
+      auto Read = Cache.readSource(F.File);
+      if (!Read)
+        return Read.takeError();
+      Source = std::move(*Read);
+    }
   }
   return PayloadItem{PYOX_KIND_SOURCE, F.Name, F.Path, std::move(*Source.Text)};
 }
@@ -342,6 +368,9 @@ using PayloadSink = function_ref<Error(std::vector<PayloadItem>,
 // from memory; beyond, memory holds the index and one batch of files.
 static constexpr uint64_t InMemoryData = 32 << 20;
 static constexpr size_t SpoolBatch = 2048; // files per batch
+// From this many modules on, compiled code goes to the spool as soon as it
+// is compiled or found in the cache.
+static constexpr size_t SpoolModules = 4096;
 static Error runPipeline(const PackConfig &Config, PayloadSink Write) {
   TimerGroup Timers("pack", "pyox-inject pack passes");
   Timer CollectTimer("collect", "collect the files", Timers);
@@ -452,6 +481,28 @@ static Error runPipeline(const PackConfig &Config, PayloadSink Write) {
     }
   }
   std::vector<std::string> Bytecode(Jobs.size());
+  // A large tree's code is spooled as it comes (CodeAt[J]: where), not held
+  // until the payload is written; the spool takes the sources later too.
+  std::optional<DataSpool> Spool;
+  std::vector<PayloadItem::SpoolExtent> CodeAt;
+  if (Jobs.size() >= SpoolModules) {
+    auto Created = DataSpool::create();
+    if (!Created)
+      return Created.takeError();
+    Spool.emplace(std::move(*Created));
+    CodeAt.resize(Jobs.size());
+  }
+  auto KeepCode = [&](size_t J, std::string Code) -> Error {
+    if (!Spool) {
+      Bytecode[J] = std::move(Code);
+      return Error::success();
+    }
+    auto At = Spool->append(Code);
+    if (!At)
+      return At.takeError();
+    CodeAt[J] = *At;
+    return Error::success();
+  };
   // With the cache: each source's digest (its stat first, SourceIndex),
   // and its text when it had to be read.
   std::vector<SourceState> Sources;
@@ -470,9 +521,11 @@ static Error runPipeline(const PackConfig &Config, PayloadSink Write) {
                             Sources[J].Digest);
       if (auto Known = Selected.Code.find(Jobs[J].File);
           Known != Selected.Code.end()) {
-        Bytecode[J] = std::move(Known->second);
+        if (Error E = KeepCode(J, std::move(Known->second)))
+          return E;
       } else if (std::optional<std::string> Hit = Cache->lookup(Keys[J])) {
-        Bytecode[J] = std::move(*Hit);
+        if (Error E = KeepCode(J, std::move(*Hit)))
+          return E;
       } else {
         // Compiled from the very text its key was made of.
         if (!Sources[J].Text) {
@@ -488,10 +541,12 @@ static Error runPipeline(const PackConfig &Config, PayloadSink Write) {
   } else {
     for (size_t J = 0; J < Jobs.size(); ++J) {
       if (auto Known = Selected.Code.find(Jobs[J].File);
-          Known != Selected.Code.end())
-        Bytecode[J] = std::move(Known->second);
-      else
+          Known != Selected.Code.end()) {
+        if (Error E = KeepCode(J, std::move(Known->second)))
+          return E;
+      } else {
         Misses.push_back(J);
+      }
     }
   }
   GrammarPickles Grammars;
@@ -527,23 +582,39 @@ static Error runPipeline(const PackConfig &Config, PayloadSink Write) {
     std::vector<CompileJob> ToCompile;
     ToCompile.reserve(Misses.size());
     for (size_t J : Misses)
-      ToCompile.push_back(Jobs[J]);
-    // Results are stored as they arrive, while the workers compile on.
+      ToCompile.push_back(std::move(Jobs[J]));
+    std::vector<CompileJob>().swap(Jobs);
+    // Results are stored (and spooled) as they arrive, while the workers
+    // compile on.
     size_t Done = 0;
     uint64_t Bytes = 0;
+    Error SpoolFailure = Error::success();
     auto OnCompiled = [&](size_t K, StringRef Code) {
       if (Cache)
         Store(Keys[Misses[K]], Code);
+      if (Spool) {
+        auto At = Spool->append(Code);
+        if (At)
+          CodeAt[Misses[K]] = *At;
+        else if (!SpoolFailure)
+          SpoolFailure = At.takeError();
+        else
+          consumeError(At.takeError());
+      }
       Bytes += Code.size();
       Progress("compile", ++Done, Misses.size(), Bytes);
     };
     Expected<CompileOutput> Compiled =
-        compileSources(ToCompile, Config.Optimize, Config.Jobs, OnCompiled);
+        compileSources(ToCompile, Config.Optimize, Config.Jobs, OnCompiled,
+                       /*KeepBytecode=*/!Spool);
     if (!Compiled)
-      return Compiled.takeError();
+      return joinErrors(Compiled.takeError(), std::move(SpoolFailure));
+    if (SpoolFailure)
+      return SpoolFailure;
     Magic = Compiled->BytecodeMagic;
-    for (size_t K = 0; K < Misses.size(); ++K)
-      Bytecode[Misses[K]] = std::move(Compiled->Bytecode[K]);
+    if (!Spool)
+      for (size_t K = 0; K < Misses.size(); ++K)
+        Bytecode[Misses[K]] = std::move(Compiled->Bytecode[K]);
   } else if (Magic == 0) {
     Expected<uint32_t> Started = bytecodeMagic();
     if (!Started)
@@ -561,10 +632,10 @@ static Error runPipeline(const PackConfig &Config, PayloadSink Write) {
   Progress("read");
   std::vector<PayloadItem> Items;
   Items.reserve(Files->size() * (Config.Sources ? 2 : 1));
-  // In batches: each batch's sources compressed, then, past InMemoryData,
-  // its modules and sources (the bulk of a large tree) spooled. Resources
-  // and extensions stay (compressFiles and packSharedLibraries read them).
-  std::optional<DataSpool> Spool;
+  // In batches: each batch's sources compressed, then, past InMemoryData
+  // (or from the start for a large tree), its modules and sources (the bulk
+  // of a large tree) spooled. Resources and extensions stay (compressFiles
+  // and packSharedLibraries read them).
   uint64_t HeldBytes = 0;
   size_t BatchBegin = 0;
   auto EndBatch = [&]() -> Error {
@@ -582,7 +653,9 @@ static Error runPipeline(const PackConfig &Config, PayloadSink Write) {
         Spool.emplace(std::move(*Created));
       }
       bool Code = It.Kind == PYOX_KIND_MODULE || It.Kind == PYOX_KIND_PACKAGE;
-      if (Spool && (Code || It.Kind == PYOX_KIND_SOURCE)) {
+      if (It.Spooled) { // code read back for the sources' compression
+        std::string().swap(It.Data);
+      } else if (Spool && (Code || It.Kind == PYOX_KIND_SOURCE)) {
         if (Error E = Spool->add(It))
           return E;
       } else {
@@ -600,7 +673,15 @@ static Error runPipeline(const PackConfig &Config, PayloadSink Write) {
     CollectedFile &F = (*Files)[I];
     PayloadItem It{F.Kind, F.Name, F.Path, {}};
     if (JobOf[I] != SIZE_MAX) {
-      It.Data = std::move(Bytecode[JobOf[I]]);
+      if (Spool) { // the sources' compression needs the code
+        auto Code = Spool->read(CodeAt[JobOf[I]]);
+        if (!Code)
+          return Code.takeError();
+        It.Data = std::move(*Code);
+        It.Spooled = CodeAt[JobOf[I]];
+      } else {
+        It.Data = std::move(Bytecode[JobOf[I]]);
+      }
       if (Config.Sources) {
         Expected<PayloadItem> Source =
             Cache ? sourceItem(*Cache, F, Sources[JobOf[I]], It.Data)

@@ -44,11 +44,11 @@ static Error spoolError(const char *What) {
                            EC.message().c_str());
 }
 
-Error DataSpool::add(PayloadItem &It) {
-  PayloadItem::SpoolExtent X{End, It.Data.size(),
-                             pyox_crc32c(0, It.Data.data(), It.Data.size())};
-  const char *P = It.Data.data();
-  for (size_t Left = It.Data.size(); Left;) {
+Expected<PayloadItem::SpoolExtent> DataSpool::append(StringRef Data) {
+  PayloadItem::SpoolExtent X{End, Data.size(),
+                             pyox_crc32c(0, Data.data(), Data.size())};
+  const char *P = Data.data();
+  for (size_t Left = Data.size(); Left;) {
     ssize_t N = ::pwrite(FD, P, Left, off_t(End));
     if (N < 0 && errno == EINTR)
       continue;
@@ -58,9 +58,31 @@ Error DataSpool::add(PayloadItem &It) {
     Left -= size_t(N);
     End += uint64_t(N);
   }
-  It.Spooled = X;
+  return X;
+}
+
+Error DataSpool::add(PayloadItem &It) {
+  auto At = append(It.Data);
+  if (!At)
+    return At.takeError();
+  It.Spooled = *At;
   std::string().swap(It.Data);
   return Error::success();
+}
+
+Expected<std::string>
+DataSpool::read(const PayloadItem::SpoolExtent &At) const {
+  std::string Bytes(At.Size, '\0');
+  for (uint64_t Done = 0; Done < At.Size;) {
+    ssize_t N = ::pread(FD, Bytes.data() + Done, At.Size - Done,
+                        off_t(At.Offset + Done));
+    if (N < 0 && errno == EINTR)
+      continue;
+    if (N <= 0)
+      return spoolError("read");
+    Done += uint64_t(N);
+  }
+  return Bytes;
 }
 
 Error DataSpool::copyTo(const PayloadItem &It, raw_ostream &OS) const {

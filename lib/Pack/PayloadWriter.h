@@ -53,8 +53,12 @@ public:
   DataSpool &operator=(const DataSpool &) = delete;
   ~DataSpool();
 
+  // Appends Data to the spool: where it is.
+  llvm::Expected<PayloadItem::SpoolExtent> append(llvm::StringRef Data);
   // Appends It's data to the spool and releases it from memory.
   llvm::Error add(PayloadItem &It);
+  // The bytes at At, back in memory.
+  llvm::Expected<std::string> read(const PayloadItem::SpoolExtent &At) const;
   // Writes It's spooled bytes to OS.
   llvm::Error copyTo(const PayloadItem &It, llvm::raw_ostream &OS) const;
 
