@@ -301,7 +301,8 @@ Expected<GlibcLowering> lowerGlibcNeeds(StringRef Bytes, StringRef Name,
   if (!Names)
     return damaged(Name, toString(Names.takeError()));
   const uint64_t VerSymAt = D->VerSym->sh_offset;
-  if (VerSymAt + 2 * Symbols->size() > Bytes.size())
+  if (VerSymAt + 2 * Symbols->size() > Bytes.size() ||
+      2 * Symbols->size() > D->VerSym->sh_size)
     return damaged(Name, "SHT_GNU_versym past the end of the file");
 
   // Each reference above the target: the version it may name instead

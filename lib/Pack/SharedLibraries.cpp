@@ -500,6 +500,10 @@ Error packSharedLibraries(const PackConfig &Config,
       return L.takeError();
     if (L->Bytes)
       It.Data = std::move(*L->Bytes);
+    if (Config.Remark && (L->Bytes || !L->Kept.empty()))
+      Config.Remark(It.Path + ": glibc needs " +
+                    (L->Bytes ? "lowered to " + Lower->Target.str()
+                              : "kept: " + join(L->Kept, ", ")));
     return Error::success();
   };
 

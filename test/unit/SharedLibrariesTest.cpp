@@ -3,6 +3,8 @@
 #include "Pack/SharedLibraries.h"
 
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/Object/ELF.h"
+#include "llvm/Support/Endian.h"
 #include "llvm/Support/MemoryBuffer.h"
 
 #include "gtest/gtest.h"
@@ -166,6 +168,58 @@ TEST(GlibcLowering, MovedSymbolsNeedTheirOldLibrary) {
   ASSERT_TRUE(bool(P)) << toString(P.takeError());
   EXPECT_FALSE(P->Bytes.has_value());
   EXPECT_TRUE(is_contained(P->Kept, "pthread_create@GLIBC_2.34"));
+}
+
+// libssl needs stat@GLIBC_2.33, which has no older version: lowered only
+// when the template exports stat unversioned (the virtual filesystem's
+// hook), which then answers it on every glibc.
+TEST(GlibcLowering, TemplateExportsAnswerWhatHasNoOlderVersion) {
+  std::string Ssl = readOrEmpty("/lib/x86_64-linux-gnu/libssl.so.3");
+  if (Ssl.empty())
+    GTEST_SKIP() << "no libssl.so.3";
+  GlibcLoweringContext Ctx = hostGlibcAt228();
+  Expected<GlibcLowering> L = lowerGlibcNeeds(Ssl, "libssl", Ctx);
+  ASSERT_TRUE(bool(L)) << toString(L.takeError());
+  EXPECT_FALSE(L->Bytes.has_value());
+  EXPECT_EQ(L->Kept, std::vector<std::string>{"stat@GLIBC_2.33"});
+
+  Ctx.TemplateExports.insert("stat");
+  Expected<GlibcLowering> T = lowerGlibcNeeds(Ssl, "libssl", Ctx);
+  ASSERT_TRUE(bool(T)) << toString(T.takeError());
+  ASSERT_TRUE(T->Bytes.has_value());
+  Expected<ElfDynamicInfo> After = readElfDynamicInfo(*T->Bytes, "libssl");
+  ASSERT_TRUE(bool(After));
+  EXPECT_FALSE((GlibcVersion{2, 28} < After->Floor)) << After->Floor.str();
+  // Still a versioned reference to stat, at a version glibc 2.28 has.
+  bool Found = false;
+  for (const ElfDynamicInfo::VersionedImport &V : After->GlibcImports)
+    Found |= V.Symbol == "stat";
+  EXPECT_TRUE(Found);
+}
+
+// A version need whose entries point past their section: an error naming
+// the file, not a crash or a silent pass.
+TEST(GlibcLowering, DamagedVersionNeeds) {
+  std::string Lzma = readOrEmpty("/lib/x86_64-linux-gnu/liblzma.so.5");
+  if (Lzma.empty())
+    GTEST_SKIP() << "no liblzma.so.5";
+  auto File = object::ELFFile<object::ELF64LE>::create(Lzma);
+  ASSERT_TRUE(bool(File));
+  auto Sections = File->sections();
+  ASSERT_TRUE(bool(Sections));
+  uint64_t At = 0;
+  for (const auto &Sec : *Sections)
+    if (Sec.sh_type == ELF::SHT_GNU_verneed)
+      At = Sec.sh_offset;
+  ASSERT_NE(At, 0u);
+  // The first Elf64_Verneed's vn_aux.
+  support::endian::write32le(&Lzma[At + 8], 0x7ffffff0);
+  GlibcLoweringContext Ctx = hostGlibcAt228();
+  Expected<GlibcLowering> L = lowerGlibcNeeds(Lzma, "liblzma.so.5", Ctx);
+  ASSERT_FALSE(bool(L));
+  EXPECT_EQ(toString(L.takeError()),
+            "liblzma.so.5: damaged ELF file: SHT_GNU_verneed entry past its "
+            "section");
 }
 
 } // namespace

@@ -57,3 +57,17 @@ print("shared_memory", other.buf[0])
 other.close()
 block.close()
 block.unlink()
+
+# Loaded with RTLD_NOW, so every symbol resolves: readline (libreadline,
+# libtinfo), curses (libncursesw), dbm.ndbm (Berkeley DB), _uuid (libuuid).
+import _curses
+import _uuid
+import dbm.ndbm
+import readline
+
+with dbm.ndbm.open("/tmp/pyox-ndbm", "n") as db:
+    db[b"key"] = b"value"
+with dbm.ndbm.open("/tmp/pyox-ndbm", "r") as db:
+    print("dbm", db[b"key"].decode())
+print("loaded", _curses.__name__, readline.__name__,
+      len(_uuid.generate_time_safe()[0]))
