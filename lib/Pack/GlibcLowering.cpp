@@ -185,25 +185,33 @@ static bool sameValuesAtOlderVersion(StringRef Soname, StringRef Sym) {
   return Soname == "libm.so.6" && is_contained(Libm, Sym);
 }
 
-// The library that held, before glibc 2.34 merged it into libc, a symbol
-// libc now defines at GLIBC_2.34 and an older version ("" when it is not
-// one of those known here). glibc's NEWS for 2.34: libpthread, libdl,
-// libutil, libanl and parts of librt; libresolv's res_* too.
-static StringRef libraryBefore234(StringRef Sym) {
+// The library that held, before glibc merged it into libc, a symbol libc
+// now defines at GLIBC_2.32 or later and at an older version ("" when it is
+// not one known here, which then is not lowered). glibc's NEWS: 2.32 moved
+// some of libpthread; 2.34 the rest of libpthread (with the C11 threads),
+// libdl, libutil, libanl and librt's, and libresolv's ns_* (2.34's libc
+// also re-versioned __libc_start_main, which is left alone).
+static StringRef libraryBeforeMerge(StringRef Sym) {
   static const char *const Libdl[] = {"dlopen",  "dlclose", "dlsym",
                                       "dlvsym",  "dlerror", "dladdr",
                                       "dladdr1", "dlinfo",  "dlmopen"};
   static const char *const Libutil[] = {"openpty", "forkpty", "login_tty",
                                         "login",   "logout",  "logwtmp"};
-  if (Sym.starts_with("pthread_") || Sym.starts_with("sem_"))
+  static const char *const Libpthread[] = {
+      "pthread_", "__pthread_", "_pthread_cleanup_", "sem_", "thrd_", "mtx_",
+      "cnd_",     "tss_",       "call_once"};
+  static const char *const Librt[] = {"shm_", "mq_",        "__mq_",
+                                      "aio_", "lio_listio", "timer_"};
+  auto StartsWithAny = [&](ArrayRef<const char *> Prefixes) {
+    return any_of(Prefixes, [&](const char *P) { return Sym.starts_with(P); });
+  };
+  if (StartsWithAny(Libpthread))
     return "libpthread.so.0";
   if (is_contained(Libdl, Sym))
     return "libdl.so.2";
   if (is_contained(Libutil, Sym))
     return "libutil.so.1";
-  if (Sym.starts_with("shm_") || Sym.starts_with("mq_") ||
-      Sym.starts_with("aio_") || Sym.starts_with("lio_listio") ||
-      Sym.starts_with("timer_"))
+  if (StartsWithAny(Librt))
     return "librt.so.1";
   return "";
 }
@@ -334,8 +342,8 @@ Expected<GlibcLowering> lowerGlibcNeeds(StringRef Bytes, StringRef Name,
         for (const auto &Def : Defs->second)
           if (Def.Version == E->Version)
             Current = &Def;
-        bool Moved = E->File == "libc.so.6" && E->Glibc->Major == 2 &&
-                     E->Glibc->Minor == 34;
+        bool Moved =
+            E->File == "libc.so.6" && !(*E->Glibc < GlibcVersion{2, 32});
         for (const auto &Def : Defs->second) {
           std::optional<GlibcVersion> V = glibcVersionOf(Def.Version);
           if (!Current || !V || Ctx.Target < *V)
@@ -343,7 +351,8 @@ Expected<GlibcLowering> lowerGlibcNeeds(StringRef Bytes, StringRef Name,
           if (Def.Value != Current->Value &&
               !sameValuesAtOlderVersion(E->File, *SymName))
             continue;
-          if (Moved && !Ctx.TemplateNeeded.contains(libraryBefore234(*SymName)))
+          if (Moved &&
+              !Ctx.TemplateNeeded.contains(libraryBeforeMerge(*SymName)))
             continue;
           if (!Best || *Best < *V) {
             Best = V;

@@ -13,12 +13,12 @@
 //    same address (an alias: pthread_create@GLIBC_2.2.5 and @GLIBC_2.34 are
 //    one function), or libm's older wrapper that computes the same values
 //    (exp, log, pow @GLIBC_2.2.5: the template uses them already). A symbol
-//    re-versioned by glibc 2.34's merge of libpthread, libdl, libutil and
-//    librt into libc lived in those libraries before: lowered when the
-//    template needs that library (DT_NEEDED), as lookups are by name and
-//    version over the whole global scope, not tied to the file the version
-//    need names. Others (libanl's, libresolv's) are not lowered: the target
-//    would not have them loaded.
+//    re-versioned by glibc's merges into libc (libpthread at 2.32 and
+//    2.34; libdl, libutil, librt at 2.34) lived in those libraries before:
+//    lowered when the template needs that library (DT_NEEDED), as lookups
+//    are by name and version over the whole global scope, not tied to the
+//    file the version need names. Other libc symbols re-versioned at 2.32
+//    or later (libanl's, libresolv's, __libc_start_main) are not lowered.
 //  - Or the template exports an unversioned definition of it (the stat
 //    family: the virtual filesystem's hooks). elf/dl-lookup.c, check_match,
 //    accepts an unversioned default definition for a versioned reference,

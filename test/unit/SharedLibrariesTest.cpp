@@ -141,7 +141,8 @@ TEST(GlibcLowering, KeepsWhatHasNoOlderVersion) {
 
 // Symbols glibc 2.34 moved from librt (shm_open) stay unless the template
 // needs librt: without it, the target's global scope has no librt below
-// 2.34. Those of libpthread (liblzma's) stay without libpthread.
+// 2.34. Those of libpthread (liblzma's, moved at 2.32 and 2.34) stay
+// without libpthread.
 TEST(GlibcLowering, MovedSymbolsNeedTheirOldLibrary) {
   std::string Shm = readOrEmpty("/usr/lib/python3.11/lib-dynload/"
                                 "_posixshmem.cpython-311-x86_64-linux-gnu.so");
@@ -168,6 +169,8 @@ TEST(GlibcLowering, MovedSymbolsNeedTheirOldLibrary) {
   ASSERT_TRUE(bool(P)) << toString(P.takeError());
   EXPECT_FALSE(P->Bytes.has_value());
   EXPECT_TRUE(is_contained(P->Kept, "pthread_create@GLIBC_2.34"));
+  // Moved into libc at 2.32 (from libpthread too).
+  EXPECT_TRUE(is_contained(P->Kept, "pthread_sigmask@GLIBC_2.32"));
 }
 
 // libssl needs stat@GLIBC_2.33, which has no older version: lowered only
