@@ -223,7 +223,7 @@ struct NeedEntry {
   std::string File;
   std::string Version;
   unsigned Index;
-  std::optional<GlibcVersion> Glibc;
+  std::optional<GlibcVersion> Glibc; // of glibc's libraries only
 };
 } // namespace
 
@@ -277,9 +277,13 @@ Expected<GlibcLowering> lowerGlibcNeeds(StringRef Bytes, StringRef Name,
       if (Aux + 16 > End || Aux < At)
         return damaged(Name, "SHT_GNU_verneed entry past its section");
       StringRef Version = Str(U32(Aux + 8));
+      // Only glibc's own libraries' versions are glibc's (libgcc_s
+      // defines a GLIBC_2.0 on some machines).
+      bool FromGlibc =
+          isSystemLibrary(NeedFile) && !NeedFile.starts_with("libgcc_s");
       Needs.push_back({Aux, NeedFile.str(), Version.str(),
                        unsigned(U16(Aux + 6) & 0x7fff),
-                       glibcVersionOf(Version)});
+                       FromGlibc ? glibcVersionOf(Version) : std::nullopt});
       uint32_t Next = U32(Aux + 12);
       if (!Next)
         break;
