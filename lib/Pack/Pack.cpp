@@ -673,7 +673,7 @@ static Error runPipeline(const PackConfig &Config, PayloadSink Write) {
     CollectedFile &F = (*Files)[I];
     PayloadItem It{F.Kind, F.Name, F.Path, {}};
     if (JobOf[I] != SIZE_MAX) {
-      if (Spool) { // the sources' compression needs the code
+      if (!CodeAt.empty()) { // spooled; the sources' compression needs it
         auto Code = Spool->read(CodeAt[JobOf[I]]);
         if (!Code)
           return Code.takeError();
