@@ -178,10 +178,13 @@ static uint32_t elfHash(StringRef Name) {
 }
 
 // libm's older versions that are a wrapper computing the same values, not
-// an alias (the template uses these itself: tools/pyox-run/GlibcCompat.c).
+// an alias: the SVID error-handling wrappers glibc dropped from the newer
+// ones (exp, exp2, log, log2, pow at 2.29; exp10f at 2.32; hypot, hypotf
+// at 2.35). The template uses some itself (tools/pyox-run/GlibcCompat.c).
+// Not totalorder* (2.31 changed their arguments to pointers).
 static bool sameValuesAtOlderVersion(StringRef Soname, StringRef Sym) {
-  static const char *const Libm[] = {"exp",  "exp2", "log",
-                                     "log2", "pow",  "hypot"};
+  static const char *const Libm[] = {"exp", "exp2",   "log",   "log2",
+                                     "pow", "exp10f", "hypot", "hypotf"};
   return Soname == "libm.so.6" && is_contained(Libm, Sym);
 }
 
