@@ -7,8 +7,7 @@
 #include "llvm/Support/Endian.h"
 #include "llvm/Support/MemoryBuffer.h"
 
-#include <cmath>
-#include <cstdio>
+#include <climits>
 #include <dlfcn.h>
 #include <map>
 
@@ -133,18 +132,19 @@ Error readTemplateExports(StringRef Bytes, StringRef Name,
 }
 
 Error readHostGlibc(GlibcLoweringContext &Ctx) {
-  // The libraries this process has loaded: the glibc the host's objects
-  // were linked against (pyox-inject needs libc and libm itself).
+  // The C library and libm of this process: the glibc the host's objects
+  // were linked against. Found through the dynamic loader (dlinfo's
+  // origin), not through a function's address, which an interposer such
+  // as a sanitizer's runtime would own.
   std::vector<std::pair<std::string, std::string>> Found; // soname, path
-  for (void *Function : {reinterpret_cast<void *>(&::fopen),
-                         reinterpret_cast<void *>(&::remquo)}) {
-    Dl_info Info;
-    if (!dladdr(Function, &Info) || !Info.dli_fname)
+  for (const char *Soname : {"libc.so.6", "libm.so.6"}) {
+    void *Handle = dlopen(Soname, RTLD_LAZY | RTLD_LOCAL);
+    if (!Handle)
       continue;
-    StringRef Path = Info.dli_fname;
-    StringRef Base = Path.substr(Path.rfind('/') + 1);
-    if (Base == "libc.so.6" || Base == "libm.so.6")
-      Found.emplace_back(Base.str(), Path.str());
+    char Dir[PATH_MAX] = "";
+    if (dlinfo(Handle, RTLD_DI_ORIGIN, Dir) == 0 && Dir[0])
+      Found.emplace_back(Soname, (Twine(Dir) + "/" + Soname).str());
+    dlclose(Handle);
   }
   for (const auto &[Soname, Path] : Found) {
     auto Buf = MemoryBuffer::getFile(Path, /*IsText=*/false,
