@@ -727,8 +727,9 @@ static Error runPipeline(const PackConfig &Config, PayloadSink Write) {
     return E;
   // Extension modules, carried libraries and data compressed: after
   // packSharedLibraries, which reads the objects' dynamic sections.
-  if (Error E = compressFiles(Items, Cache ? &*Cache : nullptr))
-    return E;
+  if (Config.Compress)
+    if (Error E = compressFiles(Items, Cache ? &*Cache : nullptr))
+      return E;
   if (Cache) {
     Cache->trimWrittenShards();
     if (Storing)

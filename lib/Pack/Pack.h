@@ -48,6 +48,7 @@ struct PackConfig {
   std::vector<std::string> Dists; // --dist NAME[extra,...]
   std::string ReportFile;         // --report FILE: JSON, what and why
   bool Sources = true;            // false: --no-sources
+  bool Compress = true;           // false: --no-compress (compressFiles)
   bool Isolated = false;          // --isolated: no PYTHON* variables
   int Optimize = 0;               // --optimize 0|1|2
   unsigned Jobs = 0;              // -j: worker processes, 0 = one per core

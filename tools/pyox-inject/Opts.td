@@ -102,6 +102,12 @@ def sources : Flag<["--"], "sources">, Visibility<PackAndBuild>,
 def no_sources : Flag<["--"], "no-sources">, Visibility<PackAndBuild>,
                  HelpText<"Leave the sources out (no source lines in "
                           "tracebacks)">;
+def compress : Flag<["--"], "compress">, Visibility<PackAndBuild>,
+               HelpText<"Store extension modules, shared libraries and data "
+                        "files zstd-compressed (the default)">;
+def no_compress : Flag<["--"], "no-compress">, Visibility<PackAndBuild>,
+                  HelpText<"Store them raw: a faster first import, a larger "
+                           "file">;
 def isolated : Flag<["--"], "isolated">, Visibility<PackAndBuild>,
                HelpText<"The program ignores PYTHON* environment variables">;
 defm optimize : Eq<"optimize", PackAndBuild, "0|1|2",

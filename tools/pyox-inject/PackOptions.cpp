@@ -148,6 +148,12 @@ Error applyOption(const Arg &A, PackCommand &C) {
   case OPT_no_sources:
     P.Sources = false;
     break;
+  case OPT_compress:
+    P.Compress = true;
+    break;
+  case OPT_no_compress:
+    P.Compress = false;
+    break;
   case OPT_isolated:
     P.Isolated = true;
     break;
