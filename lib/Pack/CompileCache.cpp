@@ -384,7 +384,7 @@ SourceIndex::SourceIndex(StringRef CacheDir, StringRef Scope) {
     return;
   uint64_t Count = read64le(B.data() + 8);
   StringRef Rest = B.slice(16, B.size() - 4);
-  std::map<std::string, Record> Records;
+  std::map<std::string, Record> Parsed;
   for (uint64_t I = 0; I < Count; ++I) {
     if (Rest.size() < RecordFixed)
       return;
@@ -399,29 +399,25 @@ SourceIndex::SourceIndex(StringRef CacheDir, StringRef Scope) {
     uint16_t PathSize = read16le(P + 72);
     if (Rest.size() - RecordFixed < PathSize)
       return;
-    Records.emplace(Rest.substr(RecordFixed, PathSize).str(), R);
+    Parsed.emplace(Rest.substr(RecordFixed, PathSize).str(), R);
     Rest = Rest.drop_front(RecordFixed + PathSize);
   }
   if (Rest.empty())
-    Loaded = std::move(Records);
-  // Records of files this build does not see stay: another build over the
-  // same roots (another entry point, other --package) may want them.
-  Current = Loaded;
+    Records = std::move(Parsed);
 }
 
 Expected<SourceState> SourceIndex::state(const std::string &File) {
   if (auto It = Seen.find(File); It != Seen.end())
     return SourceState{It->second.first, It->second.second, std::nullopt};
   struct stat St;
-  auto Known = Loaded.find(File);
-  if (Known != Loaded.end() && ::stat(File.c_str(), &St) == 0 &&
+  auto Known = Records.find(File);
+  if (Known != Records.end() && ::stat(File.c_str(), &St) == 0 &&
       S_ISREG(St.st_mode)) {
     const Record &R = Known->second;
     if (R.Size == uint64_t(St.st_size) &&
         R.MTimeNs == nanoseconds(St.st_mtim) &&
         R.CTimeNs == nanoseconds(St.st_ctim) && R.Ino == uint64_t(St.st_ino) &&
         R.Dev == uint64_t(St.st_dev)) {
-      Current[File] = R;
       Seen[File] = {R.Digest, R.Size};
       ++ByStat;
       return SourceState{R.Digest, R.Size, std::nullopt};
@@ -469,17 +465,23 @@ Expected<SourceState> SourceIndex::read(const std::string &File) {
                              File.c_str());
   // Racy: a write in the same tick as the mtime would leave the stat as
   // it is. Not recorded, read again next time.
-  if (R.MTimeNs <= ReadStart - RacyMarginNs)
-    Current[File] = R;
-  else
-    Current.erase(File);
+  if (R.MTimeNs <= ReadStart - RacyMarginNs) {
+    auto [Old, Inserted] = Records.try_emplace(File, R);
+    if (!Inserted && !(Old->second == R)) {
+      Old->second = R;
+      Inserted = true;
+    }
+    Changed |= Inserted;
+  } else {
+    Changed |= Records.erase(File) != 0;
+  }
   ++Read;
   return SourceState{R.Digest, R.Size, std::move(Text)};
 }
 
 Error SourceIndex::save() {
   using namespace support::endian;
-  if (Path.empty() || Current == Loaded)
+  if (Path.empty() || !Changed)
     return Error::success();
   std::string Out(IndexMagic, 8);
   auto Put64 = [&](uint64_t V) {
@@ -487,9 +489,9 @@ Error SourceIndex::save() {
     write64le(B, V);
     Out.append(B, 8);
   };
-  Put64(count_if(Current,
+  Put64(count_if(Records,
                  [](const auto &KV) { return KV.first.size() <= UINT16_MAX; }));
-  for (const auto &[File, R] : Current) {
+  for (const auto &[File, R] : Records) {
     if (File.size() > UINT16_MAX)
       continue; // not recorded: read each time
     Put64(R.Size);
@@ -508,7 +510,7 @@ Error SourceIndex::save() {
   Out.append(Crc, 4);
   if (Error E = writeByRename(Path, {Out}))
     return E;
-  Loaded = Current;
+  Changed = false;
   return Error::success();
 }
 

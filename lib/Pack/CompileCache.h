@@ -21,8 +21,8 @@
 //     used.
 //
 // Beside the entries, the source index (DIR/v1/sources/SCOPE, one file per
-// set of search roots) records each source file's stat and the BLAKE3 of
-// its contents, so that a warm build stats its sources and reads only
+// machine and set of search roots) records each source file's stat and the
+// BLAKE3 of its contents, so that a warm build stats its sources and reads only
 // those whose stat changed (SourceIndex below).
 //
 // Size is bounded by least-recently-used trimming on the entries' mtime,
@@ -117,7 +117,9 @@ public:
   // longer those an earlier call of this build saw.
   llvm::Expected<SourceState> read(const std::string &File);
   // Writes the loaded records updated with this build's (temporary file,
-  // rename), if anything changed.
+  // rename), if anything changed. Records of files this build did not see
+  // stay: another build over the same roots (another entry point, other
+  // --package) may want them.
   llvm::Error save();
 
   unsigned ByStat = 0, Read = 0;
@@ -134,7 +136,8 @@ private:
     }
   };
   std::string Path; // empty: nothing to load or save
-  std::map<std::string, Record> Loaded, Current;
+  std::map<std::string, Record> Records;
+  bool Changed = false; // Records differ from the file's
   std::map<std::string, std::pair<CacheKey, uint64_t>> Seen; // this build
 };
 
