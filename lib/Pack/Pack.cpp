@@ -6,6 +6,7 @@
 #include "Pack/CompileCache.h"
 #include "Pack/Compiler.h"
 #include "Pack/ImportGraph.h"
+#include "Pack/MappedCode.h"
 #include "Pack/PayloadWriter.h"
 #include "Pack/Selection.h"
 #include "Pack/SharedLibraries.h"
@@ -527,6 +528,16 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
     return std::move(E);
   if (Error E = packHostData(Config, Items))
     return std::move(E);
+  if (!Config.MappedCodeTemplate.empty()) {
+    Expected<MappedCodeCounts> Mapped =
+        addMappedCode(Items, Config.MappedCodeTemplate);
+    if (!Mapped)
+      return Mapped.takeError();
+    if (Config.Summary)
+      Config.Summary("mapped code for " + Twine(Mapped->Mapped) + " of " +
+                     Twine(Mapped->Modules) + " modules, " +
+                     Twine(Mapped->Bytes / 1024) + " KiB");
+  }
   auto Payload = writePayload(std::move(Items), Info);
   Region.reset();
   if (Config.TimePasses)

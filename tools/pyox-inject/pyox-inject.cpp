@@ -21,7 +21,10 @@ using namespace pyox;
 
 static const Command Commands[] = {
     {"pack", "pack -o PAYLOAD [--stdlib] [--path DIR]... [options]", runPack},
-    {"build", "build -o EXECUTABLE [--template FILE] [pack options]", runBuild},
+    {"build",
+     "build -o EXECUTABLE [--template FILE] [--no-mapped-code] [pack "
+     "options]",
+     runBuild},
     {"list", "list FILE", runList},
     {"verify", "verify FILE", runVerify},
     {"extract", "extract FILE -o DIR", runExtract},
