@@ -38,12 +38,14 @@
 #include <marshal.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <set>
 #include <string>
 #include <string_view>
@@ -80,6 +82,7 @@ struct FinderObject {
   // Prepared[i] is set once entry i has been made usable.
   bool Mapped;
   uint8_t *Prepared;
+  int PagemapFd;        // /proc/self/pagemap for releaseCleanPages, or -1
   uint64_t MappedCount; // of LoadCount, code objects used in place
 };
 
@@ -371,6 +374,50 @@ private:
   timespec Start;
 };
 
+// Checking an entry's checksum maps all its pages; preparing it writes
+// (copies) only some: its code objects, tuples and interned strings, which
+// come first (MappedCode.c). So, once it is prepared, the pages around it
+// that are still the file's (never written: /proc/self/pagemap says they
+// are file pages, not anonymous copies) are given back: a page the program
+// reads later is mapped again from the page cache, and one it never
+// touches (most line tables, strings only unexecuted code uses) costs no
+// memory. A written page is never dropped: it holds reference counts,
+// interned strings and quickened code. "Around" is the 64 KiB blocks the
+// entry spans, what fault-around may have mapped while it was read.
+void releaseCleanPages(FinderObject *F, const pyox_entry *M) {
+  static const uintptr_t Page = uintptr_t(sysconf(_SC_PAGESIZE));
+  constexpr uintptr_t Block = 64 << 10;
+  constexpr uint64_t FilePage = 1ull << 61, Present = 1ull << 63;
+  if (F->PagemapFd < 0)
+    return;
+  const pyox_payload &P = F->Payload;
+  uintptr_t Base = reinterpret_cast<uintptr_t>(P.base);
+  uintptr_t AreaLo = (Base + pyox_payload_mapped_begin(&P)) & ~(Page - 1);
+  uintptr_t AreaHi = (Base + P.header->total_size + Page - 1) & ~(Page - 1);
+  uintptr_t Lo = (Base + M->data_offset) & ~(Block - 1);
+  uintptr_t Hi =
+      (Base + M->data_offset + M->data_size + Block - 1) & ~(Block - 1);
+  Lo = Lo < AreaLo ? AreaLo : Lo;
+  Hi = Hi > AreaHi ? AreaHi : Hi;
+  uint64_t Flags[512];
+  while (Lo < Hi) {
+    size_t N = std::min<size_t>((Hi - Lo) / Page, 512);
+    ssize_t Got = pread(F->PagemapFd, Flags, N * 8, off_t(Lo / Page * 8));
+    if (Got != ssize_t(N * 8))
+      return;
+    for (size_t I = 0; I < N;) {
+      size_t J = I;
+      while (J < N && (Flags[J] & (FilePage | Present)) == (FilePage | Present))
+        ++J;
+      if (J > I)
+        madvise(reinterpret_cast<void *>(Lo + I * Page), (J - I) * Page,
+                MADV_DONTNEED);
+      I = J + 1;
+    }
+    Lo += N * Page;
+  }
+}
+
 [[noreturn]] void fatalMapped(const FinderObject *F, const char *Why) {
   fprintf(stderr,
           "pyox: %s: %s; rebuild the program with `pyox-inject build` "
@@ -403,6 +450,7 @@ PyObject *mappedCode(FinderObject *F, const pyox_entry *M) {
   if (!Code)
     return nullptr;
   F->Prepared[Index] = 1;
+  releaseCleanPages(F, M);
   return Code;
 }
 
@@ -529,6 +577,8 @@ void setUpMappedCode(FinderObject *F) {
     return;
   F->Prepared = static_cast<uint8_t *>(calloc(P.header->entry_count, 1));
   F->Mapped = F->Prepared != nullptr;
+  if (F->Mapped && F->DropPages)
+    F->PagemapFd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 }
 
 // --- Finder methods -----------------------------------------------------
@@ -1340,6 +1390,7 @@ int installFinder(const pyox_payload &P, const char *Root, bool FileMapped) {
   F->LoadNs = 0;
   F->Mapped = false;
   F->Prepared = nullptr;
+  F->PagemapFd = -1;
   F->MappedCount = 0;
   if (FileMapped)
     adviseReadAround(F);

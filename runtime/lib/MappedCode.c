@@ -182,7 +182,7 @@ const char *pyox_mapped_check(const uint8_t *blob, uint64_t size,
     return "mapped code laid out for another template build";
   uint64_t count = (uint64_t)h->reloc_count + h->intern_count + h->code_count +
                    h->frozenset_count;
-  if (h->objects_size % 16 != 0 ||
+  if (h->objects_size % 8 != 0 ||
       sizeof *h + (uint64_t)h->objects_size + 4 * count > size ||
       !goodSlot(h, h->root) || h->code_count == 0)
     return "mapped code entry has bad sizes";
@@ -277,8 +277,20 @@ static int push(U32Vec *vec, uint32_t x) {
   return 0;
 }
 
-/* Objects are grouped by kind, in this order. */
-enum { RANK_CODE, RANK_TUPLE, RANK_STR, RANK_BYTES, RANK_NUMBER, RANKS };
+/* Objects are grouped, in this order, from those the runtime writes when
+ * it prepares the entry (relocation, interning, co_filename) to those a
+ * program seldom writes (bytes: line and exception tables): the runtime
+ * gives back the pages it has not written (Importer.cpp), and a page
+ * holding only seldom-written objects then stays out of memory until read. */
+enum {
+  RANK_CODE,
+  RANK_TUPLE,
+  RANK_NAME, /* an interned str */
+  RANK_NUMBER,
+  RANK_STR,
+  RANK_BYTES,
+  RANKS
+};
 
 typedef struct {
   PyObject *index;   /* dict: id(object) -> its number */
@@ -297,7 +309,7 @@ static int rankOf(PyObject *o) {
   if (PyTuple_CheckExact(o) || PyFrozenSet_CheckExact(o))
     return RANK_TUPLE;
   if (PyUnicode_CheckExact(o))
-    return RANK_STR;
+    return PyUnicode_CHECK_INTERNED(o) ? RANK_NAME : RANK_STR;
   if (PyBytes_CheckExact(o))
     return RANK_BYTES;
   if (PyLong_CheckExact(o) || PyFloat_CheckExact(o) || PyComplex_CheckExact(o))
@@ -532,13 +544,13 @@ static int layOut(Layout *L, PyObject *root) {
       if (rank == RANK_TUPLE)
         at += sizeof(PyGC_Head);
       L->offsets[i] = (uint32_t)at;
-      at = (at + sizeOf(o) + 15) & ~(size_t)15;
+      at = (at + sizeOf(o) + 7) & ~(size_t)7;
       if (at > UINT32_MAX / 2) {
         L->error = "a module too large for mapped code";
         return -1;
       }
     }
-  size_t objectsEnd = at;
+  size_t objectsEnd = (at + 15) & ~(size_t)15;
   L->size = objectsEnd; /* the lists follow once their sizes are known */
   L->out = (uint8_t *)calloc(1, objectsEnd);
   if (!L->out)

@@ -190,7 +190,7 @@ static inline uint64_t pyox_name_hash(uint32_t group, const char *name,
  * MODULE/PACKAGE entry, which stays (the portable form).
  *
  *   [pyox_mapped_header]           offsets below are from its first byte
- *   [objects]                      16-byte aligned; a tuple is preceded by
+ *   [objects]                      8-byte aligned; a tuple is preceded by
  *                                  its 16-byte (zero) PyGC_Head
  *   [uint32 x reloc_count]         slots holding an offset into the entry:
  *                                  the runtime adds the entry's address
@@ -212,7 +212,8 @@ typedef struct pyox_mapped_header {
   uint8_t abi_key[PYOX_MAPPED_KEY_SIZE]; /*  8 */
   uint32_t root;                         /* 40: the module's code object */
   uint32_t objects_size;                 /* 44: bytes of objects after the
-                                                header, 16-byte multiple */
+                                                header, 16-byte multiple (a reader
+                                                 needs an 8-byte one) */
   uint32_t reloc_count;                  /* 48 */
   uint32_t intern_count;                 /* 52 */
   uint32_t code_count;                   /* 56 */
