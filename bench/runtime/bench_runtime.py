@@ -37,6 +37,7 @@ def run_timed(cmd):
     elapsed = time.perf_counter() - t0
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"bench: {cmd} failed")
+    run_timed.cpu = usage.ru_utime + usage.ru_stime  # see compare()
     return elapsed, usage.ru_maxrss
 
 
@@ -45,19 +46,24 @@ def interleave(cmds, runs, alternate=False):
     round if ALTERNATE, so that no command always follows the same one);
     per command, its wall times and peak RSS values (KiB)."""
     times, rss = [[] for _ in cmds], [[] for _ in cmds]
+    interleave.cpu = [[] for _ in cmds]
     for n in range(runs):
         order = list(enumerate(cmds))
         for i, cmd in (order[::-1] if alternate and n % 2 else order):
             e, r = run_timed(cmd)
             times[i].append(e)
             rss[i].append(r)
+            interleave.cpu[i].append(run_timed.cpu)
     return times, rss
 
 
 def compare(cmds, runs):
-    """Per command: (median time, fastest time), (largest RSS, median RSS)."""
+    """Per command: (median time, fastest time, median CPU time), (largest
+    RSS, median RSS). CPU time (user + system) is printed too because on a
+    loaded machine wall times mostly measure the other processes."""
     times, rss = interleave(cmds, runs)
-    return ([(statistics.median(t), min(t)) for t in times],
+    return ([(statistics.median(t), min(t), statistics.median(c))
+             for t, c in zip(times, interleave.cpu)],
             [(max(r), statistics.median(r)) for r in rss])
 
 
@@ -101,7 +107,8 @@ def timing(label, app, py, goal, name="app", versus="python3.11"):
     # a shared machine noise only ever adds time.
     print(f"{label} {name} {app[0]*1e3:7.2f} ms  {versus} {py[0]*1e3:7.2f} ms"
           f"  ratio {app[0]/py[0]:.3f}  (goal <= {goal}; fastest runs {app[1]*1e3:.2f} /"
-          f" {py[1]*1e3:.2f} ms, {app[1]/py[1]:.3f})")
+          f" {py[1]*1e3:.2f} ms, {app[1]/py[1]:.3f}; CPU time {app[2]*1e3:.1f} /"
+          f" {py[2]*1e3:.1f} ms, {app[2]/py[2]:.3f})")
 
 
 def code_loading(app, script, tmp, runs=11):

@@ -79,12 +79,14 @@ struct FinderObject {
   uint64_t LoadCount;    // code objects loadCode has made
   uint64_t LoadNs;       // and the time it took (code_load_stats)
   // Mapped code (MappedCode.h): its pages are private and writable, and
-  // Prepared[i] is set once entry i has been made usable.
+  // Prepared[i] says whether entry i has been made usable.
   bool Mapped;
-  uint8_t *Prepared;
+  uint8_t *Prepared;    // by entry index: 0, PreparedBusy or PreparedDone
   int PagemapFd;        // /proc/self/pagemap for releaseCleanPages, or -1
   uint64_t MappedCount; // of LoadCount, code objects used in place
 };
+
+enum : uint8_t { PreparedBusy = 1, PreparedDone = 2 };
 
 struct PathEntryObject {
   PyObject_HEAD FinderObject *Finder;
@@ -435,8 +437,17 @@ PyObject *mappedCode(FinderObject *F, const pyox_entry *M) {
   uint32_t Index = uint32_t(M - F->Payload.entries);
   uint8_t *Data = const_cast<uint8_t *>(pyox_entry_data(&F->Payload, M));
   const auto *H = reinterpret_cast<const pyox_mapped_header *>(Data);
-  if (F->Prepared[Index])
+  if (F->Prepared[Index] == PreparedDone)
     return Py_NewRef(reinterpret_cast<PyObject *>(Data + H->root));
+  // Preparing may run Python code (a collection's finalizers, when making
+  // frozensets allocates), which could ask for this module again: it must
+  // not be relocated twice.
+  if (F->Prepared[Index] == PreparedBusy) {
+    PyErr_Format(PyExc_ImportError,
+                 "pyox: the code of '%s' is being made ready (recursion)",
+                 std::string(entryName(F->Payload, M)).c_str());
+    return nullptr;
+  }
   verifiedData(F, M);
   uint8_t Key[PYOX_MAPPED_KEY_SIZE];
   pyox_mapped_abi_key(Key);
@@ -445,11 +456,12 @@ PyObject *mappedCode(FinderObject *F, const pyox_entry *M) {
   PyObject *Path = virtualPath(F, entryPath(F->Payload, M));
   if (!Path)
     return nullptr;
+  F->Prepared[Index] = PreparedBusy; // for good if it fails half-way
   PyObject *Code = pyox_mapped_prepare(Data, Path);
   Py_DECREF(Path);
   if (!Code)
     return nullptr;
-  F->Prepared[Index] = 1;
+  F->Prepared[Index] = PreparedDone;
   releaseCleanPages(F, M);
   return Code;
 }
