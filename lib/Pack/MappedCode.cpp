@@ -4,12 +4,16 @@
 
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Endian.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
 #include <optional>
 
 using namespace llvm;
@@ -99,6 +103,53 @@ Expected<MappedCodeCounts> addMappedCode(std::vector<PayloadItem> &Items,
     Data = Data.drop_front(Size);
   }
   return Counts;
+}
+
+Expected<uint32_t> checkMappedCode(const pyox_payload &P,
+                                   ArrayRef<uint8_t> BuildId) {
+  const uint8_t *Key = nullptr;
+  uint32_t Count = 0;
+  for (uint32_t I = pyox_payload_lower_bound(&P, PYOX_GROUP_MAPPED, "", 0);
+       I < P.header->entry_count; ++I) {
+    const pyox_entry *E = pyox_payload_entry(&P, I);
+    if (!E)
+      return createStringError(std::errc::illegal_byte_sequence,
+                               "damaged entry table");
+    StringRef Name(pyox_entry_name(&P, E), E->name_size);
+    const uint8_t *Data = pyox_entry_data(&P, E);
+    if (E->data_size < sizeof(pyox_mapped_header) ||
+        std::memcmp(Data, PYOX_MAPPED_MAGIC, 8) != 0)
+      return createStringError(std::errc::illegal_byte_sequence,
+                               "mapped code of '%s' has no header",
+                               Name.str().c_str());
+    const uint8_t *K = Data + offsetof(pyox_mapped_header, abi_key);
+    if (Key && std::memcmp(K, Key, PYOX_MAPPED_KEY_SIZE) != 0)
+      return createStringError(std::errc::illegal_byte_sequence,
+                               "mapped code of '%s' was laid out for another "
+                               "template than the rest",
+                               Name.str().c_str());
+    Key = K;
+    const pyox_entry *Module =
+        pyox_payload_find(&P, PYOX_GROUP_MODULE, Name.data(), Name.size());
+    if (!Module ||
+        (Module->kind != PYOX_KIND_MODULE && Module->kind != PYOX_KIND_PACKAGE))
+      return createStringError(std::errc::illegal_byte_sequence,
+                               "mapped code of '%s' has no module entry",
+                               Name.str().c_str());
+    ++Count;
+  }
+  if (Key && !BuildId.empty()) {
+    uint8_t Id[24] = {};
+    std::memcpy(Id, BuildId.data(), std::min<size_t>(BuildId.size(), 20));
+    if (std::memcmp(Key, Id, sizeof Id) != 0)
+      return createStringError(
+          std::errc::invalid_argument,
+          "mapped code laid out for another template build (build-id %s, "
+          "this binary's %s); rebuild the program with `pyox-inject build`",
+          toHex(ArrayRef<uint8_t>(Key, 20), true).c_str(),
+          toHex(BuildId, true).c_str());
+  }
+  return Count;
 }
 
 } // namespace pyox

@@ -17,6 +17,9 @@
 
 #include "Pack/PayloadWriter.h"
 
+#include "pyox/payload.h"
+
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
@@ -36,6 +39,15 @@ struct MappedCodeCounts {
 // caller checks (tools/pyox-inject/BuildCommand.cpp).
 llvm::Expected<MappedCodeCounts> addMappedCode(std::vector<PayloadItem> &Items,
                                                llvm::StringRef Template);
+
+// Checks what a reader can check of P's mapped code without being the
+// template: each MAPPED_CODE entry has the header's magic, the key every
+// other one has, and a MODULE/PACKAGE entry of its name (the portable
+// form); and, given the GNU build-id of the binary holding P, that the key
+// names it. The checksums are pyox_payload_verify_all's. Returns the
+// number of mapped entries.
+llvm::Expected<uint32_t> checkMappedCode(const pyox_payload &P,
+                                         llvm::ArrayRef<uint8_t> BuildId);
 
 } // namespace pyox
 

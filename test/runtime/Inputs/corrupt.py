@@ -6,6 +6,10 @@ never a crash or a hang.
   corrupt.py entry APP NAME     one byte of module NAME's data flipped (of
                                 its code as the program imports it: the
                                 mapped code when there is some)
+  corrupt.py verify-mapped APP N SEED
+                                N copies, each with one random byte of
+                                mapped code flipped: `pyox-inject verify`
+                                must reject every one
   corrupt.py build-id APP       the program's GNU build-id changed, as in
                                 another build of the template
   corrupt.py random APP N SEED  N runs, each with one random byte flipped
@@ -116,6 +120,33 @@ def main():
         path = damaged_copy(app, mutate)
         print(run(path).replace(path, "APP"))
         os.unlink(path)
+    elif mode == "verify-mapped":
+        runs, rng = int(sys.argv[3]), random.Random(int(sys.argv[4]))
+        blob = bytearray(open(app, "rb").read())
+        base, size = payload_range(app)
+        mapped = [(off, n) for name, kind, off, n in entries(blob, base)
+                  if kind == 8]
+        begin, end = mapped[0][0], mapped[-1][0] + mapped[-1][1]
+        fd, path = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(app)))
+        os.close(fd)
+        shutil.copy(app, path)
+        caught = 0
+        for i in range(runs):
+            at = base + begin + rng.randrange(end - begin)
+            with open(path, "r+b") as f:
+                f.seek(at)
+                f.write(bytes([blob[at] ^ (1 + rng.randrange(255))]))
+            r = subprocess.run(["pyox-inject", "verify", path],
+                               capture_output=True, text=True)
+            with open(path, "r+b") as f:
+                f.seek(at)
+                f.write(bytes([blob[at]]))
+            if r.returncode == 1 and r.stderr.startswith("pyox-inject: error:"):
+                caught += 1
+            else:
+                print(f"not caught: payload+{at - base:#x}: {r.stdout}{r.stderr}")
+        os.unlink(path)
+        print("copies", runs, "rejected", caught, "mapped bytes", end - begin)
     elif mode == "mapped":
         runs, rng = int(sys.argv[3]), random.Random(int(sys.argv[4]))
         blob = bytearray(open(app, "rb").read())
