@@ -7,8 +7,9 @@ docs/format.md "Mapped code"), APP-M with --no-mapped-code (unmarshalling):
   (b) stdlib:    APP -S SCRIPT              vs python3.11 -S SCRIPT
                  (SCRIPT: one `import` line per stdlib module both import),
                  and vs python3.11 importing the same modules' .pyc from a
-                 zip file (zipimport, ZIP_STORED: the stdlib's own
-                 single-file importer);
+                 zip file (zipimport, the stdlib's own single-file
+                 importer; ZIP_STORED, and ZIP_DEFLATED as the embeddable
+                 distribution's python311.zip is);
                  then each app's code loading time (Finder.code_load_stats())
                  and the ratio without it
   (c) locate, validate and ready the payload (pyox-bench-locate)
@@ -81,22 +82,23 @@ def write_import_all(tmp):
     return script, names
 
 
-def write_zip_import_all(tmp, build, app, script):
+def write_zip_import_all(tmp, build, app, script, compression):
     """A zip of the app's modules as .pyc files (pyox-inject extract: the
     same bytecode) and of its package data (lib2to3 reads its grammar with
     get_data), and SCRIPT importing from it first."""
     import zipfile
     tree = os.path.join(tmp, "extracted")
-    subprocess.run([os.path.join(build, "bin", "pyox-inject"), "extract", app,
-                    "-o", tree], check=True)
-    archive = os.path.join(tmp, "stdlib.zip")
-    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as z:
+    if not os.path.isdir(tree):
+        subprocess.run([os.path.join(build, "bin", "pyox-inject"), "extract", app,
+                        "-o", tree], check=True)
+    archive = os.path.join(tmp, f"stdlib-{compression}.zip")
+    with zipfile.ZipFile(archive, "w", compression) as z:
         for root, _, files in os.walk(tree):
             for f in sorted(files):
                 if not f.endswith((".py", ".so")):
                     path = os.path.join(root, f)
                     z.write(path, os.path.relpath(path, tree))
-    zscript = os.path.join(tmp, "zip_import_all.py")
+    zscript = os.path.join(tmp, f"zip_import_all_{compression}.py")
     with open(zscript, "w") as f:
         f.write(f"import sys\nsys.path.insert(0, {archive!r})\n" + open(script).read())
     return zscript
@@ -141,17 +143,21 @@ def main():
 
         # The module list: what python3.11 imports, and the apps too.
         script, names = write_import_all(tmp)
-        zscript = write_zip_import_all(tmp, build, app_m, script)
-        for exe, s in ((app, script), (app_m, script), (PYTHON, script), (PYTHON, zscript)):
+        import zipfile
+        zscript = write_zip_import_all(tmp, build, app_m, script, zipfile.ZIP_STORED)
+        dscript = write_zip_import_all(tmp, build, app_m, script, zipfile.ZIP_DEFLATED)
+        for exe, s in ((app, script), (app_m, script), (PYTHON, script), (PYTHON, zscript),
+                       (PYTHON, dscript)):
             # All must run it cleanly (and warm caches).
             subprocess.run([exe, "-W", "ignore", "-S", s], check=True)
 
         (a_app, a_app_m, a_py), _ = compare(
             [[app, "-I", "-S", "-c", "pass"], [app_m, "-I", "-S", "-c", "pass"],
              [PYTHON, "-I", "-S", "-c", "pass"]], 200)
-        (b_app, b_app_m, b_py, b_zip), (r_app, r_app_m, r_py, _) = compare(
+        (b_app, b_app_m, b_py, b_zip, b_dzip), (r_app, r_app_m, r_py, _, _) = compare(
             [[app, "-W", "ignore", "-S", script], [app_m, "-W", "ignore", "-S", script],
-             [PYTHON, "-W", "ignore", "-S", script], [PYTHON, "-W", "ignore", "-S", zscript]],
+             [PYTHON, "-W", "ignore", "-S", script], [PYTHON, "-W", "ignore", "-S", zscript],
+             [PYTHON, "-W", "ignore", "-S", dscript]],
             20)
 
         # What (b) would be if loading code cost nothing: each app's own
@@ -177,7 +183,10 @@ def main():
         timing("(b) import stdlib ", b_app_m, b_py, "0.78", "app-m")
         timing("(b) import stdlib ", b_app, b_zip, "0.55", versus="zipimport")
         timing("(b) import stdlib ", b_app_m, b_zip, "0.55", "app-m", "zipimport")
-        print(f"    zipimport vs python3.11: ratio {b_zip[0]/b_py[0]:.3f}")
+        timing("(b) import stdlib ", b_app, b_dzip, "0.55", versus="zipimport-deflated")
+        print(f"    zipimport vs python3.11: ratio {b_zip[0]/b_py[0]:.3f} stored,"
+              f" {b_dzip[0]/b_py[0]:.3f} deflated (CPU time {b_zip[2]/b_py[2]:.3f},"
+              f" {b_dzip[2]/b_py[2]:.3f})")
         for label, (wall, load, modules, mapped) in zip(("app  ", "app-m"), loading):
             print(f"    code loading in (b), {label}: {modules} code objects ({mapped} mapped),"
                   f" {load*1e3:.1f} ms of {wall*1e3:.1f} ms (python3.11 {py*1e3:.1f} ms);"

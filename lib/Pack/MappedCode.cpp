@@ -40,6 +40,7 @@ Expected<MappedCodeCounts> addMappedCode(std::vector<PayloadItem> &Items,
   {
     std::error_code EC;
     raw_fd_ostream OS(In, EC);
+    OS.SetBufferSize(64 << 10);
     if (EC)
       return createStringError(EC, "%s: %s", In.c_str(), EC.message().c_str());
     for (size_t I = 0; I < Items.size(); ++I) {
@@ -50,7 +51,10 @@ Expected<MappedCodeCounts> addMappedCode(std::vector<PayloadItem> &Items,
         char Size[4];
         support::endian::write32le(Size, uint32_t(Field.size()));
         OS.write(Size, 4);
-        OS << Field;
+        // pyox-inject writes in calls of at most 64 KiB (test/pack/
+        // write-chunks.test); so does this temporary file.
+        for (size_t At = 0; At < Field.size(); At += 64 << 10)
+          OS << Field.substr(At, 64 << 10);
       }
       Sent.push_back(I);
     }

@@ -83,6 +83,7 @@ struct FinderObject {
   bool Mapped;
   uint8_t *Prepared;    // by entry index: 0, PreparedBusy or PreparedDone
   int PagemapFd;        // /proc/self/pagemap for releaseCleanPages, or -1
+  pid_t PagemapPid;     // the process that opened it
   uint64_t MappedCount; // of LoadCount, code objects used in place
 };
 
@@ -392,6 +393,15 @@ void releaseCleanPages(FinderObject *F, const pyox_entry *M) {
   constexpr uint64_t FilePage = 1ull << 61, Present = 1ull << 63;
   if (F->PagemapFd < 0)
     return;
+  // The file is the pagemap of the process that opened it: a forked child
+  // (multiprocessing's fork and forkserver) must not act on its parent's.
+  if (F->PagemapPid != getpid()) {
+    close(F->PagemapFd);
+    F->PagemapFd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    F->PagemapPid = getpid();
+    if (F->PagemapFd < 0)
+      return;
+  }
   const pyox_payload &P = F->Payload;
   uintptr_t Base = reinterpret_cast<uintptr_t>(P.base);
   uintptr_t AreaLo = (Base + pyox_payload_mapped_begin(&P)) & ~(Page - 1);
@@ -589,8 +599,10 @@ void setUpMappedCode(FinderObject *F) {
     return;
   F->Prepared = static_cast<uint8_t *>(calloc(P.header->entry_count, 1));
   F->Mapped = F->Prepared != nullptr;
-  if (F->Mapped && F->DropPages)
+  if (F->Mapped && F->DropPages) {
     F->PagemapFd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    F->PagemapPid = getpid();
+  }
 }
 
 // --- Finder methods -----------------------------------------------------
