@@ -75,6 +75,10 @@ Expected<MappedCodeCounts> addMappedCode(std::vector<PayloadItem> &Items,
   if (RC != 0) {
     auto Text = MemoryBuffer::getFile(Err);
     std::string Why = Text ? (*Text)->getBuffer().trim().str() : Message;
+    if (RC == 3) { // this template cannot: its programs unmarshal
+      Counts.Why = Why;
+      return Counts;
+    }
     return createStringError(
         std::errc::io_error, "%s: cannot lay out mapped code%s%s",
         Template.str().c_str(), Why.empty() ? "" : ": ", Why.c_str());

@@ -23,6 +23,7 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
+#include <string>
 #include <vector>
 
 namespace pyox {
@@ -31,6 +32,7 @@ struct MappedCodeCounts {
   size_t Modules = 0; // MODULE/PACKAGE items given to the template
   size_t Mapped = 0;  // of which it laid out
   uint64_t Bytes = 0; // in the MAPPED_CODE entries
+  std::string Why;    // when the template cannot have mapped code at all
 };
 
 // Appends a MAPPED_CODE item for every MODULE/PACKAGE item of Items that

@@ -533,7 +533,9 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
         addMappedCode(Items, Config.MappedCodeTemplate);
     if (!Mapped)
       return Mapped.takeError();
-    if (Config.Summary)
+    if (Config.Summary && !Mapped->Why.empty())
+      Config.Summary("no mapped code: " + Mapped->Why);
+    else if (Config.Summary)
       Config.Summary("mapped code for " + Twine(Mapped->Mapped) + " of " +
                      Twine(Mapped->Modules) + " modules, " +
                      Twine(Mapped->Bytes / 1024) + " KiB");

@@ -813,7 +813,8 @@ static const char *checkLayout(const uint8_t *blob, size_t size,
  * the marshal data of its code object. OUT gets one record per input
  * record, in order: u32 size, then the mapped entry (size 0: this module
  * holds an object mapped code does not lay out; it stays marshal only).
- * The u32s are little-endian, as the host. */
+ * The u32s are little-endian, as the host. Exit status 0, 3 when this
+ * template cannot have mapped code (the reason on stderr), 1 on error. */
 
 static int readAll(const char *path, uint8_t **data, size_t *size) {
   FILE *f = fopen(path, "rb");
@@ -902,8 +903,10 @@ static int layOutAll(const uint8_t *in, size_t size, FILE *out) {
 int pyox_lay_out_code_main(const char *inPath, const char *outPath) {
   uint8_t key[PYOX_MAPPED_KEY_SIZE];
   if (pyox_mapped_abi_key(key) != 0) {
-    fprintf(stderr, "pyox: lay out code: this template has no GNU build-id\n");
-    return 1;
+    /* Not an error: such a template's programs unmarshal (exit status 3
+     * tells pyox-inject so). */
+    fprintf(stderr, "the template has no GNU build-id\n");
+    return 3;
   }
   /* The core of an interpreter is all marshal needs (as the compiler's
    * workers: PEP 587, _init_main = 0). */
