@@ -39,8 +39,18 @@ step(train ${WORK}/train -I -S -W ignore ${TRAIN})
 # and much of that stays touched (2.4 MiB resident instead of 64 KiB). The
 # old text cannot actually be reused: the functions GCC split into .cold
 # parts stay there. 4 KiB text alignment instead of huge pages: 2 MiB of
-# file padding buys nothing here.
+# file padding buys nothing here. -remove-symtab: the shipped template has
+# no static symbol table (1.2 MB of every program): nothing in pyox reads
+# it (the loader and the extension modules use .dynsym, which
+# --export-dynamic fills with all of libpython), and strip keeps every
+# SHF_ALLOC section the injector relies on (docs/elf-injection.md). The
+# original exception tables BOLT keeps (.bolt.org.eh_frame and
+# .bolt.org.eh_frame_hdr, ~0.6 MB, dead) stay: they lie inside a PT_LOAD,
+# and taking their bytes out of the file would not make programs smaller,
+# since the injector places the payload's segment on the first PT_LOAD's
+# address diagonal (docs/elf-injection.md): the file offsets below it
+# follow the template's addresses, which cannot move.
 step(optimize ${BOLT} ${BINARY} -o ${WORK}/bolted -data=${WORK}/profile.fdata
      -reorder-functions=cdsort -reorder-blocks=none -use-old-text
-     -align-functions=16 -no-huge-pages -align-text=4096)
+     -align-functions=16 -no-huge-pages -align-text=4096 -remove-symtab)
 file(RENAME ${WORK}/bolted ${BINARY})

@@ -29,11 +29,19 @@ add_library(pyox_llvm INTERFACE)
 target_link_libraries(pyox_llvm INTERFACE pyox_llvm_headers LLVM)
 
 llvm_map_components_to_libnames(PYOX_LLVM_STATIC_LIBS
-  support object binaryformat mc targetparser
+  support object binaryformat mc targetparser option
   x86desc x86info aarch64desc aarch64info)
 add_library(pyox_llvm_static INTERFACE)
 target_link_libraries(pyox_llvm_static INTERFACE pyox_llvm_headers
   ${PYOX_LLVM_STATIC_LIBS})
+
+# toml++ (libtomlplusplus-dev), for pyproject.toml (lib/Config). Debian builds
+# it as a shared library too; pyox takes only its headers and uses it
+# header-only, so that pyox-inject loads no extra library at start.
+find_package(tomlplusplus 3 CONFIG REQUIRED)
+add_library(pyox_tomlplusplus INTERFACE)
+target_include_directories(pyox_tomlplusplus SYSTEM INTERFACE
+  $<TARGET_PROPERTY:tomlplusplus::tomlplusplus,INTERFACE_INCLUDE_DIRECTORIES>)
 
 # CPython 3.11, the Debian build. The interpreter that compiles bytecode at
 # pack time and the one in pyox-run must be the same version, so both come

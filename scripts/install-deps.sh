@@ -8,6 +8,8 @@ packages=(
   llvm-19-dev liblld-19-dev llvm-19-tools clang-19 lld-19 libclang-rt-19-dev bolt-19
   python3.11 libpython3.11-dev
   libfmt-dev libgtest-dev libzstd-dev
+  # pyproject.toml's [tool.pyox] (lib/Config), used header-only.
+  libtomlplusplus-dev
   # Linked statically into pyox-run, which then needs only glibc.
   libexpat1-dev zlib1g-dev
   mingw-w64 wine wine64

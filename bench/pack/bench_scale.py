@@ -15,7 +15,7 @@ run:
      interleaved (goal: ratio 100k / 1k <= 1.05).
 
 Usage: /usr/bin/python3.11 bench/pack/bench_scale.py [BUILD_DIR] [--runs N]
-       [--sizes 10000,50000,100000] [--work DIR]
+       [--sizes 10000,50000,100000] [--work DIR] [--parts 1,2,3]
 """
 import argparse
 import os
@@ -65,13 +65,17 @@ def run_measured(cmd):
 
 
 IMPORT_SCRIPT = """
-import sys, time
+import resource, sys, time
+f = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+c = time.process_time()
 t = time.perf_counter()
 for p in range(10):
     for m in range(98):
         __import__(f"gen{p:04d}.m{m:03d}")
     __import__(f"gen{p:04d}")
-print(time.perf_counter() - t)
+t = time.perf_counter() - t
+c = time.process_time() - c
+print(t, c, resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f)
 """
 
 
@@ -84,7 +88,10 @@ def main():
     ap.add_argument("--sizes", default="10000,50000,100000")
     ap.add_argument("--work", default=os.path.join(tempfile.gettempdir(),
                                                    "pyox-bench-scale"))
+    ap.add_argument("--parts", default="1,2,3",
+                    help="which measurements to make (numbered as above)")
     args = ap.parse_args()
+    parts = {int(p) for p in args.parts.split(",")}
     inject = os.path.join(args.build, "bin", "pyox-inject")
     bench_open = os.path.join(args.build, "bench", "pyox-bench-open")
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -93,7 +100,16 @@ def main():
     for n, root in trees.items():
         generate(root, n)
 
-    # 1. Pack time per module and peak RSS, interleaved.
+    if 1 in parts:
+        pack_per_module(args, inject, sizes, trees)
+    if 2 in parts:
+        payload_ready(args, inject, bench_open, sizes, trees)
+    if 3 in parts:
+        import_ratio(args, inject, sizes, trees)
+
+
+def pack_per_module(args, inject, sizes, trees):
+    """1. Pack time per module and peak RSS, interleaved."""
     times = {n: [] for n in sizes}
     rss = {n: [] for n in sizes}
     for _ in range(args.runs):
@@ -105,7 +121,8 @@ def main():
             rss[n].append(kib)
     per = {n: statistics.median(times[n]) / n * 1e6 for n in sizes}
     mean = statistics.mean(per.values())
-    print(f"1. pack, --no-cache, medians of {args.runs} interleaved runs:")
+    print(f"1. pack (with sources, the default), --no-cache, medians of "
+          f"{args.runs} interleaved runs:")
     for n in sizes:
         size = os.path.getsize(os.path.join(args.work, f"p{n}.pyox"))
         print(f"   {n:>7} modules: {statistics.median(times[n]):7.2f} s, "
@@ -113,7 +130,9 @@ def main():
               f"of the mean; goal +-20%), peak RSS "
               f"{max(rss[n]) / 1024:6.1f} MiB, payload {size / 2**20:.1f} MiB")
 
-    # 2. Payload ready.
+
+def payload_ready(args, inject, bench_open, sizes, trees):
+    """2. Payload ready."""
     small = os.path.join(args.work, "p1000.pyox")
     run_measured([inject, "pack", "--no-cache", "--stdlib", "--path",
                   trees[1000], "-o", small])
@@ -126,24 +145,47 @@ def main():
                              text=True, check=True).stdout.strip()
         print(f"   {label}: {out}")
 
-    # 3. Import 1,000 modules from a small and a large payload.
+
+def import_ratio(args, inject, sizes, trees):
+    """3. Import 1,000 modules from a small and a large payload."""
     progs = {}
     for label, n in (("1k", 1000), ("big", max(sizes))):
         progs[label] = os.path.join(args.work, f"prog-{label}")
         run_measured([inject, "build", "--no-cache", "--stdlib", "--path",
                       trees[n], "-o", progs[label]])
     secs = {k: [] for k in progs}
+    faults = {k: [] for k in progs}
+    cpu = {k: [] for k in progs}
     for _ in range(max(args.runs * 4, 10)):
         for label, prog in progs.items():
             out = subprocess.run([prog, "-I", "-S", "-c", IMPORT_SCRIPT],
                                  capture_output=True, text=True, check=True)
-            secs[label].append(float(out.stdout))
+            t, c, f = out.stdout.split()
+            secs[label].append(float(t))
+            cpu[label].append(float(c))
+            faults[label].append(int(f))
     a = statistics.median(secs["1k"])
     b = statistics.median(secs["big"])
+    # Each round's own ratio (the two runs of a round are back to back, so
+    # they share the machine's load): their spread says what the median's
+    # ratio is worth.
+    rounds = sorted(y / x for x, y in zip(secs["1k"], secs["big"]))
+    q = statistics.quantiles(rounds, n=4)
     print(f"3. import 1,000 modules: from a 1k payload {a * 1e3:.2f} ms, "
           f"from a {max(sizes) // 1000}k payload {b * 1e3:.2f} ms, ratio "
           f"{b / a:.3f} (goal <= 1.05; medians of {len(secs['1k'])} "
-          f"interleaved runs)")
+          f"interleaved runs); per-round ratios: quartiles {q[0]:.3f} / "
+          f"{q[1]:.3f} / {q[2]:.3f}, range {rounds[0]:.3f}-{rounds[-1]:.3f}")
+    ca = statistics.median(cpu["1k"])
+    cb = statistics.median(cpu["big"])
+    print(f"   CPU time of the imports (less sensitive to other processes): "
+          f"{ca * 1e3:.2f} / {cb * 1e3:.2f} ms, ratio {cb / ca:.3f}")
+    # Page faults during the imports do not depend on the machine's load:
+    # what the larger index costs in memory touched, if anything.
+    print(f"   minor page faults during the imports: "
+          f"{statistics.median(faults['1k']):.0f} (1k payload), "
+          f"{statistics.median(faults['big']):.0f} "
+          f"({max(sizes) // 1000}k payload)")
 
 
 if __name__ == "__main__":

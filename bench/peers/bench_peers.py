@@ -12,8 +12,8 @@ Applications (the same source files for all three tools):
   stdlib  imports json, email, http.client, asyncio, decimal, sqlite3,
           xml.etree, argparse and logging, prints one line and exits
   flask   a Flask app answering one request through its test client; pyox
-          gets Flask and its Requires-Dist closure from the venv's
-          site-packages (--path SITE --package NAME for each top-level name)
+          finds Flask and what it imports in the venv's site-packages by
+          its import analysis (--path SITE, as PyInstaller and Nuitka do)
 Per application and tool, in turn (interleaved):
   cold build     everything fresh: an empty output directory and empty
                  caches (pyox: an empty --cache-dir; PyInstaller: --clean,
@@ -91,29 +91,6 @@ APPS = {
     "flask": ("flaskapp", FLASK_APP, "flaskapp:main", "200 hello from flask", True),
 }
 
-# Run by the venv's python: the top-level import names of Flask's
-# Requires-Dist closure (markers evaluated, no extras).
-FLASK_CLOSURE = """\
-import importlib.metadata as md
-from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name as canon
-tops = {}
-for top, dists in md.packages_distributions().items():
-    for d in dists:
-        tops.setdefault(canon(d), set()).add(top)
-todo, seen, names = ["flask"], set(), set()
-while todo:
-    n = canon(todo.pop())
-    if n not in seen:
-        seen.add(n)
-        names |= tops.get(n, set())
-        for r in map(Requirement, md.distribution(n).requires or []):
-            if r.marker is None or r.marker.evaluate({"extra": ""}):
-                todo.append(r.name)
-print(*sorted(names))
-"""
-
-
 def ensure_venv(root):
     """BUILD/bench/peers/venv with the pinned requirements; its path."""
     venv = os.path.join(root, "venv")
@@ -130,7 +107,7 @@ def ensure_venv(root):
 class Build:
     """One application built by one tool: its command, directories, output."""
 
-    def __init__(self, tool, app, work, src, venv, inject, packages):
+    def __init__(self, tool, app, work, src, venv, inject):
         module, _, entry, _, needs_flask = APPS[app]
         self.tool, self.app = tool, app
         self.state = os.path.join(work, tool, app)  # output, work dirs, caches
@@ -142,8 +119,6 @@ class Build:
             if needs_flask:
                 site = os.path.join(venv, "lib", "python3.11", "site-packages")
                 self.cmd += ["--path", site]
-                for name in [module] + packages:
-                    self.cmd += ["--package", name]
             self.cmd += ["--entry", entry, "--cache-dir", os.path.join(self.state, "cache"),
                          "-o", self.exe]
         elif tool == "pyinstaller":
@@ -223,10 +198,6 @@ def main():
     load0 = os.getloadavg()
     t_start = time.perf_counter()
     venv = ensure_venv(root)
-    packages = []
-    if "flask" in apps:
-        packages = subprocess.run([os.path.join(venv, "bin", "python"), "-c", FLASK_CLOSURE],
-                                  check=True, capture_output=True, text=True).stdout.split()
     work = os.path.join(root, "work")
     shutil.rmtree(work, ignore_errors=True)
     try:
@@ -238,7 +209,7 @@ def main():
             path = os.path.join(src, module + ".py")
             with open(path, "w") as f:
                 f.write(source)
-            builds = [Build(t, app, work, src, venv, inject, packages) for t in TOOLS]
+            builds = [Build(t, app, work, src, venv, inject) for t in TOOLS]
             cold = [b.run(cold=True) for b in builds]
             rebuilds = [[] for _ in builds]
             for i in range(args.rebuilds):

@@ -122,14 +122,6 @@ bool isIdentifier(StringRef S) {
   });
 }
 
-Error badModuleName(StringRef File, StringRef Stem) {
-  return createStringError(std::errc::invalid_argument,
-                           "%s: '%s' cannot be a module name (it contains "
-                           "'.'); rename the file or leave it out with "
-                           "--exclude",
-                           File.str().c_str(), Stem.str().c_str());
-}
-
 bool isMetadataDirName(StringRef Name) {
   return Name.ends_with(".dist-info") || Name.ends_with(".egg-info");
 }
@@ -348,9 +340,13 @@ Error Walker::walkPackage(StringRef Dir, StringRef Dotted, StringRef Rel) {
       std::string ChildDotted = (Dotted + "." + Stem).str();
       if (excluded(ChildRel, ChildDotted))
         continue;
+      // No import reaches a stem with a '.' (hook-PIL.Image.py in
+      // PyInstaller's hooks): for Python it is a file its package reads by
+      // path, so it is kept as data.
       if (Stem.empty() || Stem.contains('.'))
-        return badModuleName(Child, Stem);
-      add(PYOX_KIND_MODULE, ChildDotted, ChildRel, Child.str().str());
+        add(PYOX_KIND_RESOURCE, ChildRel, ChildRel, Child.str().str());
+      else
+        add(PYOX_KIND_MODULE, ChildDotted, ChildRel, Child.str().str());
       continue;
     }
     if (excluded(ChildRel))
@@ -496,8 +492,10 @@ Error Walker::walkRoot(const CollectRoot &R) {
         continue;
       if (!wanted(Stem) || excluded(Name, Stem))
         continue;
+      // Not importable by any name (see walkPackage): like any other
+      // top-level file.
       if (Stem.empty() || Stem.contains('.'))
-        return badModuleName(Child, Stem);
+        continue;
       if (Claim(Stem))
         add(PYOX_KIND_MODULE, Stem.str(), Name.str(), Child.str().str());
       continue;

@@ -10,6 +10,7 @@
 #include "llvm/Support/BLAKE3.h"
 #include "llvm/Support/Endian.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/RandomNumberGenerator.h"
 
@@ -56,11 +57,13 @@ static std::string hexKey(const CacheKey &Key) {
   return toHex(ArrayRef<uint8_t>(Key.data(), Key.size()), /*LowerCase=*/true);
 }
 
-static bool isEntryName(StringRef Name) {
-  return Name.size() == 64 && all_of(Name, [](char C) {
+static bool isLowerHex(StringRef Name, size_t Digits) {
+  return Name.size() == Digits && all_of(Name, [](char C) {
            return isDigit(C) || (C >= 'a' && C <= 'f');
          });
 }
+static bool isEntryName(StringRef Name) { return isLowerHex(Name, 64); }
+static bool isIndexName(StringRef Name) { return isLowerHex(Name, 32); }
 static bool isTempName(StringRef Name) { return Name.starts_with("tmp-"); }
 static bool isShardName(StringRef Name) {
   return Name.size() == 2 && isHexDigit(Name[0]) && isHexDigit(Name[1]);
@@ -255,21 +258,15 @@ std::optional<std::string> CompileCache::lookup(const CacheKey &Key) {
   return Bytes;
 }
 
-Error CompileCache::store(const CacheKey &Key, StringRef Data) {
-  using namespace support::endian;
-  std::string Final = entryPath(Key);
-  std::string Shard = sys::path::parent_path(Final).str();
-  char Header[sizeof(CacheEntryHeader)];
-  std::memcpy(Header, EntryMagic, 8);
-  std::memcpy(Header + 8, Key.data(), 32);
-  write64le(Header + 40, Data.size());
-  write32le(Header + 48, pyox_crc32c(0, Data.data(), Data.size()));
-  write32le(Header + 52, pyox_crc32c(0, Header, 52));
-
-  // A temporary name unique among builds on every machine sharing the
-  // directory: a random token per process, then a counter. (llvm's
-  // createUniqueFile asks the kernel for randomness per character: ~10%
-  // of a cold pack's time in system calls.)
+// Writes the concatenation of Parts to Final through a temporary file in
+// Final's directory (created if missing), renamed into place. The
+// temporary name is unique among builds on every machine sharing the
+// directory: a random token per process, then a counter. (llvm's
+// createUniqueFile asks the kernel for randomness per character: ~10% of a
+// cold pack's time in system calls.)
+static Error writeByRename(const std::string &Final,
+                           ArrayRef<StringRef> Parts) {
+  std::string Dir = sys::path::parent_path(Final).str();
   static const uint64_t Token = [] {
     uint64_t T = 0;
     if (getRandomBytes(&T, sizeof T) != std::error_code() || !T)
@@ -280,21 +277,21 @@ Error CompileCache::store(const CacheKey &Key, StringRef Data) {
   int FD = -1;
   std::string Temp;
   for (int Attempt = 0; FD < 0 && Attempt < 100; ++Attempt) {
-    Temp = Shard + "/tmp-" + utohexstr(Token, /*LowerCase=*/true) + "-" +
+    Temp = Dir + "/tmp-" + utohexstr(Token, /*LowerCase=*/true) + "-" +
            std::to_string(Counter++);
     FD = ::open(Temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (FD < 0 && errno == ENOENT && Attempt == 0)
-      if (std::error_code DirEC = sys::fs::create_directories(Shard))
-        return createStringError(DirEC, "%s: %s", Shard.c_str(),
+      if (std::error_code DirEC = sys::fs::create_directories(Dir))
+        return createStringError(DirEC, "%s: %s", Dir.c_str(),
                                  DirEC.message().c_str());
     if (FD < 0 && errno != EEXIST && errno != ENOENT)
       break;
   }
   if (FD < 0)
-    return createStringError(lastError(), "%s: cannot create a cache entry: %s",
-                             Shard.c_str(), lastError().message().c_str());
-  bool Written = writeAll(FD, Header, sizeof Header) &&
-                 writeAll(FD, Data.data(), Data.size());
+    return createStringError(lastError(), "%s: cannot create a cache file: %s",
+                             Dir.c_str(), lastError().message().c_str());
+  bool Written = all_of(
+      Parts, [&](StringRef P) { return writeAll(FD, P.data(), P.size()); });
   std::error_code WriteEC = lastError();
   if (::close(FD) != 0 && Written) {
     Written = false;
@@ -303,11 +300,25 @@ Error CompileCache::store(const CacheKey &Key, StringRef Data) {
   if (!Written || ::rename(Temp.c_str(), Final.c_str()) != 0) {
     std::error_code Failure = Written ? lastError() : WriteEC;
     ::unlink(Temp.c_str());
-    return createStringError(Failure, "%s: cannot write a cache entry: %s",
+    return createStringError(Failure, "%s: cannot write a cache file: %s",
                              Final.c_str(), Failure.message().c_str());
   }
+  return Error::success();
+}
+
+Error CompileCache::store(const CacheKey &Key, StringRef Data) {
+  using namespace support::endian;
+  std::string Final = entryPath(Key);
+  char Header[sizeof(CacheEntryHeader)];
+  std::memcpy(Header, EntryMagic, 8);
+  std::memcpy(Header + 8, Key.data(), 32);
+  write64le(Header + 40, Data.size());
+  write32le(Header + 48, pyox_crc32c(0, Data.data(), Data.size()));
+  write32le(Header + 52, pyox_crc32c(0, Header, 52));
+  if (Error E = writeByRename(Final, {StringRef(Header, sizeof Header), Data}))
+    return E;
   ++Counters.Stored;
-  WrittenShards.insert(Shard);
+  WrittenShards.insert(sys::path::parent_path(Final).str());
   return Error::success();
 }
 
@@ -325,6 +336,197 @@ void CompileCache::trimWrittenShards() {
     removeOldest(Files, Bound - Bound / 10, Removed);
   }
   WrittenShards.clear();
+}
+
+CacheKey contentDigest(StringRef Bytes) {
+  BLAKE3 Hasher;
+  Hasher.update(Bytes);
+  return Hasher.final<32>();
+}
+
+CacheKey bytecodeKey(StringRef Compiler, int Optimize, StringRef CodeFilename,
+                     const CacheKey &Source) {
+  return makeCacheKey("bytecode-of-digest",
+                      {Compiler, std::to_string(Optimize), CodeFilename,
+                       StringRef(reinterpret_cast<const char *>(Source.data()),
+                                 Source.size())});
+}
+
+//===- The source index ---------------------------------------------------===//
+//
+// DIR/v1/sources/SCOPE, little-endian:
+//   "pyoxsi1\n", u64 count, then count records sorted by path:
+//     u64 size, i64 mtime_ns, i64 ctime_ns, u64 inode, u64 device,
+//     u8[32] digest, u16 path size, path
+//   then u32 CRC32C of everything before it.
+// A file that fails any check is ignored: every source is read again.
+
+static constexpr char IndexMagic[8] = {'p', 'y', 'o', 'x', 's', 'i', '1', '\n'};
+static constexpr size_t RecordFixed = 8 * 5 + 32 + 2;
+
+static int64_t nanoseconds(const struct timespec &T) {
+  return int64_t(T.tv_sec) * 1000000000 + T.tv_nsec;
+}
+
+SourceIndex::SourceIndex(StringRef CacheDir, StringRef Scope) {
+  using namespace support::endian;
+  CacheKey ScopeKey = makeCacheKey("source-index", {Scope});
+  Path = (CacheDir + "/" + LayoutDir + "/sources/" +
+          toHex(ArrayRef<uint8_t>(ScopeKey.data(), 16), /*LowerCase=*/true))
+             .str();
+  auto Buf = MemoryBuffer::getFile(Path, /*IsText=*/false,
+                                   /*RequiresNullTerminator=*/false);
+  if (!Buf)
+    return;
+  StringRef B = (*Buf)->getBuffer();
+  if (B.size() < 20 || std::memcmp(B.data(), IndexMagic, 8) != 0 ||
+      read32le(B.end() - 4) != pyox_crc32c(0, B.data(), B.size() - 4))
+    return;
+  uint64_t Count = read64le(B.data() + 8);
+  StringRef Rest = B.slice(16, B.size() - 4);
+  std::map<std::string, Record> Records;
+  for (uint64_t I = 0; I < Count; ++I) {
+    if (Rest.size() < RecordFixed)
+      return;
+    const char *P = Rest.data();
+    Record R;
+    R.Size = read64le(P);
+    R.MTimeNs = int64_t(read64le(P + 8));
+    R.CTimeNs = int64_t(read64le(P + 16));
+    R.Ino = read64le(P + 24);
+    R.Dev = read64le(P + 32);
+    std::memcpy(R.Digest.data(), P + 40, 32);
+    uint16_t PathSize = read16le(P + 72);
+    if (Rest.size() - RecordFixed < PathSize)
+      return;
+    Records.emplace(Rest.substr(RecordFixed, PathSize).str(), R);
+    Rest = Rest.drop_front(RecordFixed + PathSize);
+  }
+  if (Rest.empty())
+    Loaded = std::move(Records);
+  // Records of files this build does not see stay: another build over the
+  // same roots (another entry point, other --package) may want them.
+  Current = Loaded;
+}
+
+Expected<SourceState> SourceIndex::state(const std::string &File) {
+  if (auto It = Seen.find(File); It != Seen.end())
+    return SourceState{It->second.first, It->second.second, std::nullopt};
+  struct stat St;
+  auto Known = Loaded.find(File);
+  if (Known != Loaded.end() && ::stat(File.c_str(), &St) == 0 &&
+      S_ISREG(St.st_mode)) {
+    const Record &R = Known->second;
+    if (R.Size == uint64_t(St.st_size) &&
+        R.MTimeNs == nanoseconds(St.st_mtim) &&
+        R.CTimeNs == nanoseconds(St.st_ctim) && R.Ino == uint64_t(St.st_ino) &&
+        R.Dev == uint64_t(St.st_dev)) {
+      Current[File] = R;
+      Seen[File] = {R.Digest, R.Size};
+      ++ByStat;
+      return SourceState{R.Digest, R.Size, std::nullopt};
+    }
+  }
+  return read(File);
+}
+
+Expected<SourceState> SourceIndex::read(const std::string &File) {
+  struct timespec Now;
+  ::clock_gettime(CLOCK_REALTIME, &Now);
+  const int64_t ReadStart = nanoseconds(Now);
+  auto Fail = [&](std::error_code EC) {
+    return createStringError(EC, "%s: cannot read: %s", File.c_str(),
+                             EC.message().c_str());
+  };
+  int FD = ::open(File.c_str(), O_RDONLY | O_CLOEXEC);
+  if (FD < 0)
+    return Fail(lastError());
+  struct stat St;
+  std::string Text;
+  errno = 0;
+  bool Ok = ::fstat(FD, &St) == 0;
+  if (Ok) {
+    Text.resize(size_t(St.st_size));
+    Ok = readAll(FD, Text.data(), Text.size());
+  }
+  // A read that ends early (the file shrank) leaves errno 0.
+  std::error_code EC =
+      errno ? lastError() : std::make_error_code(std::errc::io_error);
+  ::close(FD);
+  if (!Ok)
+    return Fail(EC);
+  Record R;
+  R.Size = Text.size();
+  R.MTimeNs = nanoseconds(St.st_mtim);
+  R.CTimeNs = nanoseconds(St.st_ctim);
+  R.Ino = uint64_t(St.st_ino);
+  R.Dev = uint64_t(St.st_dev);
+  R.Digest = contentDigest(Text);
+  auto [It, New] = Seen.try_emplace(File, R.Digest, R.Size);
+  if (!New && It->second.first != R.Digest)
+    return createStringError(std::errc::resource_unavailable_try_again,
+                             "%s: changed during the build; build again",
+                             File.c_str());
+  // Racy: a write in the same tick as the mtime would leave the stat as
+  // it is. Not recorded, read again next time.
+  if (R.MTimeNs <= ReadStart - RacyMarginNs)
+    Current[File] = R;
+  else
+    Current.erase(File);
+  ++Read;
+  return SourceState{R.Digest, R.Size, std::move(Text)};
+}
+
+Error SourceIndex::save() {
+  using namespace support::endian;
+  if (Path.empty() || Current == Loaded)
+    return Error::success();
+  std::string Out(IndexMagic, 8);
+  auto Put64 = [&](uint64_t V) {
+    char B[8];
+    write64le(B, V);
+    Out.append(B, 8);
+  };
+  Put64(count_if(Current,
+                 [](const auto &KV) { return KV.first.size() <= UINT16_MAX; }));
+  for (const auto &[File, R] : Current) {
+    if (File.size() > UINT16_MAX)
+      continue; // not recorded: read each time
+    Put64(R.Size);
+    Put64(uint64_t(R.MTimeNs));
+    Put64(uint64_t(R.CTimeNs));
+    Put64(R.Ino);
+    Put64(R.Dev);
+    Out.append(reinterpret_cast<const char *>(R.Digest.data()), 32);
+    char Size[2];
+    write16le(Size, uint16_t(File.size()));
+    Out.append(Size, 2);
+    Out += File;
+  }
+  char Crc[4];
+  write32le(Crc, pyox_crc32c(0, Out.data(), Out.size()));
+  Out.append(Crc, 4);
+  if (Error E = writeByRename(Path, {Out}))
+    return E;
+  Loaded = Current;
+  return Error::success();
+}
+
+void CompileCache::useSourceIndex(StringRef Scope) {
+  Sources = SourceIndex(Dir, Scope);
+}
+
+Expected<SourceState> CompileCache::source(const std::string &File) {
+  Expected<SourceState> S = Sources.state(File);
+  Counters.SourcesByStat = Sources.ByStat;
+  Counters.SourcesRead = Sources.Read;
+  return S;
+}
+
+Expected<SourceState> CompileCache::readSource(const std::string &File) {
+  Expected<SourceState> S = Sources.read(File);
+  Counters.SourcesRead = Sources.Read;
+  return S;
 }
 
 std::string defaultCacheDir() {
@@ -395,12 +597,28 @@ Expected<CacheUsage> cacheUsage(StringRef Dir) {
   return U;
 }
 
+// A source index not rewritten for this long belongs to roots nobody
+// builds any more (or to a build machine gone): removed by a trim.
+static constexpr time_t IndexAge = 30 * 24 * 3600;
+
 Expected<CacheUsage> trimCache(StringRef Dir, uint64_t MaxBytes) {
   auto Files = listCache(Dir);
   if (!Files)
     return Files.takeError();
   CacheUsage Removed;
   removeOldest(*Files, MaxBytes, Removed);
+  forEachShard(
+      Dir, [](const std::string &) {},
+      [](const std::string &Layout) {
+        std::string Indexes = Layout + "/sources";
+        for (const std::string &Name : listDirectory(Indexes)) {
+          std::string Path = Indexes + "/" + Name;
+          struct stat St;
+          if (isIndexName(Name) && ::lstat(Path.c_str(), &St) == 0 &&
+              St.st_mtim.tv_sec < std::time(nullptr) - IndexAge)
+            ::unlink(Path.c_str());
+        }
+      });
   return Removed;
 }
 
@@ -419,10 +637,18 @@ Expected<CacheUsage> clearCache(StringRef Dir) {
       Removed.Bytes += F.Size;
     }
   }
-  // Empty shard and layout directories go too; anything else stays.
+  // The source indexes, then empty shard and layout directories go too;
+  // anything else stays.
   forEachShard(
       Dir, [](const std::string &Shard) { ::rmdir(Shard.c_str()); },
-      [](const std::string &Layout) { ::rmdir(Layout.c_str()); });
+      [](const std::string &Layout) {
+        std::string Indexes = Layout + "/sources";
+        for (const std::string &Name : listDirectory(Indexes))
+          if (isTempName(Name) || isIndexName(Name))
+            ::unlink((Indexes + "/" + Name).c_str());
+        ::rmdir(Indexes.c_str());
+        ::rmdir(Layout.c_str());
+      });
   return Removed;
 }
 

@@ -19,6 +19,12 @@
 //   - an entry whose header, key, size or CRC32C does not match is
 //     removed and treated as a miss: it is recompiled and replaced, never
 //     used.
+//
+// Beside the entries, the source index (DIR/v1/sources/SCOPE, one file per
+// set of search roots) records each source file's stat and the BLAKE3 of
+// its contents, so that a warm build stats its sources and reads only
+// those whose stat changed (SourceIndex below).
+//
 // Size is bounded by least-recently-used trimming on the entries' mtime,
 // which a hit refreshes (when more than an hour old, to spare a shared
 // directory a write per hit): a build trims each shard it wrote to, to
@@ -36,6 +42,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -59,11 +66,76 @@ using CacheKey = std::array<uint8_t, 32>;
 CacheKey makeCacheKey(llvm::StringRef Domain,
                       llvm::ArrayRef<llvm::StringRef> Parts);
 
+// BLAKE3 of Bytes: a source's identity in the keys that depend on it.
+CacheKey contentDigest(llvm::StringRef Bytes);
+
+// The key of a module's bytecode: the compiler (compilerIdentity()), the
+// optimisation level, co_filename and the source's digest.
+CacheKey bytecodeKey(llvm::StringRef Compiler, int Optimize,
+                     llvm::StringRef CodeFilename, const CacheKey &Source);
+
 struct CacheCounters {
   unsigned Hits = 0;
   unsigned Misses = 0;  // including damaged entries
   unsigned Damaged = 0; // entries that failed their checks, removed
   unsigned Stored = 0;
+  unsigned SourcesByStat = 0; // sources known from the index, not read
+  unsigned SourcesRead = 0;   // sources read and hashed
+};
+
+// A source file as a build knows it: its contents' digest and size, and
+// the contents themselves when they had to be read.
+struct SourceState {
+  CacheKey Digest;
+  uint64_t Size = 0;
+  std::optional<std::string> Text;
+};
+
+// The stat-first check ("nothing unchanged is redone"): a record of
+// (path, size, mtime, ctime, inode, device) -> digest per source file. A
+// file whose stat matches its record is not read; any other is read and
+// hashed, and its digest (through the keys) confirms the rest.
+//
+// Racy files (git's "racy clean" problem): a file written again within
+// the same timestamp tick as it was read keeps its mtime, and its stat
+// cannot tell. So a file is recorded only if its mtime is at least
+// RacyMargin older than the moment its contents were read (2 s: FAT's
+// granularity, and ample for ext4/xfs/tmpfs's clock ticks); a file edited
+// just before a build is read again by the next one too.
+class SourceIndex {
+public:
+  static constexpr int64_t RacyMarginNs = 2'000'000'000;
+
+  SourceIndex() = default;
+  // Loads Dir/v1/sources/<hash of Scope> (missing or damaged: empty).
+  SourceIndex(llvm::StringRef CacheDir, llvm::StringRef Scope);
+
+  // File's state; reads it only when its stat differs from the record.
+  // The same file always gets the same digest within one build.
+  llvm::Expected<SourceState> state(const std::string &File);
+  // File's state with its contents, read now; an error if they are no
+  // longer those an earlier call of this build saw.
+  llvm::Expected<SourceState> read(const std::string &File);
+  // Writes the loaded records updated with this build's (temporary file,
+  // rename), if anything changed.
+  llvm::Error save();
+
+  unsigned ByStat = 0, Read = 0;
+
+private:
+  struct Record {
+    uint64_t Size = 0;
+    int64_t MTimeNs = 0, CTimeNs = 0;
+    uint64_t Ino = 0, Dev = 0;
+    CacheKey Digest{};
+    bool operator==(const Record &O) const {
+      return Size == O.Size && MTimeNs == O.MTimeNs && CTimeNs == O.CTimeNs &&
+             Ino == O.Ino && Dev == O.Dev && Digest == O.Digest;
+    }
+  };
+  std::string Path; // empty: nothing to load or save
+  std::map<std::string, Record> Loaded, Current;
+  std::map<std::string, std::pair<CacheKey, uint64_t>> Seen; // this build
 };
 
 class CompileCache {
@@ -82,6 +154,14 @@ public:
   // MaxSize, oldest entries first.
   void trimWrittenShards();
 
+  // The source index of the search roots Scope names, loaded now; the
+  // sources' states come through it (SourceIndex::state, read).
+  void useSourceIndex(llvm::StringRef Scope);
+  llvm::Expected<SourceState> source(const std::string &File);
+  llvm::Expected<SourceState> readSource(const std::string &File);
+  // Saves the source index; a failure is only a lost speed-up.
+  llvm::Error saveSourceIndex() { return Sources.save(); }
+
   const CacheCounters &counters() const { return Counters; }
   const std::string &directory() const { return Dir; }
 
@@ -94,6 +174,7 @@ private:
   uint64_t MaxSize;
   CacheCounters Counters;
   std::set<std::string> WrittenShards;
+  SourceIndex Sources;
 };
 
 // PYOX_CACHE_DIR, else $XDG_CACHE_HOME/pyox, else $HOME/.cache/pyox; empty

@@ -366,7 +366,8 @@ uint32_t embeddedPythonVersion() {
 
 Expected<CompileOutput>
 compileSources(ArrayRef<CompileJob> Jobs, int Optimize, unsigned Workers,
-               function_ref<void(size_t, StringRef)> OnCompiled) {
+               function_ref<void(size_t, StringRef)> OnCompiled,
+               bool KeepBytecode) {
   if (Optimize < 0 || Optimize > 2)
     return createStringError(std::errc::invalid_argument,
                              "optimisation level must be 0, 1 or 2");
@@ -503,7 +504,8 @@ compileSources(ArrayRef<CompileJob> Jobs, int Optimize, unsigned Workers,
         } else if (H.Status == Compiled) {
           if (OnCompiled)
             OnCompiled(H.Job, Body);
-          Out.Bytecode[H.Job] = std::move(Body);
+          if (KeepBytecode)
+            Out.Bytecode[H.Job] = std::move(Body);
           Done[H.Job] = true;
         } else {
           Failures[H.Job] = std::move(Body);

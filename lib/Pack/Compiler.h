@@ -54,11 +54,14 @@ struct CompileOutput {
 // with Workers processes (0: one per core). The first failure, in job order,
 // is returned as "FILE:LINE: SyntaxError: message". OnCompiled, if given,
 // sees each result in this process as it arrives, while the workers go on
-// (the compile cache stores it then).
+// (the compile cache stores it then). Without KeepBytecode the results are
+// left to OnCompiled alone (CompileOutput::Bytecode stays empty): a large
+// pack spools them as they come.
 llvm::Expected<CompileOutput> compileSources(
     llvm::ArrayRef<CompileJob> Jobs, int Optimize, unsigned Workers,
     llvm::function_ref<void(size_t Job, llvm::StringRef Bytes)> OnCompiled =
-        nullptr);
+        nullptr,
+    bool KeepBytecode = true);
 
 // What, besides a file's source, name and optimisation level, its compiled
 // bytes depend on: the embedded CPython's version and build

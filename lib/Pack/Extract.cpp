@@ -77,11 +77,11 @@ static Error extractEntry(StringRef File, StringRef Dir, const pyox_payload &P,
                              "%s: entry '%s': data checksum mismatch",
                              File.str().c_str(), Name.str().c_str());
   std::vector<uint8_t> Bytes;
-  if (E.flags & PYOX_ENTRY_ZSTD) { // a source: write the .py text itself
+  if (E.flags & PYOX_ENTRY_ZSTD) { // the file itself, decompressed
     Bytes.resize(E.raw_size);
     if (pyox_entry_decompress(&P, &E, Bytes.data()) != 0)
       return createStringError(std::errc::invalid_argument,
-                               "%s: entry '%s': compressed source does not "
+                               "%s: entry '%s': compressed data does not "
                                "decompress",
                                File.str().c_str(), Name.str().c_str());
     Data = Bytes;

@@ -510,7 +510,9 @@ namespace {
 
 // Imports made from C or computed at run time that the bytecode does not
 // show: (trigger, module). A trigger is a module name, or "attr:NAME" for a
-// name the code uses.
+// name the code uses. The module may be a pattern: "pkg.*" is pkg and all
+// its submodules (plugins found by a name made at run time), "prefix*"
+// every module whose name starts with prefix.
 const std::pair<const char *, const char *> HiddenImports[] = {
     {"attr:strptime", "_strptime"},
     {"_datetime", "_strptime"},
@@ -530,6 +532,13 @@ const std::pair<const char *, const char *> HiddenImports[] = {
     {"importlib.metadata", "pathlib"},
     {"pkg_resources", "importlib.resources.abc"},
     {"pkg_resources", "pathlib"},
+    // sysconfig imports _sysconfigdata_{abiflags}_{platform}_{multiarch}
+    // (Debian's: without the platform).
+    {"sysconfig", "_sysconfigdata_*"},
+    // pygments finds lexers, styles and formatters by name from its tables.
+    {"pygments.lexers", "pygments.lexers.*"},
+    {"pygments.styles", "pygments.styles.*"},
+    {"pygments.formatters", "pygments.formatters.*"},
 };
 
 // Imports that only an interactive session makes (the REPL's completion,
@@ -541,6 +550,28 @@ const std::pair<const char *, const char *> InteractiveOnly[] = {
     {"site", "readline"},
     // PathFinder.find_distributions, which only importlib.metadata calls.
     {"importlib._bootstrap_external", "importlib.metadata"},
+};
+
+// Imports made inside a package that its users do not need, as
+// PyInstaller's hooks leave them out (`excludedimports`): (importer,
+// module), each a package prefix. Not followed from a module of the
+// importer's package unless that module is itself inside the excluded one;
+// an import from anywhere else (the app) still takes it.
+const std::pair<const char *, const char *> ExcludedImports[] = {
+    // numpy.ctypeslib.load_library asks numpy.distutils for the extension
+    // of shared libraries, which brings setuptools, pkg_resources and
+    // distutils (numpy's f2py and test runner are build-time tools).
+    {"numpy", "numpy.distutils"}, {"numpy", "numpy.f2py"},
+    {"numpy", "distutils"},       {"numpy", "setuptools"},
+    {"numpy", "pytest"},
+};
+
+// Vendoring importers: an import of the first name's submodule X is an
+// import of the second's X (pkg_resources.extern's VendorImporter; it
+// falls back to the top-level X, which the app can bring itself).
+const std::pair<const char *, const char *> VendoredPackages[] = {
+    {"pkg_resources.extern", "pkg_resources._vendor"},
+    {"setuptools.extern", "setuptools._vendor"},
 };
 
 // six.moves.NAME is a lazy alias of a standard module (six.py's
@@ -579,6 +610,24 @@ const std::pair<const char *, const char *> SixMoves[] = {
     {"xmlrpc_client", "xmlrpc.client"},
     {"xmlrpc_server", "xmlrpc.server"},
 };
+
+// Whether module Name is Package or inside it.
+bool inPackage(StringRef Name, StringRef Package) {
+  return Name.consume_front(Package) && (Name.empty() || Name[0] == '.');
+}
+
+// Whether the analysis does not follow Importer's import of Target: an
+// entry of ExcludedImports applies, and Importer is not itself inside one
+// of the modules excluded for its package (taken because the app wants it).
+bool excludedImport(StringRef Importer, StringRef Target) {
+  auto Applies = [&](auto &E) {
+    return inPackage(Importer, E.first) && inPackage(Target, E.second);
+  };
+  auto Inside = [&](auto &E) {
+    return inPackage(Importer, E.first) && inPackage(Importer, E.second);
+  };
+  return any_of(ExcludedImports, Applies) && none_of(ExcludedImports, Inside);
+}
 
 class Closure {
 public:
@@ -678,9 +727,18 @@ private:
   }
 
   void hidden(StringRef Trigger) {
-    for (auto &[From, To] : HiddenImports)
-      if (Trigger == From)
-        require(To, ("hidden import of " + Trigger).str(), "", true, true);
+    for (auto &[From, To] : HiddenImports) {
+      if (Trigger != From)
+        continue;
+      std::string Why = ("hidden import of " + Trigger).str();
+      StringRef Target = To;
+      if (Target.consume_back(".*"))
+        takeWhole(Target, Why);
+      else if (Target.consume_back("*"))
+        takeMatching(Target, Why);
+      else
+        require(Target, Why, "", true, true);
+    }
   }
 
   // Takes module Name (and its parents). Returns whether it resolved.
@@ -694,6 +752,14 @@ private:
         if (Rest == Move || Rest.starts_with((Twine(Move) + ".").str()))
           return require(Target, Why, Importer, InTry, Quiet);
       return true;
+    }
+    for (auto &[Alias, Vendored] : VendoredPackages) {
+      StringRef Rest = Name;
+      if (Rest.consume_front(Alias) && Rest.consume_front(".")) {
+        require(Alias, Why, Importer, InTry, Quiet);
+        return require((Twine(Vendored) + "." + Rest).str(), Why, Importer,
+                       InTry, Quiet);
+      }
     }
     // Parents first: importing a.b.c runs a and a.b.
     SmallVector<StringRef, 8> Parts;
@@ -740,12 +806,20 @@ private:
     ++U.Importers;
   }
 
+  // Package Top and every module below it (with their parents).
   void takeWhole(StringRef Top, const std::string &Why) {
+    if (!require(Top, Why, "", true, true))
+      return;
+    takeMatching((Top + ".").str(), Why);
+  }
+
+  // Every module whose name starts with Prefix (with their parents).
+  void takeMatching(StringRef Prefix, const std::string &Why) {
     for (size_t I = 0; I < Files.size(); ++I) {
       const CollectedFile &F = Files[I];
       if (pyox_kind_group(F.Kind) == PYOX_GROUP_MODULE &&
-          (F.Name == Top || StringRef(F.Name).starts_with((Top + ".").str())))
-        keep(I, Why);
+          StringRef(F.Name).starts_with(Prefix))
+        require(F.Name, Why, "", true, true);
     }
   }
 
@@ -789,6 +863,8 @@ private:
         continue;
       if (S.InScriptMain && fromStdlib(I))
         continue;
+      if (excludedImport(Self, Target))
+        continue;
       std::string Why = (S.How == ImportSite::Dynamic ? "import_module in "
                                                       : "imported by ") +
                         Self.str();
@@ -796,9 +872,11 @@ private:
         continue;
       // `from p import x`: x is a submodule when p.x is a module (or an
       // alias six.moves knows).
-      bool Moves = StringRef(Target).starts_with("six.moves");
+      bool Alias = StringRef(Target).starts_with("six.moves") ||
+                   any_of(VendoredPackages,
+                          [&](auto &E) { return inPackage(Target, E.first); });
       for (const std::string &Name : S.FromList)
-        if (Name != "*" && (Moves || ModuleIndex.count(Target + "." + Name)))
+        if (Name != "*" && (Alias || ModuleIndex.count(Target + "." + Name)))
           require(Target + "." + Name, Why, Self, S.InTry, true);
     }
   }

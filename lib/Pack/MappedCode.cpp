@@ -21,7 +21,8 @@ using namespace llvm;
 namespace pyox {
 
 Expected<MappedCodeCounts> addMappedCode(std::vector<PayloadItem> &Items,
-                                         StringRef Template) {
+                                         StringRef Template,
+                                         const DataSpool *Spool) {
   SmallString<128> In, Out, Err;
   for (auto [Path, Ext] : {std::pair{&In, "in"}, {&Out, "out"}, {&Err, "txt"}})
     if (std::error_code EC =
@@ -47,7 +48,19 @@ Expected<MappedCodeCounts> addMappedCode(std::vector<PayloadItem> &Items,
       const PayloadItem &It = Items[I];
       if (It.Kind != PYOX_KIND_MODULE && It.Kind != PYOX_KIND_PACKAGE)
         continue;
-      for (StringRef Field : {StringRef(It.Name), StringRef(It.Data)}) {
+      std::string Spooled;
+      if (It.Spooled) {
+        Expected<std::string> Back =
+            Spool ? Spool->read(*It.Spooled)
+                  : createStringError(std::errc::invalid_argument,
+                                      "%s: spooled without a spool",
+                                      It.Name.c_str());
+        if (!Back)
+          return Back.takeError();
+        Spooled = std::move(*Back);
+      }
+      StringRef Code = It.Spooled ? StringRef(Spooled) : StringRef(It.Data);
+      for (StringRef Field : {StringRef(It.Name), Code}) {
         char Size[4];
         support::endian::write32le(Size, uint32_t(Field.size()));
         OS.write(Size, 4);

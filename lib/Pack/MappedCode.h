@@ -39,8 +39,10 @@ struct MappedCodeCounts {
 // Template lays out. Template must be able to run here (an executable of
 // the host's machine), be position-dependent and hold no payload: the
 // caller checks (tools/pyox-inject/BuildCommand.cpp).
+// A spooled item's bytecode is read back from Spool.
 llvm::Expected<MappedCodeCounts> addMappedCode(std::vector<PayloadItem> &Items,
-                                               llvm::StringRef Template);
+                                               llvm::StringRef Template,
+                                               const DataSpool *Spool);
 
 // Checks what a reader can check of P's mapped code without being the
 // template: each MAPPED_CODE entry has the header's magic, the key every

@@ -11,6 +11,7 @@
 #include "Pack/Selection.h"
 #include "Pack/SharedLibraries.h"
 #include "Pack/SourceCompression.h"
+#include "Support/AtomicFile.h"
 
 #include "pyox/format.h"
 
@@ -26,6 +27,8 @@
 
 #include <optional>
 #include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
 
 using namespace llvm;
 
@@ -277,7 +280,99 @@ static void reportCacheProblem(const PackConfig &Config, Error E,
     Report(Message + Consequence);
 }
 
-Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
+// The source index (CompileCache.h) is one file per machine and set of
+// search roots: builds of different applications sharing a cache keep
+// their own, and so do machines sharing it (inodes and devices are
+// per-machine: one machine's records would never match another's stat).
+static std::string sourceIndexScope(const PackConfig &Config) {
+  char Host[256] = {};
+  ::gethostname(Host, sizeof Host - 1);
+  std::string Scope = std::string(Host) + '\0';
+  if (Config.Stdlib)
+    Scope +=
+        (Config.StdlibDir.empty() ? defaultStdlibDir() : Config.StdlibDir) +
+        '\0' +
+        (Config.DynloadDir.empty() ? defaultDynloadDir() : Config.DynloadDir) +
+        '\0';
+  for (const std::string &P : Config.Paths) {
+    SmallString<256> Abs(P);
+    sys::fs::make_absolute(Abs);
+    Scope += Abs.str().str() + '\0';
+  }
+  return Scope;
+}
+
+// A module's SOURCE item, read from its file.
+static Expected<PayloadItem> readSourceItem(const CollectedFile &F) {
+  Expected<std::string> Text = readFile(F.File);
+  if (!Text)
+    return Text.takeError();
+  return PayloadItem{PYOX_KIND_SOURCE, F.Name, F.Path, std::move(*Text)};
+}
+
+// Frame decompressed against Code (the prefix it was compressed with):
+// exactly Size bytes whose digest is Digest, or nothing.
+static std::optional<std::string> decompressSource(StringRef Frame,
+                                                   StringRef Code,
+                                                   uint64_t Size,
+                                                   const CacheKey &Digest) {
+  ZSTD_DCtx *D = ZSTD_createDCtx();
+  if (!D)
+    return std::nullopt;
+  std::string Text(Size, '\0');
+  size_t R = ZSTD_DCtx_refPrefix(D, Code.data(), Code.size());
+  if (!ZSTD_isError(R))
+    R = ZSTD_decompressDCtx(D, Text.data(), Text.size(), Frame.data(),
+                            Frame.size());
+  ZSTD_freeDCtx(D);
+  if (ZSTD_isError(R) || R != Size || contentDigest(Text) != Digest)
+    return std::nullopt;
+  return Text;
+}
+
+// A module's SOURCE item with the compile cache. A source known by its
+// stat (not read) comes as its compressed frame from the cache, found by
+// its digest; a tiny one that is stored as it is, its frame being no
+// smaller, is that frame decompressed. Only a source without a frame there
+// (a trimmed entry) is read. compressSources() does the rest.
+static Expected<PayloadItem> sourceItem(CompileCache &Cache,
+                                        const CollectedFile &F,
+                                        SourceState &Source, StringRef Code) {
+  if (!Source.Text) {
+    std::optional<std::string> Frame =
+        Cache.lookup(sourceFrameKey(Code, Source.Digest));
+    if (Frame && Frame->size() < Source.Size && Source.Size <= UINT32_MAX) {
+      PayloadItem It{PYOX_KIND_SOURCE, F.Name, F.Path, std::move(*Frame)};
+      It.Flags = PYOX_ENTRY_ZSTD;
+      It.RawSize = uint32_t(Source.Size);
+      return It;
+    }
+    if (Frame)
+      Source.Text = decompressSource(*Frame, Code, Source.Size, Source.Digest);
+    if (!Source.Text) {
+      auto Read = Cache.readSource(F.File);
+      if (!Read)
+        return Read.takeError();
+      Source = std::move(*Read);
+    }
+  }
+  return PayloadItem{PYOX_KIND_SOURCE, F.Name, F.Path, std::move(*Source.Text)};
+}
+
+// The whole pipeline; Write lays the items out (into memory, or straight
+// into a file).
+using PayloadSink = function_ref<Error(std::vector<PayloadItem>,
+                                       const PayloadInfo &, const DataSpool *)>;
+
+// Item data kept in memory before the rest goes to a DataSpool: a payload
+// of a few thousand modules (the standard library's is 15 MB) is laid out
+// from memory; beyond, memory holds the index and one batch of files.
+static constexpr uint64_t InMemoryData = 32 << 20;
+static constexpr size_t SpoolBatch = 2048; // files per batch
+// From this many modules on, compiled code goes to the spool as soon as it
+// is compiled or found in the cache.
+static constexpr size_t SpoolModules = 4096;
+static Error runPipeline(const PackConfig &Config, PayloadSink Write) {
   TimerGroup Timers("pack", "pyox-inject pack passes");
   Timer CollectTimer("collect", "collect the files", Timers);
   Timer CompileTimer("compile", "compile to bytecode", Timers);
@@ -287,6 +382,12 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
     return std::make_unique<TimeRegion>(Config.TimePasses ? &T : nullptr);
   };
   auto Region = Time(CollectTimer);
+  auto Progress = [&](const char *Phase, size_t Done = 0, size_t Total = 0,
+                      uint64_t Bytes = 0) {
+    if (Config.Progress)
+      Config.Progress({Phase, Done, Total, Bytes});
+  };
+  Progress("collect");
   // 1. Collect: the standard library first, as on sys.path, then the roots
   //    in the order given.
   CollectConfig CC;
@@ -320,6 +421,10 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
                              "--package and --dist select from the --path "
                              "roots; give "
                              "at least one --path");
+  if (!Config.Modules.empty() && !Analyse)
+    return createStringError(std::errc::invalid_argument,
+                             "--module roots the import analysis, which "
+                             "starts from an entry point: give --entry");
   auto Files = collect(CC);
   if (!Files)
     return Files.takeError();
@@ -329,18 +434,19 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
       HasEntry ? resolveEntryPoint(Config, Config.EntryPoint, *Files) : "";
   if (HasEntry)
     if (Error E = checkEntryPoint(Entry, *Files))
-      return std::move(E);
+      return E;
   if (HasEntry)
     if (Error E = checkEntryShadowing(Config, Entry, *Files))
-      return std::move(E);
+      return E;
   std::optional<CompileCache> Cache;
   if (!Config.CacheDir.empty()) {
     auto Opened = CompileCache::open(
         Config.CacheDir,
         Config.CacheMaxSize ? Config.CacheMaxSize : defaultCacheMaxSize());
-    if (Opened)
+    if (Opened) {
       Cache.emplace(std::move(*Opened));
-    else
+      Cache->useSourceIndex(sourceIndexScope(Config));
+    } else
       reportCacheProblem(Config, Opened.takeError(),
                          "; packing without the compile cache");
   }
@@ -365,6 +471,7 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
   // 2. Compile every module and package the compile cache does not hold
   //    (and the analysis has not compiled).
   Region = Time(CompileTimer);
+  Progress("compile");
   std::vector<CompileJob> Jobs;
   std::vector<size_t> JobOf(Files->size(), SIZE_MAX);
   for (size_t I = 0; I < Files->size(); ++I) {
@@ -375,45 +482,78 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
     }
   }
   std::vector<std::string> Bytecode(Jobs.size());
-  std::vector<std::string> Sources; // with the cache: read here, once
+  // A large tree's code is spooled as it comes (CodeAt[J]: where), not held
+  // until the payload is written; the spool takes the sources later too.
+  std::optional<DataSpool> Spool;
+  std::vector<PayloadItem::SpoolExtent> CodeAt;
+  if (Jobs.size() >= SpoolModules) {
+    auto Created = DataSpool::create();
+    if (!Created)
+      return Created.takeError();
+    Spool.emplace(std::move(*Created));
+    CodeAt.resize(Jobs.size());
+  }
+  auto KeepCode = [&](size_t J, std::string Code) -> Error {
+    if (!Spool) {
+      Bytecode[J] = std::move(Code);
+      return Error::success();
+    }
+    auto At = Spool->append(Code);
+    if (!At)
+      return At.takeError();
+    CodeAt[J] = *At;
+    return Error::success();
+  };
+  // With the cache: each source's digest (its stat first, SourceIndex),
+  // and its text when it had to be read.
+  std::vector<SourceState> Sources;
   std::vector<CacheKey> Keys;
   std::vector<size_t> Misses;
   const std::string Identity = compilerIdentity();
   if (Cache) {
-    // A key covers all the bytes depend on (Compiler.h): the compiler, the
-    // optimisation level, co_filename and the source.
-    const std::string Optimize = std::to_string(Config.Optimize);
     Sources.resize(Jobs.size());
     Keys.resize(Jobs.size());
     for (size_t J = 0; J < Jobs.size(); ++J) {
-      auto Text = readFile(Jobs[J].File);
-      if (!Text)
-        return Text.takeError();
-      Sources[J] = std::move(*Text);
-      Jobs[J].Source = &Sources[J];
-      Keys[J] = makeCacheKey(
-          "bytecode", {Identity, Optimize, Jobs[J].CodeFilename, Sources[J]});
+      auto State = Cache->source(Jobs[J].File);
+      if (!State)
+        return State.takeError();
+      Sources[J] = std::move(*State);
+      Keys[J] = bytecodeKey(Identity, Config.Optimize, Jobs[J].CodeFilename,
+                            Sources[J].Digest);
       if (auto Known = Selected.Code.find(Jobs[J].File);
-          Known != Selected.Code.end())
-        Bytecode[J] = std::move(Known->second);
-      else if (std::optional<std::string> Hit = Cache->lookup(Keys[J]))
-        Bytecode[J] = std::move(*Hit);
-      else
+          Known != Selected.Code.end()) {
+        if (Error E = KeepCode(J, std::move(Known->second)))
+          return E;
+      } else if (std::optional<std::string> Hit = Cache->lookup(Keys[J])) {
+        if (Error E = KeepCode(J, std::move(*Hit)))
+          return E;
+      } else {
+        // Compiled from the very text its key was made of.
+        if (!Sources[J].Text) {
+          auto Read = Cache->readSource(Jobs[J].File);
+          if (!Read)
+            return Read.takeError();
+          Sources[J] = std::move(*Read);
+        }
+        Jobs[J].Source = &*Sources[J].Text;
         Misses.push_back(J);
+      }
     }
   } else {
     for (size_t J = 0; J < Jobs.size(); ++J) {
       if (auto Known = Selected.Code.find(Jobs[J].File);
-          Known != Selected.Code.end())
-        Bytecode[J] = std::move(Known->second);
-      else
+          Known != Selected.Code.end()) {
+        if (Error E = KeepCode(J, std::move(Known->second)))
+          return E;
+      } else {
         Misses.push_back(J);
+      }
     }
   }
   GrammarPickles Grammars;
   if (Config.Stdlib)
     if (Error E = Grammars.start(*Files, Cache ? &*Cache : nullptr))
-      return std::move(E);
+      return E;
 
   // The payload header needs the bytecode magic, which only the running
   // interpreter knows; a warm build finds it in the cache instead of
@@ -443,19 +583,39 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
     std::vector<CompileJob> ToCompile;
     ToCompile.reserve(Misses.size());
     for (size_t J : Misses)
-      ToCompile.push_back(Jobs[J]);
-    // Results are stored as they arrive, while the workers compile on.
-    auto StoreResult = [&](size_t K, StringRef Bytes) {
-      Store(Keys[Misses[K]], Bytes);
+      ToCompile.push_back(std::move(Jobs[J]));
+    std::vector<CompileJob>().swap(Jobs);
+    // Results are stored (and spooled) as they arrive, while the workers
+    // compile on.
+    size_t Done = 0;
+    uint64_t Bytes = 0;
+    Error SpoolFailure = Error::success();
+    auto OnCompiled = [&](size_t K, StringRef Code) {
+      if (Cache)
+        Store(Keys[Misses[K]], Code);
+      if (Spool) {
+        auto At = Spool->append(Code);
+        if (At)
+          CodeAt[Misses[K]] = *At;
+        else if (!SpoolFailure)
+          SpoolFailure = At.takeError();
+        else
+          consumeError(At.takeError());
+      }
+      Bytes += Code.size();
+      Progress("compile", ++Done, Misses.size(), Bytes);
     };
-    Expected<CompileOutput> Compiled = compileSources(
-        ToCompile, Config.Optimize, Config.Jobs,
-        Cache ? function_ref<void(size_t, StringRef)>(StoreResult) : nullptr);
+    Expected<CompileOutput> Compiled =
+        compileSources(ToCompile, Config.Optimize, Config.Jobs, OnCompiled,
+                       /*KeepBytecode=*/!Spool);
     if (!Compiled)
-      return Compiled.takeError();
+      return joinErrors(Compiled.takeError(), std::move(SpoolFailure));
+    if (SpoolFailure)
+      return SpoolFailure;
     Magic = Compiled->BytecodeMagic;
-    for (size_t K = 0; K < Misses.size(); ++K)
-      Bytecode[Misses[K]] = std::move(Compiled->Bytecode[K]);
+    if (!Spool)
+      for (size_t K = 0; K < Misses.size(); ++K)
+        Bytecode[Misses[K]] = std::move(Compiled->Bytecode[K]);
   } else if (Magic == 0) {
     Expected<uint32_t> Started = bytecodeMagic();
     if (!Started)
@@ -470,19 +630,66 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
 
   // 3. Read everything else and lay the payload out.
   Region = Time(ReadTimer);
+  Progress("read");
   std::vector<PayloadItem> Items;
   Items.reserve(Files->size() * (Config.Sources ? 2 : 1));
+  // In batches: each batch's sources compressed, then, past InMemoryData
+  // (or from the start for a large tree), its modules and sources (the bulk
+  // of a large tree) spooled. Resources and extensions stay (compressFiles
+  // and packSharedLibraries read them).
+  uint64_t HeldBytes = 0;
+  size_t BatchBegin = 0;
+  auto EndBatch = [&]() -> Error {
+    std::vector<PayloadItem> Batch(
+        std::make_move_iterator(Items.begin() + BatchBegin),
+        std::make_move_iterator(Items.end()));
+    Items.erase(Items.begin() + BatchBegin, Items.end());
+    if (Error E = compressSources(Batch, Cache ? &*Cache : nullptr))
+      return E;
+    for (PayloadItem &It : Batch) {
+      if (HeldBytes >= InMemoryData && !Spool) {
+        auto Created = DataSpool::create();
+        if (!Created)
+          return Created.takeError();
+        Spool.emplace(std::move(*Created));
+      }
+      bool Code = It.Kind == PYOX_KIND_MODULE || It.Kind == PYOX_KIND_PACKAGE;
+      if (It.Spooled) { // code read back for the sources' compression
+        std::string().swap(It.Data);
+      } else if (Spool && (Code || It.Kind == PYOX_KIND_SOURCE)) {
+        if (Error E = Spool->add(It))
+          return E;
+      } else {
+        HeldBytes += It.Data.size();
+      }
+      Items.push_back(std::move(It));
+    }
+    BatchBegin = Items.size();
+    return Error::success();
+  };
   for (size_t I = 0; I < Files->size(); ++I) {
+    if (I && I % SpoolBatch == 0)
+      if (Error E = EndBatch())
+        return E;
     CollectedFile &F = (*Files)[I];
     PayloadItem It{F.Kind, F.Name, F.Path, {}};
     if (JobOf[I] != SIZE_MAX) {
-      It.Data = std::move(Bytecode[JobOf[I]]);
+      if (!CodeAt.empty()) { // spooled; the sources' compression needs it
+        auto Code = Spool->read(CodeAt[JobOf[I]]);
+        if (!Code)
+          return Code.takeError();
+        It.Data = std::move(*Code);
+        It.Spooled = CodeAt[JobOf[I]];
+      } else {
+        It.Data = std::move(Bytecode[JobOf[I]]);
+      }
       if (Config.Sources) {
-        Expected<std::string> Text =
-            Cache ? std::move(Sources[JobOf[I]]) : readFile(F.File);
-        if (!Text)
-          return Text.takeError();
-        Items.push_back({PYOX_KIND_SOURCE, F.Name, F.Path, std::move(*Text)});
+        Expected<PayloadItem> Source =
+            Cache ? sourceItem(*Cache, F, Sources[JobOf[I]], It.Data)
+                  : readSourceItem(F);
+        if (!Source)
+          return Source.takeError();
+        Items.push_back(std::move(*Source));
       }
     } else if (!F.File.empty()) {
       auto Bytes = readFile(F.File);
@@ -492,30 +699,21 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
     }
     Items.push_back(std::move(It));
   }
+  if (Error E = EndBatch())
+    return E;
 
   if (Error E = Grammars.finish(Items))
-    return std::move(E);
-  if (Error E = compressSources(Items, Cache ? &*Cache : nullptr))
-    return std::move(E);
-  if (Cache) {
-    Cache->trimWrittenShards();
-    const CacheCounters &C = Cache->counters();
-    if (Config.Remark)
-      Config.Remark("compile cache " + Cache->directory() + ": " +
-                    Twine(C.Hits) + " hits, " + Twine(C.Misses) + " misses (" +
-                    Twine(C.Damaged) + " damaged), " + Twine(C.Stored) +
-                    " stored");
-  }
-
+    return E;
   if (Analyse) {
     reportUnresolved(Config, Selected);
     if (!Config.ReportFile.empty())
       if (Error E =
               writeSelectionReport(Config, Entry, *Files, Selected, Items))
-        return std::move(E);
+        return E;
   }
 
   Region = Time(WriteTimer);
+  Progress("layout");
   PayloadInfo Info;
   Info.PythonVersion = embeddedPythonVersion();
   Info.BytecodeMagic = Magic;
@@ -525,12 +723,34 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
   Info.Isolated = Config.Isolated;
   // The shared libraries extension modules need, and the glibc floor.
   if (Error E = packSharedLibraries(Config, *Files, Items, Info))
-    return std::move(E);
+    return E;
   if (Error E = packHostData(Config, Items))
-    return std::move(E);
+    return E;
+  // Extension modules, carried libraries and data compressed: after
+  // packSharedLibraries, which reads the objects' dynamic sections.
+  if (Config.Compress)
+    if (Error E = compressFiles(Items, Cache ? &*Cache : nullptr))
+      return E;
+  if (Cache) {
+    Cache->trimWrittenShards();
+    if (Storing)
+      if (Error E = Cache->saveSourceIndex())
+        reportCacheProblem(Config, std::move(E),
+                           "; not writing the source index");
+    const CacheCounters &C = Cache->counters();
+    if (Config.Remark)
+      Config.Remark("compile cache " + Cache->directory() + ": " +
+                    Twine(C.Hits) + " hits, " + Twine(C.Misses) + " misses (" +
+                    Twine(C.Damaged) + " damaged), " + Twine(C.Stored) +
+                    " stored");
+    if (Config.Remark)
+      Config.Remark("sources: " + Twine(C.SourcesByStat) +
+                    " unchanged by their stat, " + Twine(C.SourcesRead) +
+                    " read and hashed");
+  }
   if (!Config.MappedCodeTemplate.empty()) {
-    Expected<MappedCodeCounts> Mapped =
-        addMappedCode(Items, Config.MappedCodeTemplate);
+    Expected<MappedCodeCounts> Mapped = addMappedCode(
+        Items, Config.MappedCodeTemplate, Spool ? &*Spool : nullptr);
     if (!Mapped)
       return Mapped.takeError();
     if (Config.Summary && !Mapped->Why.empty())
@@ -540,11 +760,44 @@ Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
                      Twine(Mapped->Modules) + " modules, " +
                      Twine(Mapped->Bytes / 1024) + " KiB");
   }
-  auto Payload = writePayload(std::move(Items), Info);
+  Error Written = Write(std::move(Items), Info, Spool ? &*Spool : nullptr);
   Region.reset();
   if (Config.TimePasses)
     Timers.print(errs(), /*ResetAfterPrint=*/true);
+  return Written;
+}
+
+Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
+  std::vector<uint8_t> Payload;
+  if (Error E = runPipeline(
+          Config,
+          [&](std::vector<PayloadItem> Items, const PayloadInfo &Info,
+              const DataSpool *Spool) -> Error {
+            auto Bytes = writePayload(std::move(Items), Info, Spool);
+            if (!Bytes)
+              return Bytes.takeError();
+            Payload = std::move(*Bytes);
+            return Error::success();
+          }))
+    return std::move(E);
   return Payload;
+}
+
+Error writePayloadFile(const PackConfig &Config, StringRef Path) {
+  return runPipeline(Config, [&](std::vector<PayloadItem> Items,
+                                 const PayloadInfo &Info,
+                                 const DataSpool *Spool) {
+    // The bytes to write: the entries' data (header and index aside).
+    if (Config.Progress) {
+      uint64_t Bytes = 0;
+      for (const PayloadItem &It : Items)
+        Bytes += It.size();
+      Config.Progress({"write", 0, 0, Bytes});
+    }
+    return writeFileAtomically(Path, [&](raw_pwrite_stream &OS) {
+      return writePayload(std::move(Items), Info, OS, Spool);
+    });
+  });
 }
 
 } // namespace pyox

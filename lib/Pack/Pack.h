@@ -23,6 +23,13 @@
 
 namespace pyox {
 
+// Where the pipeline is, for a progress display (PackConfig::Progress).
+struct PackProgress {
+  const char *Phase = "";     // "collect", "analyse", "compile", "layout"...
+  size_t Done = 0, Total = 0; // files compiled, of Total (0: not yet known)
+  uint64_t Bytes = 0;         // bytes produced so far
+};
+
 struct PackConfig {
   // --stdlib: the host's Python 3.11 standard library (StdlibDir) and its
   // lib-dynload extension modules (DynloadDir), without tests and the
@@ -32,6 +39,7 @@ struct PackConfig {
   std::string DynloadDir;         // default: its lib-dynload
   std::vector<std::string> Paths; // --path, in sys.path order
   std::vector<std::string> Packages; // --package: top-level names to take
+  std::vector<std::string> Modules;  // --module: more analysis roots
   std::vector<std::string> Excludes; // --exclude: globs over relative paths
   std::string EntryPoint;            // --entry MODULE[:FUNCTION]|SCRIPT
   // With an entry point, only what the import analysis (ImportGraph.h)
@@ -40,6 +48,7 @@ struct PackConfig {
   std::vector<std::string> Dists; // --dist NAME[extra,...]
   std::string ReportFile;         // --report FILE: JSON, what and why
   bool Sources = true;            // false: --no-sources
+  bool Compress = true;           // false: --no-compress (compressFiles)
   bool Isolated = false;          // --isolated: no PYTHON* variables
   int Optimize = 0;               // --optimize 0|1|2
   unsigned Jobs = 0;              // -j: worker processes, 0 = one per core
@@ -54,6 +63,8 @@ struct PackConfig {
   std::function<void(const llvm::Twine &)> Note;
   // Receives notes for --verbose (the cache's hits and misses), if set.
   std::function<void(const llvm::Twine &)> Remark;
+  // Receives progress, often (every compiled file), if set.
+  std::function<void(const PackProgress &)> Progress;
 
   // Shared libraries and the glibc floor (SharedLibraries.h).
   std::vector<std::string> ExcludeLibs; // --exclude-lib: sonames' globs
@@ -70,6 +81,11 @@ struct PackConfig {
 
 // Runs the whole pipeline and returns the payload bytes.
 llvm::Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config);
+
+// Runs the whole pipeline and writes the payload to Path (atomically, left
+// alone if unchanged), streaming its data: no copy of the whole payload is
+// held in memory.
+llvm::Error writePayloadFile(const PackConfig &Config, llvm::StringRef Path);
 
 // Default locations of the host standard library, fixed at configure time.
 std::string defaultStdlibDir();

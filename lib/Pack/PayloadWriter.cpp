@@ -6,19 +6,104 @@
 #include "pyox/payload.h"
 
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MathExtras.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
 #include <cassert>
+#include <cerrno>
 #include <cstring>
 #include <limits>
+#include <unistd.h>
 
 using namespace llvm;
 
 namespace pyox {
 
-Expected<std::vector<uint8_t>> writePayload(std::vector<PayloadItem> Items,
-                                            const PayloadInfo &Info) {
+Expected<DataSpool> DataSpool::create() {
+  int FD;
+  SmallString<128> Path;
+  if (std::error_code EC =
+          sys::fs::createTemporaryFile("pyox-spool", "", FD, Path))
+    return createStringError(EC, "cannot create a temporary file: %s",
+                             EC.message().c_str());
+  ::unlink(Path.c_str()); // lives as long as FD
+  return DataSpool(FD);
+}
+
+DataSpool::~DataSpool() {
+  if (FD >= 0)
+    ::close(FD);
+}
+
+static Error spoolError(const char *What) {
+  std::error_code EC(errno, std::generic_category());
+  return createStringError(EC, "temporary file (TMPDIR): cannot %s: %s", What,
+                           EC.message().c_str());
+}
+
+Expected<PayloadItem::SpoolExtent> DataSpool::append(StringRef Data) {
+  PayloadItem::SpoolExtent X{End, Data.size(),
+                             pyox_crc32c(0, Data.data(), Data.size())};
+  const char *P = Data.data();
+  for (size_t Left = Data.size(); Left;) {
+    ssize_t N = ::pwrite(FD, P, Left, off_t(End));
+    if (N < 0 && errno == EINTR)
+      continue;
+    if (N <= 0)
+      return spoolError("write");
+    P += N;
+    Left -= size_t(N);
+    End += uint64_t(N);
+  }
+  return X;
+}
+
+Error DataSpool::add(PayloadItem &It) {
+  auto At = append(It.Data);
+  if (!At)
+    return At.takeError();
+  It.Spooled = *At;
+  std::string().swap(It.Data);
+  return Error::success();
+}
+
+Expected<std::string>
+DataSpool::read(const PayloadItem::SpoolExtent &At) const {
+  std::string Bytes(At.Size, '\0');
+  for (uint64_t Done = 0; Done < At.Size;) {
+    ssize_t N = ::pread(FD, Bytes.data() + Done, At.Size - Done,
+                        off_t(At.Offset + Done));
+    if (N < 0 && errno == EINTR)
+      continue;
+    if (N <= 0)
+      return spoolError("read");
+    Done += uint64_t(N);
+  }
+  return Bytes;
+}
+
+Error DataSpool::copyTo(const PayloadItem &It, raw_ostream &OS) const {
+  static thread_local std::vector<char> Buffer(1 << 20);
+  uint64_t At = It.Spooled->Offset, Left = It.Spooled->Size;
+  while (Left) {
+    ssize_t N = ::pread(FD, Buffer.data(), std::min<uint64_t>(Left, 1 << 20),
+                        off_t(At));
+    if (N < 0 && errno == EINTR)
+      continue;
+    if (N <= 0)
+      return spoolError("read");
+    OS.write(Buffer.data(), size_t(N));
+    At += uint64_t(N);
+    Left -= uint64_t(N);
+  }
+  return Error::success();
+}
+
+Error writePayload(std::vector<PayloadItem> Items, const PayloadInfo &Info,
+                   raw_ostream &OS, const DataSpool *Spool) {
   llvm::sort(Items, [](const PayloadItem &A, const PayloadItem &B) {
     uint32_t GA = pyox_kind_group(A.Kind), GB = pyox_kind_group(B.Kind);
     if (GA != GB)
@@ -66,6 +151,10 @@ Expected<std::vector<uint8_t>> writePayload(std::vector<PayloadItem> Items,
   // until its place is known: after the chunk table, whose size depends on
   // the pool's (pyox/format.h).
   std::string Pool = Info.EntryPoint;
+  size_t PoolSize = Pool.size();
+  for (const PayloadItem &It : Items)
+    PoolSize += It.Name.size() + (It.Path == It.Name ? 0 : It.Path.size());
+  Pool.reserve(PoolSize);
   std::vector<pyox_entry> Entries(Count); // value-initialised: all zero
   for (uint32_t I = 0; I < Count; ++I) {
     const PayloadItem &It = Items[I];
@@ -109,11 +198,17 @@ Expected<std::vector<uint8_t>> writePayload(std::vector<PayloadItem> Items,
   // Data, in table order, each aligned.
   uint64_t Cursor = alignTo(IndexSize, PYOX_DATA_ALIGN);
   for (uint32_t I = 0; I < Count; ++I) {
+    const PayloadItem &It = Items[I];
+    if (It.Spooled && !Spool)
+      return createStringError(std::errc::invalid_argument,
+                               "%s: spooled data without its spool",
+                               It.Name.c_str());
     Entries[I].data_offset = Cursor;
-    Entries[I].data_size = Items[I].Data.size();
-    Entries[I].data_crc =
-        pyox_crc32c(0, Items[I].Data.data(), Items[I].Data.size());
-    Cursor = alignTo(Cursor + Items[I].Data.size(), PYOX_DATA_ALIGN);
+    Entries[I].data_size = It.size();
+    Entries[I].data_crc = It.Spooled
+                              ? It.Spooled->Crc
+                              : pyox_crc32c(0, It.Data.data(), It.Data.size());
+    Cursor = alignTo(Cursor + It.size(), PYOX_DATA_ALIGN);
   }
   const uint64_t Total = Cursor;
 
@@ -128,7 +223,6 @@ Expected<std::vector<uint8_t>> writePayload(std::vector<PayloadItem> Items,
     Table[Slot] = I + 1;
   }
 
-  std::vector<uint8_t> Out(Total, 0);
   pyox_header H;
   std::memset(&H, 0, sizeof H);
   std::memcpy(H.magic, PYOX_MAGIC, PYOX_MAGIC_SIZE);
@@ -150,37 +244,93 @@ Expected<std::vector<uint8_t>> writePayload(std::vector<PayloadItem> Items,
                     (Info.Isolated ? PYOX_FLAG_ISOLATED : 0));
   H.glibc_floor = Info.GlibcFloor;
 
-  // std::copy, not memcpy: the ranges may be empty (null data pointers).
-  uint8_t *P = Out.data();
-  auto Put = [&](uint64_t Offset, const void *Data, size_t Size) {
-    const uint8_t *B = static_cast<const uint8_t *>(Data);
-    std::copy(B, B + Size, P + Offset);
-  };
-  Put(EntriesBegin, Entries.data(), Entries.size() * sizeof(pyox_entry));
-  Put(BucketsBegin, Table.data(), Table.size() * 4);
-  Put(PoolBegin, Pool.data(), Pool.size());
-  for (uint32_t I = 0; I < Count; ++I)
-    Put(Entries[I].data_offset, Items[I].Data.data(), Items[I].Data.size());
+  // The index is three contiguous regions (entries, buckets, pool) whose
+  // chunks' CRCs and the header's CRC are needed before the header is
+  // written; each is hashed where it is. The data is not gathered either:
+  // each item is written straight from where it is, in order, and
+  // released.
+  const StringRef Regions[] = {
+      StringRef(reinterpret_cast<const char *>(Entries.data()),
+                Entries.size() * sizeof(pyox_entry)),
+      StringRef(reinterpret_cast<const char *>(Table.data()), Table.size() * 4),
+      Pool};
   // One CRC32C per index chunk, then the header's over the header and the
-  // chunk table.
+  // chunk table (the whole index before the chunked formats).
   std::vector<uint32_t> ChunkCrcs;
-  auto AddChunks = [&](uint64_t Begin, uint64_t End, uint64_t Step) {
-    for (uint64_t B = Begin; B < End; B += Step)
-      ChunkCrcs.push_back(pyox_crc32c(0, P + B, std::min(End, B + Step) - B));
-  };
-  AddChunks(EntriesBegin, BucketsBegin,
-            PYOX_CHUNK_ENTRIES * sizeof(pyox_entry));
-  AddChunks(BucketsBegin, PoolBegin, PYOX_CHUNK_BUCKETS * 4);
-  AddChunks(PoolBegin, IndexSize, PYOX_CHUNK_POOL);
-  if (!Chunked)
-    ChunkCrcs.clear();
+  if (Chunked) {
+    const size_t Steps[] = {PYOX_CHUNK_ENTRIES * sizeof(pyox_entry),
+                            PYOX_CHUNK_BUCKETS * 4, PYOX_CHUNK_POOL};
+    for (int R = 0; R < 3; ++R)
+      for (size_t B = 0; B < Regions[R].size(); B += Steps[R]) {
+        StringRef Chunk = Regions[R].substr(B, Steps[R]);
+        ChunkCrcs.push_back(pyox_crc32c(0, Chunk.data(), Chunk.size()));
+      }
+  }
   assert(ChunkCrcs.size() == Chunks && "chunk count");
-  Put(sizeof(pyox_header), ChunkCrcs.data(), ChunkCrcs.size() * 4);
-  std::memcpy(P, &H, sizeof H);
-  uint32_t Crc = pyox_crc32c(0, P, offsetof(pyox_header, index_crc));
-  Crc = pyox_crc32c(Crc, P + sizeof(pyox_header),
-                    (Chunked ? EntriesBegin : IndexSize) - sizeof(pyox_header));
-  std::memcpy(P + offsetof(pyox_header, index_crc), &Crc, sizeof Crc);
+  // Header, chunk table, padding up to the entries: the bytes the header's
+  // CRC covers after its own first bytes.
+  std::string Head(EntriesBegin, '\0');
+  std::memcpy(Head.data(), &H, sizeof H);
+  std::copy(reinterpret_cast<const char *>(ChunkCrcs.data()),
+            reinterpret_cast<const char *>(ChunkCrcs.data() + ChunkCrcs.size()),
+            Head.data() + sizeof(pyox_header));
+  uint32_t Crc = pyox_crc32c(0, Head.data(), offsetof(pyox_header, index_crc));
+  Crc = pyox_crc32c(Crc, Head.data() + sizeof(pyox_header),
+                    EntriesBegin - sizeof(pyox_header));
+  if (!Chunked)
+    for (StringRef R : Regions)
+      Crc = pyox_crc32c(Crc, R.data(), R.size());
+  std::memcpy(Head.data() + offsetof(pyox_header, index_crc), &Crc, sizeof Crc);
+
+  OS.reserveExtraSpace(Total);
+  OS << Head;
+  for (StringRef R : Regions)
+    OS << R;
+  uint64_t Written = IndexSize;
+  static const char Zeros[PYOX_DATA_ALIGN] = {};
+  for (uint32_t I = 0; I < Count; ++I) {
+    OS.write(Zeros, Entries[I].data_offset - Written);
+    if (Items[I].Spooled) {
+      if (Error E = Spool->copyTo(Items[I], OS))
+        return E;
+    } else {
+      OS << Items[I].Data;
+    }
+    Written = Entries[I].data_offset + Items[I].size();
+    std::string().swap(Items[I].Data);
+  }
+  OS.write(Zeros, Total - Written);
+  return Error::success();
+}
+
+namespace {
+// A stream appending to a byte vector, reserving what the writer announces.
+class VectorStream final : public raw_ostream {
+public:
+  explicit VectorStream(std::vector<uint8_t> &Out) : Out(Out) {
+    SetUnbuffered();
+  }
+  void reserveExtraSpace(uint64_t ExtraSize) override {
+    Out.reserve(Out.size() + ExtraSize);
+  }
+
+private:
+  void write_impl(const char *Ptr, size_t Size) override {
+    Out.insert(Out.end(), Ptr, Ptr + Size);
+  }
+  uint64_t current_pos() const override { return Out.size(); }
+  std::vector<uint8_t> &Out;
+};
+} // namespace
+
+Expected<std::vector<uint8_t>> writePayload(std::vector<PayloadItem> Items,
+                                            const PayloadInfo &Info,
+                                            const DataSpool *Spool) {
+  std::vector<uint8_t> Out;
+  VectorStream OS(Out);
+  if (Error E = writePayload(std::move(Items), Info, OS, Spool))
+    return std::move(E);
+  OS.flush();
   return Out;
 }
 

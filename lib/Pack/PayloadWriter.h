@@ -14,8 +14,10 @@
 #include "pyox/format.h"
 
 #include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +32,40 @@ struct PayloadItem {
   // decompressed (SourceCompression.h).
   uint8_t Flags = 0;
   uint32_t RawSize = 0;
+  // Set when Data was moved out to a DataSpool (Data is then empty).
+  struct SpoolExtent {
+    uint64_t Offset = 0, Size = 0;
+    uint32_t Crc = 0; // CRC32C of the bytes
+  };
+  std::optional<SpoolExtent> Spooled = std::nullopt;
+
+  uint64_t size() const { return Spooled ? Spooled->Size : Data.size(); }
+};
+
+// Item data moved out of memory into an unlinked temporary file (in
+// TMPDIR): a pack of many files holds only their index entries, not their
+// bytes, and writePayload copies them from here into the output.
+class DataSpool {
+public:
+  static llvm::Expected<DataSpool> create();
+  DataSpool(DataSpool &&Other) : FD(Other.FD), End(Other.End) { Other.FD = -1; }
+  DataSpool(const DataSpool &) = delete;
+  DataSpool &operator=(const DataSpool &) = delete;
+  ~DataSpool();
+
+  // Appends Data to the spool: where it is.
+  llvm::Expected<PayloadItem::SpoolExtent> append(llvm::StringRef Data);
+  // Appends It's data to the spool and releases it from memory.
+  llvm::Error add(PayloadItem &It);
+  // The bytes at At, back in memory.
+  llvm::Expected<std::string> read(const PayloadItem::SpoolExtent &At) const;
+  // Writes It's spooled bytes to OS.
+  llvm::Error copyTo(const PayloadItem &It, llvm::raw_ostream &OS) const;
+
+private:
+  explicit DataSpool(int FD) : FD(FD) {}
+  int FD = -1;
+  uint64_t End = 0;
 };
 
 struct PayloadInfo {
@@ -47,9 +83,19 @@ struct PayloadInfo {
   uint32_t FormatVersion = PYOX_FORMAT_VERSION;
 };
 
-// Lays out Items (any order; names must be unique within a lookup group).
+// Lays out Items (any order; names must be unique within a lookup group)
+// and writes the payload to OS front to back: the header and the index,
+// which are built in memory, then each item's data, released once written
+// (no copy of the whole payload is made).
+// Spooled items' data comes from Spool.
+llvm::Error writePayload(std::vector<PayloadItem> Items,
+                         const PayloadInfo &Info, llvm::raw_ostream &OS,
+                         const DataSpool *Spool = nullptr);
+
+// The same, into memory.
 llvm::Expected<std::vector<uint8_t>>
-writePayload(std::vector<PayloadItem> Items, const PayloadInfo &Info);
+writePayload(std::vector<PayloadItem> Items, const PayloadInfo &Info,
+             const DataSpool *Spool = nullptr);
 
 } // namespace pyox
 

@@ -14,7 +14,6 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/JSON.h"
-#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace llvm;
@@ -140,6 +139,17 @@ selectByImports(const PackConfig &Config, StringRef Entry,
         G.Roots.emplace_back(EntryModule + ".__main__", "entry point");
         break;
       }
+  // --module: one more module to start from (not its whole package).
+  for (const std::string &M : Config.Modules) {
+    if (none_of(Files, [&](const CollectedFile &F) {
+          return pyox_kind_group(F.Kind) == PYOX_GROUP_MODULE && F.Name == M;
+        }))
+      return createStringError(std::errc::no_such_file_or_directory,
+                               "--module %s: no module of that name in the "
+                               "search roots",
+                               M.c_str());
+    G.Roots.emplace_back(M, "--module " + M);
+  }
   if (Config.Stdlib) {
     for (const char *const *M = StartupModules; *M; ++M)
       G.Roots.emplace_back(*M, "interpreter start-up");
@@ -153,8 +163,9 @@ selectByImports(const PackConfig &Config, StringRef Entry,
     G.WholePackages.push_back(W);
 
   const std::string Identity = compilerIdentity();
-  const std::string Optimize = std::to_string(Config.Optimize);
   bool Storing = Cache != nullptr;
+  size_t Compiled = 0;
+  uint64_t CompiledBytes = 0;
   G.Compile =
       [&](ArrayRef<size_t> Indices) -> Expected<std::vector<std::string>> {
     std::vector<std::string> Out(Indices.size());
@@ -165,19 +176,22 @@ selectByImports(const PackConfig &Config, StringRef Entry,
     for (size_t K = 0; K < Indices.size(); ++K) {
       const CollectedFile &F = Files[Indices[K]];
       if (Cache) {
-        auto Buf = MemoryBuffer::getFile(F.File, /*IsText=*/false,
-                                         /*RequiresNullTerminator=*/false);
-        if (!Buf)
-          return createStringError(Buf.getError(), "%s: cannot read: %s",
-                                   F.File.c_str(),
-                                   Buf.getError().message().c_str());
-        Sources[K] = (*Buf)->getBuffer().str();
-        Keys[K] =
-            makeCacheKey("bytecode", {Identity, Optimize, F.Path, Sources[K]});
+        // Stat first (the source index, CompileCache.h); read only when
+        // the stat changed or the bytecode is not in the cache.
+        auto State = Cache->source(F.File);
+        if (!State)
+          return State.takeError();
+        Keys[K] = bytecodeKey(Identity, Config.Optimize, F.Path, State->Digest);
         if (std::optional<std::string> Hit = Cache->lookup(Keys[K])) {
           Out[K] = std::move(*Hit);
           continue;
         }
+        if (!State->Text) { // compiled from the text its key was made of
+          State = Cache->readSource(F.File);
+          if (!State)
+            return State.takeError();
+        }
+        Sources[K] = std::move(*State->Text);
       }
       Misses.push_back(K);
       Jobs.push_back({F.File, F.Path, Cache ? &Sources[K] : nullptr});
@@ -199,8 +213,13 @@ selectByImports(const PackConfig &Config, StringRef Entry,
       for (size_t J = 0; J < Misses.size(); ++J)
         Out[Misses[J]] = std::move(Compiled->Bytecode[J]);
     }
-    for (size_t K = 0; K < Indices.size(); ++K)
+    for (size_t K = 0; K < Indices.size(); ++K) {
       Sel.Code[Files[Indices[K]].File] = Out[K];
+      CompiledBytes += Out[K].size();
+    }
+    Compiled += Indices.size();
+    if (Config.Progress)
+      Config.Progress({"analyse imports", Compiled, 0, CompiledBytes});
     return Out;
   };
 
@@ -271,8 +290,8 @@ Error writeSelectionReport(const PackConfig &Config, StringRef Entry,
     json::Object O{{"name", It.Name},
                    {"kind", pyox_kind_name(It.Kind)},
                    {"why", W == Why.end() ? "generated" : W->second},
-                   {"size", int64_t(It.Data.size())}};
-    Total += It.Data.size();
+                   {"size", int64_t(It.size())}};
+    Total += It.size();
     (Group == PYOX_GROUP_MODULE && It.Kind != PYOX_KIND_SOURCE ? Modules
                                                                : Other)
         .push_back(std::move(O));

@@ -3,6 +3,7 @@
 #include "Pack/SharedLibraries.h"
 
 #include "Pack/Collector.h"
+#include "Pack/GlibcLowering.h"
 #include "Pack/Pack.h"
 #include "Pack/PayloadWriter.h"
 
@@ -75,8 +76,7 @@ Expected<GlibcVersion> parseGlibcVersion(StringRef Text) {
   return V;
 }
 
-// "GLIBC_2.27" -> {2, 27}; GLIBC_PRIVATE and other names -> none.
-static std::optional<GlibcVersion> glibcVersionOf(StringRef Name) {
+std::optional<GlibcVersion> glibcVersionOf(StringRef Name) {
   // LLVM's VernAux::Name holds the rest of the string table after the name.
   Name = Name.take_until([](char C) { return C == '\0'; });
   if (!Name.consume_front("GLIBC_"))
@@ -460,7 +460,54 @@ Error packSharedLibraries(const PackConfig &Config,
     Items.push_back({PYOX_KIND_RESOURCE, Rel, Rel, (*Buf)->getBuffer().str()});
   }
 
-  // 2. The glibc floor: the template and every ELF object in the payload.
+  // 2. Lowering: the objects above the template's floor (pack: above
+  // --max-glibc) are rewritten to need versions an older glibc has, where
+  // that is sound (GlibcLowering.h); the payload holds the rewritten bytes,
+  // the files on disk are untouched.
+  std::unique_ptr<MemoryBuffer> Template;
+  std::optional<GlibcLoweringContext> Lower;
+  if (!Config.TemplateFile.empty()) {
+    auto Buf = MemoryBuffer::getFile(Config.TemplateFile, /*IsText=*/false,
+                                     /*RequiresNullTerminator=*/false);
+    if (!Buf)
+      return createStringError(Buf.getError(), "%s: cannot read: %s",
+                               Config.TemplateFile.c_str(),
+                               Buf.getError().message().c_str());
+    Template = std::move(*Buf);
+    Expected<ElfDynamicInfo> T =
+        readElfDynamicInfo(Template->getBuffer(), Config.TemplateFile);
+    if (!T)
+      return T.takeError();
+    if (!T->Floor.empty()) {
+      Lower.emplace();
+      Lower->Target = T->Floor;
+      if (Error E = readTemplateExports(Template->getBuffer(),
+                                        Config.TemplateFile, *Lower))
+        return E;
+    }
+  } else if (Max) {
+    Lower.emplace();
+    Lower->Target = *Max;
+  }
+  if (Lower)
+    if (Error E = readHostGlibc(*Lower))
+      return E;
+  auto Lowered = [&](PayloadItem &It) -> Error {
+    if (!Lower)
+      return Error::success();
+    Expected<GlibcLowering> L = lowerGlibcNeeds(It.Data, It.Path, *Lower);
+    if (!L)
+      return L.takeError();
+    if (L->Bytes)
+      It.Data = std::move(*L->Bytes);
+    if (Config.Remark && (L->Bytes || !L->Kept.empty()))
+      Config.Remark(It.Path + ": glibc needs " +
+                    (L->Bytes ? "lowered to " + Lower->Target.str()
+                              : "kept: " + join(L->Kept, ", ")));
+    return Error::success();
+  };
+
+  // 3. The glibc floor: the template and every ELF object in the payload.
   GlibcVersion Floor;
   std::map<std::string, std::vector<std::string>> TooNew; // object: symbols
   auto Account = [&](StringRef Bytes, StringRef Name) -> Error {
@@ -479,33 +526,31 @@ Error packSharedLibraries(const PackConfig &Config,
     }
     return Error::success();
   };
-  std::unique_ptr<MemoryBuffer> Template;
-  if (!Config.TemplateFile.empty()) {
-    auto Buf = MemoryBuffer::getFile(Config.TemplateFile, /*IsText=*/false,
-                                     /*RequiresNullTerminator=*/false);
-    if (!Buf)
-      return createStringError(Buf.getError(), "%s: cannot read: %s",
-                               Config.TemplateFile.c_str(),
-                               Buf.getError().message().c_str());
-    Template = std::move(*Buf);
+  if (Template)
     if (Error E = Account(Template->getBuffer(), Config.TemplateFile))
       return E;
-  }
-  // From the files on disk: the items' data may be compressed by now.
+  // The packed objects' items hold their bytes as read (compressed later).
+  StringMap<size_t> ItemOf;
+  for (size_t I = 0; I < FirstCarried; ++I)
+    if (Items[I].Kind == PYOX_KIND_EXTENSION ||
+        Items[I].Kind == PYOX_KIND_RESOURCE)
+      ItemOf.try_emplace(Items[I].Path, I);
   for (const ClosureInput &In : Inputs) {
-    auto Buf = MemoryBuffer::getFile(In.File, /*IsText=*/false,
-                                     /*RequiresNullTerminator=*/false);
-    if (!Buf)
-      return createStringError(Buf.getError(), "%s: cannot read: %s",
-                               In.File.c_str(),
-                               Buf.getError().message().c_str());
-    if (Error E = Account((*Buf)->getBuffer(), In.TreeRel))
+    auto It = ItemOf.find(In.TreeRel);
+    if (It == ItemOf.end())
+      continue;
+    PayloadItem &Item = Items[It->second];
+    if (Error E = Lowered(Item))
+      return E;
+    if (Error E = Account(Item.Data, In.TreeRel))
       return E;
   }
-  for (size_t I = 0; I < Carried->size(); ++I)
-    if (Error E =
-            Account(Items[FirstCarried + I].Data, Items[FirstCarried + I].Path))
+  for (size_t I = FirstCarried; I < Items.size(); ++I) {
+    if (Error E = Lowered(Items[I]))
       return E;
+    if (Error E = Account(Items[I].Data, Items[I].Path))
+      return E;
+  }
   Info.GlibcFloor = Floor.encode();
 
   if (!Max || !(*Max < Floor)) {

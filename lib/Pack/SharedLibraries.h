@@ -35,6 +35,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,10 @@ struct GlibcVersion {
 
 // "2.34" -> {2, 34}; an error names what was wrong.
 llvm::Expected<GlibcVersion> parseGlibcVersion(llvm::StringRef Text);
+
+// A version name's glibc version: "GLIBC_2.27" -> {2, 27}, x86-64's base
+// "GLIBC_2.2.5" -> {2, 2}; GLIBC_PRIVATE and other names -> none.
+std::optional<GlibcVersion> glibcVersionOf(llvm::StringRef Name);
 
 // What the dynamic section and the version needs of an ELF object say.
 struct ElfDynamicInfo {

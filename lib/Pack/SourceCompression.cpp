@@ -18,77 +18,117 @@ namespace pyox {
 // The knee for the standard library (docs/performance.md): level 9 makes
 // its sources 6% larger than level 19 does, in a fifth of the time. Each
 // source is compressed once, then comes from the compile cache.
-static constexpr int Level = 9;
+static constexpr int SourceLevel = 9;
 
-Expected<std::string> compressSource(StringRef Source, StringRef Code) {
+// For native code too (docs/performance.md, "Sizes"): level 19 makes the
+// standard library's extension modules and carried libraries ~11% smaller
+// than level 9 does, at ~15 times the time (1.5 s for OpenSSL alone), which
+// a cold build could not afford; decompression runs at the same speed
+// either way.
+static constexpr int FileLevel = 9;
+
+static constexpr size_t MinFileSize = 4096;
+
+// Data compressed at Level, with Prefix (may be empty) as a raw-content
+// prefix the reader passes too.
+static Expected<std::string> compressFrame(StringRef Data, StringRef Prefix,
+                                           int Level) {
   ZSTD_CCtx *C = ZSTD_createCCtx();
   if (!C)
     return createStringError(std::errc::not_enough_memory,
                              "cannot allocate a zstd compressor");
-  std::string Out(ZSTD_compressBound(Source.size()), '\0');
+  std::string Out(ZSTD_compressBound(Data.size()), '\0');
   size_t R = ZSTD_CCtx_setParameter(C, ZSTD_c_compressionLevel, Level);
   // No zstd checksum: the entry's CRC32C covers the frame, and the runtime
   // checks the decompressed size against the entry's raw_size.
   if (!ZSTD_isError(R))
     R = ZSTD_CCtx_setParameter(C, ZSTD_c_checksumFlag, 0);
+  if (!ZSTD_isError(R) && !Prefix.empty())
+    R = ZSTD_CCtx_refPrefix(C, Prefix.data(), Prefix.size());
   if (!ZSTD_isError(R))
-    R = ZSTD_CCtx_refPrefix(C, Code.data(), Code.size());
-  if (!ZSTD_isError(R))
-    R = ZSTD_compress2(C, Out.data(), Out.size(), Source.data(), Source.size());
+    R = ZSTD_compress2(C, Out.data(), Out.size(), Data.data(), Data.size());
   ZSTD_freeCCtx(C);
   if (ZSTD_isError(R))
     return createStringError(std::errc::invalid_argument,
-                             "zstd cannot compress a source: %s",
-                             ZSTD_getErrorName(R));
+                             "zstd cannot compress: %s", ZSTD_getErrorName(R));
   Out.resize(R);
   return Out;
 }
 
-Error compressSources(std::vector<PayloadItem> &Items, CompileCache *Cache) {
-  StringMap<size_t> CodeOf;
-  for (size_t I = 0; I < Items.size(); ++I)
-    if (Items[I].Kind == PYOX_KIND_MODULE || Items[I].Kind == PYOX_KIND_PACKAGE)
-      CodeOf[Items[I].Name] = I;
-  struct Work {
-    size_t Item, Code;
-    CacheKey Key;
-    std::string Frame;
-    std::string Failure; // a message: Errors cannot cross threads unchecked
+Expected<std::string> compressSource(StringRef Source, StringRef Code) {
+  return compressFrame(Source, Code, SourceLevel);
+}
+
+Expected<std::string> compressFile(StringRef File) {
+  return compressFrame(File, {}, FileLevel);
+}
+
+// The cache key of a frame: what it depends on, the data by its digest
+// (contentDigest), so that a build that knows a source's digest from its
+// stat (CompileCache.h, SourceIndex) finds the frame without reading it.
+static CacheKey frameKey(StringRef Domain, int Level, StringRef Prefix,
+                         const CacheKey &Data) {
+  return makeCacheKey(
+      Domain,
+      {std::to_string(Level), ZSTD_versionString(), Prefix,
+       StringRef(reinterpret_cast<const char *>(Data.data()), Data.size())});
+}
+
+static constexpr const char *SourceDomain = "zstd-source-of-digest";
+
+CacheKey sourceFrameKey(StringRef Code, const CacheKey &Source) {
+  return frameKey(SourceDomain, SourceLevel, Code, Source);
+}
+
+namespace {
+
+// One item to compress: Items[Item], against Items[Prefix]'s data unless
+// Prefix is SIZE_MAX.
+struct Work {
+  size_t Item, Prefix;
+  CacheKey Key;
+  std::string Frame;
+  std::string Failure; // a message: Errors cannot cross threads unchecked
+};
+
+// Compresses each of Todo (in parallel; through Cache), and stores a frame
+// in its item when Worth(raw size, frame size).
+Error compressItems(std::vector<PayloadItem> &Items, std::vector<Work> &Todo,
+                    StringRef Domain, int Level, CompileCache *Cache,
+                    function_ref<bool(size_t, size_t)> Worth) {
+  auto PrefixOf = [&](const Work &W) {
+    return W.Prefix == SIZE_MAX ? StringRef() : StringRef(Items[W.Prefix].Data);
   };
-  std::vector<Work> Todo;
-  for (size_t I = 0; I < Items.size(); ++I) {
-    PayloadItem &It = Items[I];
-    auto Code = CodeOf.find(It.Name);
-    if (It.Kind != PYOX_KIND_SOURCE || It.Flags != 0 || Code == CodeOf.end() ||
-        It.Data.size() > UINT32_MAX)
-      continue;
-    Work W{I, Code->second, {}, {}, {}};
+  auto Store = [&](PayloadItem &It, std::string Frame) {
+    if (!Worth(It.Data.size(), Frame.size()))
+      return; // stored as it is, served without zstd
+    It.RawSize = uint32_t(It.Data.size());
+    It.Flags = PYOX_ENTRY_ZSTD;
+    It.Data = std::move(Frame);
+  };
+  std::vector<Work> Misses;
+  for (Work &W : Todo) {
+    PayloadItem &It = Items[W.Item];
     if (Cache) {
-      W.Key = makeCacheKey("zstd-source",
-                           {std::to_string(Level), ZSTD_versionString(),
-                            Items[W.Code].Data, It.Data});
+      W.Key = frameKey(Domain, Level, PrefixOf(W), contentDigest(It.Data));
       if (std::optional<std::string> Hit = Cache->lookup(W.Key)) {
-        if (Hit->size() >= It.Data.size())
-          continue;
-        It.RawSize = uint32_t(It.Data.size());
-        It.Flags = PYOX_ENTRY_ZSTD;
-        It.Data = std::move(*Hit);
+        Store(It, std::move(*Hit));
         continue;
       }
     }
-    Todo.push_back(std::move(W));
+    Misses.push_back(std::move(W));
   }
-  parallelFor(0, Todo.size(), [&](size_t K) {
-    Work &W = Todo[K];
+  parallelFor(0, Misses.size(), [&](size_t K) {
+    Work &W = Misses[K];
     Expected<std::string> Frame =
-        compressSource(Items[W.Item].Data, Items[W.Code].Data);
+        compressFrame(Items[W.Item].Data, PrefixOf(W), Level);
     if (Frame)
       W.Frame = std::move(*Frame);
     else
       W.Failure = toString(Frame.takeError());
   });
   bool Storing = Cache != nullptr;
-  for (Work &W : Todo) {
+  for (Work &W : Misses) {
     PayloadItem &It = Items[W.Item];
     if (!W.Failure.empty())
       return createStringError(std::errc::invalid_argument, "%s: %s",
@@ -98,13 +138,46 @@ Error compressSources(std::vector<PayloadItem> &Items, CompileCache *Cache) {
         consumeError(std::move(E));
         Storing = false;
       }
-    if (W.Frame.size() >= It.Data.size())
-      continue; // a tiny file: stored as it is, served without zstd
-    It.RawSize = uint32_t(It.Data.size());
-    It.Flags = PYOX_ENTRY_ZSTD;
-    It.Data = std::move(W.Frame);
+    Store(It, std::move(W.Frame));
   }
   return Error::success();
+}
+
+} // namespace
+
+Error compressSources(std::vector<PayloadItem> &Items, CompileCache *Cache) {
+  StringMap<size_t> CodeOf;
+  for (size_t I = 0; I < Items.size(); ++I)
+    if (Items[I].Kind == PYOX_KIND_MODULE || Items[I].Kind == PYOX_KIND_PACKAGE)
+      CodeOf[Items[I].Name] = I;
+  std::vector<Work> Todo;
+  for (size_t I = 0; I < Items.size(); ++I) {
+    PayloadItem &It = Items[I];
+    auto Code = CodeOf.find(It.Name);
+    if (It.Kind != PYOX_KIND_SOURCE || It.Flags != 0 || Code == CodeOf.end() ||
+        It.Data.size() > UINT32_MAX)
+      continue;
+    Todo.push_back({I, Code->second, {}, {}, {}});
+  }
+  // A tiny file is stored as it is when its frame is no smaller.
+  return compressItems(Items, Todo, SourceDomain, SourceLevel, Cache,
+                       [](size_t Raw, size_t Frame) { return Frame < Raw; });
+}
+
+Error compressFiles(std::vector<PayloadItem> &Items, CompileCache *Cache) {
+  std::vector<Work> Todo;
+  for (size_t I = 0; I < Items.size(); ++I) {
+    const PayloadItem &It = Items[I];
+    if ((It.Kind != PYOX_KIND_EXTENSION && It.Kind != PYOX_KIND_RESOURCE &&
+         It.Kind != PYOX_KIND_METADATA) ||
+        It.Flags != 0 || It.Data.size() < MinFileSize ||
+        It.Data.size() > UINT32_MAX || It.Name == PYOX_HOST_DATA_ROOTS)
+      continue;
+    Todo.push_back({I, SIZE_MAX, {}, {}, {}});
+  }
+  return compressItems(
+      Items, Todo, "zstd-file-of-digest", FileLevel, Cache,
+      [](size_t Raw, size_t Frame) { return Frame <= Raw - Raw / 8; });
 }
 
 } // namespace pyox

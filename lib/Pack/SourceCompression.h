@@ -1,10 +1,21 @@
-//===- SourceCompression.h - Sources as zstd frames against their code ----===//
+//===- SourceCompression.h - Entries stored as zstd frames ----------------===//
+//
+// What the runtime reads by copying may be stored compressed (zstd, Debian's
+// libzstd; PYOX_ENTRY_ZSTD in pyox/format.h), since the copy can as well be
+// a decompression; bytecode, unmarshalled in place, never is.
 //
 // Sources come along by default, for tracebacks, linecache and inspect, and
-// must not cost much: each is compressed (zstd) with its own module's
-// marshalled code as a raw-content prefix, which already holds most of the
-// source's identifiers, strings and docstrings (PYOX_ENTRY_ZSTD in
-// pyox/format.h). The runtime decompresses a source only when one is read.
+// must not cost much: each is compressed with its own module's marshalled
+// code as a raw-content prefix, which already holds most of the source's
+// identifiers, strings and docstrings. The runtime decompresses a source
+// only when one is read.
+//
+// Files (extension modules, the shared libraries carried for them, package
+// data and metadata) are frames of their own. Extension modules and shared
+// libraries are the bulk of a program's payload after its bytecode (OpenSSL
+// alone is 4.7 MB) and shrink to ~40%; they are copied into a memfd before
+// they are loaded anyway, and are decompressed into it instead, once, when
+// first loaded (docs/format.md, "Compressed files").
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,6 +27,8 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
+#include <array>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -27,6 +40,14 @@ class CompileCache;
 llvm::Expected<std::string> compressSource(llvm::StringRef Source,
                                            llvm::StringRef Code);
 
+// The compile cache's key of the frame of a source whose digest
+// (contentDigest()) is Source, compressed against Code by compressSources.
+std::array<uint8_t, 32> sourceFrameKey(llvm::StringRef Code,
+                                       const std::array<uint8_t, 32> &Source);
+
+// File compressed alone: one zstd frame. Deterministic.
+llvm::Expected<std::string> compressFile(llvm::StringRef File);
+
 // Compresses every SOURCE item of Items against the MODULE or PACKAGE item
 // of the same name (in parallel; through Cache, if any, so that a warm
 // build does no compression), setting its flags and raw size. A source
@@ -34,6 +55,13 @@ llvm::Expected<std::string> compressSource(llvm::StringRef Source,
 // as it is.
 llvm::Error compressSources(std::vector<PayloadItem> &Items,
                             CompileCache *Cache);
+
+// The same for every EXTENSION, RESOURCE and METADATA item of at least
+// 4 KiB (smaller ones gain little and would cost a decompressor each time
+// they are read) that compression makes at least an eighth smaller
+// (already-compressed data stays as it is, read without zstd). The list of
+// --host-data paths, which the runtime reads in place, stays as it is.
+llvm::Error compressFiles(std::vector<PayloadItem> &Items, CompileCache *Cache);
 
 } // namespace pyox
 

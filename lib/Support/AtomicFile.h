@@ -33,20 +33,30 @@ struct AtomicWriteOptions {
   // small files (extract) turn it off: each file is still never seen
   // half-written, only durability across a power cut is given up.
   bool Sync = true;
+  // Leave Path alone, its inode and mtime included, when it already holds
+  // exactly the new contents with the same mode ("write if changed", as
+  // LLVM's tablegen and GCC's move-if-change do): a rebuild that changes
+  // nothing does not bump the output's mtime, so ninja's restat and
+  // programs running from the file see nothing happen. The new contents
+  // are compared as they are written; the temporary file is still written
+  // (never synced) and removed.
+  bool KeepIdentical = true;
 };
 
 // Writes Path through a temporary file beside it. Write produces the
 // contents; if it or any step fails, Path is untouched and the temporary file
-// is removed.
+// is removed. If Unchanged is given, it says whether Path was left as it was
+// (KeepIdentical).
 llvm::Error writeFileAtomically(
     llvm::StringRef Path,
     llvm::function_ref<llvm::Error(llvm::raw_pwrite_stream &)> Write,
-    AtomicWriteOptions Options = {});
+    AtomicWriteOptions Options = {}, bool *Unchanged = nullptr);
 
 // The same, for contents already in memory.
 llvm::Error writeFileAtomically(llvm::StringRef Path,
                                 llvm::ArrayRef<uint8_t> Contents,
-                                AtomicWriteOptions Options = {});
+                                AtomicWriteOptions Options = {},
+                                bool *Unchanged = nullptr);
 
 } // namespace pyox
 

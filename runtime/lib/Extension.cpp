@@ -2,9 +2,10 @@
 //
 // The dynamic loader only maps files, and pyox never writes one. Linux has a
 // file that is not on any filesystem: memfd_create(2). The shared object's
-// bytes go into a memfd, which is then sealed (F_SEAL_WRITE, _SHRINK, _GROW,
-// _SEAL: nobody, not even this process, can change the image afterwards),
-// and the loader opens it by its /proc/self/fd/N name.
+// bytes go into a memfd (decompressed into it when the payload holds them
+// compressed), which is then sealed (F_SEAL_WRITE, _SHRINK, _GROW, _SEAL:
+// nobody, not even this process, can change the image afterwards), and the
+// loader opens it by its /proc/self/fd/N name (EntryFile.h).
 //
 // The module is then created by CPython's own extension loader,
 // _imp.create_dynamic, with a spec whose origin is that /proc name: it
@@ -21,12 +22,7 @@
 
 #include "Extension.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
+#include "EntryFile.h"
 
 #include <vector>
 
@@ -43,34 +39,6 @@ ExtensionCache *newExtensionCache(uint32_t EntryCount) {
 }
 
 namespace {
-
-// A sealed memfd holding DATA, or -1 with a Python OSError set.
-int sealedMemoryFile(const char *Name, const uint8_t *Data, uint64_t Size) {
-  int Fd = memfd_create(Name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  if (Fd < 0) {
-    PyErr_SetFromErrno(PyExc_OSError);
-    return -1;
-  }
-  uint64_t Done = 0;
-  while (Done < Size) {
-    ssize_t N = write(Fd, Data + Done, size_t(Size - Done));
-    if (N < 0 && errno == EINTR)
-      continue;
-    if (N <= 0) {
-      PyErr_SetFromErrno(PyExc_OSError);
-      close(Fd);
-      return -1;
-    }
-    Done += uint64_t(N);
-  }
-  if (fcntl(Fd, F_ADD_SEALS,
-            F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
-    PyErr_SetFromErrno(PyExc_OSError);
-    close(Fd);
-    return -1;
-  }
-  return Fd;
-}
 
 // _imp.METHOD(ARG): CPython's own extension loader.
 PyObject *callImp(const char *Method, PyObject *Arg) {
@@ -89,8 +57,8 @@ int cachedExtensionFile(const ExtensionCache &Cache, uint32_t Index) {
 }
 
 int makeExtensionFile(ExtensionCache &Cache, uint32_t Index, const char *Name,
-                      const uint8_t *Data, uint64_t Size) {
-  return Cache.Fds[Index] = sealedMemoryFile(Name, Data, Size);
+                      const pyox_payload *P, const pyox_entry *E) {
+  return Cache.Fds[Index] = entryMemoryFile(P, E, Name);
 }
 
 PyObject *createExtensionModule(int Fd, PyObject *Spec, PyObject *ModuleSpec,

@@ -6,6 +6,8 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include "pyox/payload.h"
+
 #include <stdint.h>
 
 namespace pyox {
@@ -19,11 +21,11 @@ ExtensionCache *newExtensionCache(uint32_t EntryCount);
 // been made yet.
 int cachedExtensionFile(const ExtensionCache &Cache, uint32_t Index);
 
-// Makes the sealed memory file of extension entry INDEX, named NAME, from
-// its (verified) shared object bytes DATA[0, SIZE): its descriptor, or -1
-// with a Python OSError set.
+// Makes the sealed memory file, named NAME, of extension entry E, index
+// INDEX of P (its shared object, copied or decompressed: EntryFile.h): its
+// descriptor, or -1 with errno set (EBADMSG: the entry is damaged).
 int makeExtensionFile(ExtensionCache &Cache, uint32_t Index, const char *Name,
-                      const uint8_t *Data, uint64_t Size);
+                      const pyox_payload *P, const pyox_entry *E);
 
 // create_module for an extension module whose shared object is the memory
 // file FD: loads it without touching the filesystem and runs its PyInit

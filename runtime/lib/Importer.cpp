@@ -648,12 +648,14 @@ PyObject *Finder_create_module(PyObject *Self, PyObject *Spec) {
     int Fd = cachedExtensionFile(*F->Extensions, Index);
     const char *NameUtf8 = Fd < 0 ? PyUnicode_AsUTF8(Name) : nullptr;
     if (NameUtf8) {
-      const uint8_t *Data = verifiedData(F, E);
-      Fd = makeExtensionFile(*F->Extensions, Index, NameUtf8, Data,
-                             E->data_size);
+      Fd = makeExtensionFile(*F->Extensions, Index, NameUtf8, &F->Payload, E);
+      if (Fd < 0 && errno == EBADMSG)
+        fatalDamaged(F, entryName(F->Payload, E));
+      if (Fd < 0)
+        PyErr_SetFromErrno(PyExc_OSError);
       // The memfd holds the copy now; drop the payload pages before PyInit
       // imports more.
-      releasePages(F, Data, E->data_size);
+      releasePages(F, pyox_entry_data(&F->Payload, E), E->data_size);
     }
     if (Fd >= 0)
       Result = createExtensionModule(Fd, Spec, F->ModuleSpec, Self);

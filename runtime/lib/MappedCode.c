@@ -468,6 +468,13 @@ static int writeObject(Layout *L, PyObject *o, size_t at) {
     w->_co_linearray = NULL;
     w->_co_linearray_entry_size = 0;
     w->co_extra = NULL;
+    /* The same bytes from the same module, every build: no padding or
+     * allocation slack from the heap object. */
+    size_t after = offsetof(PyCodeObject, _co_firsttraceable) + sizeof(int);
+    memset(p + after, 0, offsetof(PyCodeObject, co_extra) - after);
+    size_t code = offsetof(PyCodeObject, co_code_adaptive) +
+                  (size_t)Py_SIZE(co) * sizeof(_Py_CODEUNIT);
+    memset(p + code, 0, sizeOf(o) - code);
     w->co_warmup = QUICKENING_INITIAL_WARMUP_VALUE;
 #define REF(field)                                                             \
   if (ref(L, at + offsetof(PyCodeObject, field), co->field) < 0)               \
@@ -498,7 +505,15 @@ static int writeObject(Layout *L, PyObject *o, size_t at) {
   if (PyUnicode_CheckExact(o)) {
     PyASCIIObject *a = (PyASCIIObject *)p;
     a->hash = -1;
-    a->state.interned = SSTATE_NOT_INTERNED;
+    /* Only the state's named bits, and zero padding after it (see code). */
+    unsigned kind = a->state.kind, compact = a->state.compact,
+             ascii = a->state.ascii, ready = a->state.ready;
+    size_t after = offsetof(PyASCIIObject, state);
+    memset(p + after, 0, offsetof(PyASCIIObject, wstr) - after);
+    a->state.kind = kind;
+    a->state.compact = compact;
+    a->state.ascii = ascii;
+    a->state.ready = ready;
     a->wstr = NULL;
     if (!a->state.ascii) {
       PyCompactUnicodeObject *c = (PyCompactUnicodeObject *)p;
@@ -915,6 +930,10 @@ int pyox_lay_out_code_main(const char *inPath, const char *outPath) {
   config._init_main = 0;
   config.install_signal_handlers = 0;
   config.pathconfig_warnings = 0;
+  /* Frozensets are laid out in their iteration order: the same every
+   * build. (Programs use their own hash secret.) */
+  config.use_hash_seed = 1;
+  config.hash_seed = 0;
   PyStatus status = Py_InitializeFromConfig(&config);
   PyConfig_Clear(&config);
   if (PyStatus_Exception(status)) {

@@ -155,11 +155,18 @@ const char *checkEntry(const pyox_payload *P, const pyox_entry &E) {
       (E.kind == PYOX_KIND_MAPPED_CODE &&
        P->header->format_version < PYOX_FORMAT_VERSION_MAPPED))
     return "payload entry has an unknown kind";
-  // Readers decide how to read an entry by its flags: only a source may be
-  // compressed, and only from version 2 on.
-  if ((E.flags & ~PYOX_ENTRY_ZSTD) != 0 ||
-      (E.flags != 0 &&
-       (E.kind != PYOX_KIND_SOURCE || P->header->format_version < 2)))
+  // Readers decide how to read an entry by its flags (pyox/format.h): a
+  // source may be compressed from version 2 on, a file (extension module,
+  // resource, metadata) from PYOX_FORMAT_VERSION_ZSTD_FILES on, bytecode
+  // never.
+  const uint32_t Version = P->header->format_version;
+  const bool MayCompress =
+      E.kind == PYOX_KIND_SOURCE
+          ? Version >= 2
+          : (E.kind == PYOX_KIND_EXTENSION || E.kind == PYOX_KIND_RESOURCE ||
+             E.kind == PYOX_KIND_METADATA) &&
+                Version >= PYOX_FORMAT_VERSION_ZSTD_FILES;
+  if ((E.flags & ~PYOX_ENTRY_ZSTD) != 0 || (E.flags != 0 && !MayCompress))
     return "payload entry has bad flags";
   if (E.name_size == 0 ||
       !inRange(E.name_offset, E.name_size, P->pool_begin, P->pool_end) ||

@@ -1,12 +1,15 @@
 //===- PayloadZstd.cpp - Compressed entries (PYOX_ENTRY_ZSTD) -------------===//
 //
-// Sources are packed as zstd frames compressed against their module's code
-// (pyox/format.h): the marshalled code holds the source's identifiers,
+// Two kinds of frame (pyox/format.h). Sources are compressed against their
+// module's code: the marshalled code holds the source's identifiers,
 // strings and docstrings, so a frame that may refer back into it is a
 // fraction of one compressed alone, at no cost in payload bytes since the
-// code is there anyway. Decompression happens only when something reads a
-// source (a traceback, linecache, inspect, the VFS's .py files), so it
-// allocates its state per call rather than keeping ~100 KB around.
+// code is there anyway. Extension modules, carried shared libraries and
+// other files are frames on their own: they are copied before use (into a
+// memfd to be loaded, into a bytes object to be read), and the copy is the
+// decompression. Decompression happens only when something reads the entry,
+// so it allocates its state per call rather than keeping ~100 KB around,
+// and it is one-shot into the caller's buffer (no window buffer).
 //
 // A separate object in the archive: programs that never read a compressed
 // entry do not link zstd.
@@ -22,19 +25,29 @@
 
 extern "C" int pyox_entry_decompress(const pyox_payload *P, const pyox_entry *E,
                                      void *Out) {
-  if (!(E->flags & PYOX_ENTRY_ZSTD) || E->kind != PYOX_KIND_SOURCE)
+  if (!(E->flags & PYOX_ENTRY_ZSTD))
     return -1;
-  const pyox_entry *Code = pyox_payload_find(
-      P, PYOX_GROUP_MODULE, pyox_entry_name(P, E), E->name_size);
-  if (!Code ||
-      (Code->kind != PYOX_KIND_MODULE && Code->kind != PYOX_KIND_PACKAGE))
-    return -1;
-  if (pyox_entry_verify(P, E) != 0 || pyox_entry_verify(P, Code) != 0)
+  const void *Prefix = nullptr;
+  size_t PrefixSize = 0;
+  if (E->kind == PYOX_KIND_SOURCE) {
+    const pyox_entry *Code = pyox_payload_find(
+        P, PYOX_GROUP_MODULE, pyox_entry_name(P, E), E->name_size);
+    if (!Code ||
+        (Code->kind != PYOX_KIND_MODULE && Code->kind != PYOX_KIND_PACKAGE) ||
+        pyox_entry_verify(P, Code) != 0)
+      return -1;
+    Prefix = pyox_entry_data(P, Code);
+    PrefixSize = Code->data_size;
+  } else if (pyox_kind_group(E->kind) == PYOX_GROUP_MODULE &&
+             E->kind != PYOX_KIND_EXTENSION) {
+    return -1; // bytecode is never compressed (the reader refuses the flag)
+  }
+  if (pyox_entry_verify(P, E) != 0)
     return -1;
   ZSTD_DCtx *D = ZSTD_createDCtx();
   if (!D)
     return -1;
-  size_t R = ZSTD_DCtx_refPrefix(D, pyox_entry_data(P, Code), Code->data_size);
+  size_t R = Prefix ? ZSTD_DCtx_refPrefix(D, Prefix, PrefixSize) : 0;
   if (!ZSTD_isError(R))
     R = ZSTD_decompressDCtx(D, Out, E->raw_size, pyox_entry_data(P, E),
                             E->data_size);

@@ -114,17 +114,15 @@ std::vector<DirItem> list(const char *Rel, size_t Len);
 // Synthetic inode number of the directory REL.
 uint64_t dirIno(const char *Rel, size_t Len);
 
-// The entry's bytes, checked against its CRC first: a damaged entry ends
-// the process with a `pyox:` line, as it does at import.
-const uint8_t *verifiedData(const pyox_entry *E);
 // Reports E as damaged on stderr and exits, as the importer does.
 [[noreturn]] void fatalDamaged(const pyox_entry *E);
 
-// For each DT_NEEDED library of the shared object in entry E (at REL) that
-// its RUNPATH/RPATH ($ORIGIN included) places inside the tree, or that pack
-// carried into PYOX_CARRIED_LIBS_DIR, calls FN(rel of that library) in
-// DT_NEEDED order.
-void forEachBundledNeeded(const pyox_entry *E, const char *Rel, size_t RelLen,
+// For each DT_NEEDED library of the shared object IMAGE[0, SIZE) (the file
+// at REL) that its RUNPATH/RPATH ($ORIGIN included) places inside the tree,
+// or that pack carried into PYOX_CARRIED_LIBS_DIR, calls FN(rel of that
+// library) in DT_NEEDED order.
+void forEachBundledNeeded(const uint8_t *Image, uint64_t Size, const char *Rel,
+                          size_t RelLen,
                           void (*Fn)(const char *Rel, size_t Len, void *Ctx),
                           void *Ctx);
 

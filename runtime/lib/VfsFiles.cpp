@@ -22,6 +22,8 @@
 
 #include "VfsFiles.h"
 
+#include "EntryFile.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -106,9 +108,9 @@ int rawFstat(int Fd, struct stat &St) {
   return int(syscall(SYS_newfstatat, Fd, "", &St, AT_EMPTY_PATH));
 }
 
-// A sealed memfd holding DATA[0, SIZE), or -1 with errno set.
-int sealedMemfd(const char *Rel, size_t RelLen, const uint8_t *Data,
-                uint64_t Size) {
+// The master memfd of a file (its entry's contents) or of a directory
+// (ENTRY null: empty), or -1 with errno set.
+int sealedMemfd(const char *Rel, size_t RelLen, const pyox_entry *Entry) {
   // The memfd's name shows in /proc/self/maps and dladdr: "pyox:" and the
   // file's base name.
   char Name[200] = "pyox:";
@@ -121,28 +123,9 @@ int sealedMemfd(const char *Rel, size_t RelLen, const uint8_t *Data,
     BaseLen = sizeof(Name) - 6;
   memcpy(Name + 5, Base, BaseLen);
   Name[5 + BaseLen] = '\0';
-  int Fd = memfd_create(Name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  if (Fd < 0)
-    return -1;
-  for (uint64_t Done = 0; Done < Size;) {
-    ssize_t W = write(Fd, Data + Done, size_t(Size - Done));
-    if (W < 0 && errno == EINTR)
-      continue;
-    if (W <= 0) {
-      int Err = W < 0 ? errno : EIO;
-      close(Fd);
-      errno = Err;
-      return -1;
-    }
-    Done += uint64_t(W);
-  }
-  if (fcntl(Fd, F_ADD_SEALS,
-            F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
-    int Err = errno;
-    close(Fd);
-    errno = Err;
-    return -1;
-  }
+  int Fd = entryMemoryFile(TheMount.P, Entry, Name);
+  if (Fd < 0 && errno == EBADMSG)
+    fatalDamaged(Entry);
   return Fd;
 }
 
@@ -181,28 +164,11 @@ const Master *masterOf(const Node &N, const char *Rel, size_t RelLen) {
   }
   if (Master *M = S->Value.load(std::memory_order_acquire))
     return M;
-  const uint8_t *Data = nullptr;
-  uint64_t Size = 0;
-  uint8_t *Raw = nullptr; // a compressed source, decompressed for the copy
-  if (N.Kind == NodeKind::File && (N.Entry->flags & PYOX_ENTRY_ZSTD)) {
-    Size = N.Entry->raw_size;
-    Raw = static_cast<uint8_t *>(malloc(Size ? Size : 1));
-    if (!Raw) {
-      errno = ENOMEM;
-      return nullptr;
-    }
-    if (pyox_entry_decompress(TheMount.P, N.Entry, Raw) != 0)
-      fatalDamaged(N.Entry);
-    Data = Raw;
-  } else if (N.Kind == NodeKind::File) {
-    Data = verifiedData(N.Entry);
-    Size = N.Entry->data_size;
-  }
-  int Fd = sealedMemfd(Rel, RelLen, Data, Size);
-  if (Raw)
-    free(Raw);
-  else if (Data)
-    releasePayloadPages(Data, Size);
+  const pyox_entry *Entry = N.Kind == NodeKind::File ? N.Entry : nullptr;
+  int Fd = sealedMemfd(Rel, RelLen, Entry);
+  // The memfd holds the bytes now (copied or decompressed).
+  if (Entry)
+    releasePayloadPages(pyox_entry_data(TheMount.P, Entry), Entry->data_size);
   if (Fd < 0)
     return nullptr;
   struct stat St;

@@ -66,6 +66,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
@@ -101,6 +102,9 @@ int __fxstatat64(int, int, const char *, struct stat64 *, int);
 int __xmknod(int, const char *, mode_t, dev_t *);
 int __xmknodat(int, int, const char *, mode_t, dev_t *);
 void __chk_fail(void) __attribute__((noreturn));
+// pyox-run's glibc compat layer (tools/pyox-run/GlibcCompat.c): what to
+// forward to when the C library does not export a function by that name.
+__attribute__((weak)) void *pyox_glibc_compat_function(const char *);
 }
 
 // The C library's definitions, resolved once before main (and on first use
@@ -149,6 +153,8 @@ template <class F> F resolveNext(F &Slot, const char *Name) {
   F P = __atomic_load_n(&Slot, __ATOMIC_ACQUIRE);
   if (!P) {
     P = reinterpret_cast<F>(dlsym(RTLD_NEXT, Name));
+    if (!P && pyox_glibc_compat_function) // the stat family below glibc 2.33
+      P = reinterpret_cast<F>(pyox_glibc_compat_function(Name));
     if (!P) {
       // Without the C library's function there is nothing to forward to.
       static const char Msg[] = "pyox: cannot find the C library's ";
@@ -656,12 +662,18 @@ void *dlopenNode(const Node &N, const char *Rel, size_t RelLen, int Mode,
   const Master *M = masterOf(N, Rel, RelLen);
   if (!M)
     return nullptr;
-  if (Depth < 16 && !(Mode & RTLD_NOLOAD)) {
-    PreloadContext C = {Mode & ~RTLD_NOLOAD, Depth};
-    forEachBundledNeeded(N.Entry, Rel, RelLen, preloadNeeded, &C);
-    // The headers were read from the payload, after the copy.
-    releasePayloadPages(pyox_entry_data(TheMount.P, N.Entry),
-                        N.Entry->data_size);
+  if (N.Entry && Depth < 16 && !(Mode & RTLD_NOLOAD)) {
+    // The headers are read from the memfd, where the object is whole
+    // (payload entries may be compressed); ld.so maps the same pages.
+    uint64_t Size = pyox_entry_content_size(N.Entry);
+    void *Image = Size ? mmap(nullptr, Size, PROT_READ, MAP_SHARED, M->Fd, 0)
+                       : MAP_FAILED;
+    if (Image != MAP_FAILED) {
+      PreloadContext C = {Mode & ~RTLD_NOLOAD, Depth};
+      forEachBundledNeeded(static_cast<const uint8_t *>(Image), Size, Rel,
+                           RelLen, preloadNeeded, &C);
+      munmap(Image, Size);
+    }
   }
   char Path[32];
   procPath(M->Fd, Path);

@@ -539,12 +539,6 @@ void fatalDamaged(const pyox_entry *E) {
   _exit(1);
 }
 
-const uint8_t *verifiedData(const pyox_entry *E) {
-  if (pyox_entry_verify(TheMount.P, E) != 0)
-    fatalDamaged(E);
-  return pyox_entry_data(TheMount.P, E);
-}
-
 // --- DT_NEEDED of a bundled shared object -------------------------------
 
 namespace {
@@ -585,11 +579,10 @@ struct ElfView {
 
 } // namespace
 
-void forEachBundledNeeded(const pyox_entry *E, const char *Rel, size_t RelLen,
+void forEachBundledNeeded(const uint8_t *Image, uint64_t Size, const char *Rel,
+                          size_t RelLen,
                           void (*Fn)(const char *, size_t, void *), void *Ctx) {
-  if (!E)
-    return; // the interpreter: the program itself
-  ElfView V{pyox_entry_data(TheMount.P, E), E->data_size};
+  ElfView V{Image, Size};
   Elf64_Ehdr H;
   if (!V.read(0, H) || memcmp(H.e_ident, ELFMAG, SELFMAG) != 0 ||
       H.e_ident[EI_CLASS] != ELFCLASS64 || H.e_ident[EI_DATA] != ELFDATA2LSB ||

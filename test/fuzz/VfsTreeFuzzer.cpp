@@ -42,7 +42,11 @@ void ask(const std::string &Rel) {
   } else if (R.N.Kind == NodeKind::File) {
     struct stat St;
     fillStat(R.N, St);
-    forEachBundledNeeded(R.N.Entry, R.Rel, R.RelLen, neededSink, &R);
+    // The entry's bytes as stored: what the ELF reader sees of a raw one.
+    if (R.N.Entry)
+      forEachBundledNeeded(pyox_entry_data(TheMount.P, R.N.Entry),
+                           R.N.Entry->data_size, R.Rel, R.RelLen, neededSink,
+                           &R);
   }
   resolveAt(R.Rel, R.RelLen, "../x/./y/", R);
 }

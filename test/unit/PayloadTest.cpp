@@ -217,6 +217,19 @@ void resealIndex(std::vector<uint8_t> &Bytes) {
   repairChecksums(Bytes.data(), Bytes.size());
 }
 
+// Compressed entry E of P holds Raw, and `verify` finds P whole.
+void expectDecompresses(const pyox_payload &P, const pyox_entry *E,
+                        const std::string &Raw) {
+  EXPECT_EQ(pyox_entry_content_size(E), Raw.size());
+  std::string Out(E->raw_size, '\0');
+  ASSERT_EQ(pyox_entry_decompress(&P, E, Out.data()), 0);
+  EXPECT_EQ(Out, Raw);
+  char Message[256];
+  EXPECT_EQ(pyox_payload_verify_all(&P, Message, sizeof Message), 0) << Message;
+  EXPECT_EQ(pyox_payload_verify_compressed(&P, Message, sizeof Message), 0)
+      << Message;
+}
+
 TEST(Payload, CompressedSource) {
   std::string Text;
   for (int I = 0; I < 50; ++I)
@@ -232,14 +245,8 @@ TEST(Payload, CompressedSource) {
   ASSERT_NE(S, nullptr);
   EXPECT_EQ(S->flags, PYOX_ENTRY_ZSTD);
   EXPECT_LT(S->data_size, Text.size());
-  EXPECT_EQ(pyox_entry_content_size(S), Text.size());
-  std::string Out(S->raw_size, '\0');
-  ASSERT_EQ(pyox_entry_decompress(&P, S, Out.data()), 0);
-  EXPECT_EQ(Out, Text);
+  expectDecompresses(P, S, Text);
   char Message[256];
-  EXPECT_EQ(pyox_payload_verify_all(&P, Message, sizeof Message), 0) << Message;
-  EXPECT_EQ(pyox_payload_verify_compressed(&P, Message, sizeof Message), 0)
-      << Message;
 
   // A raw size the frame does not have: structurally sound, but `verify`
   // finds it.
@@ -254,9 +261,10 @@ TEST(Payload, CompressedSource) {
 
   // The flag on a module, an unknown flag, the flag in version 1.
   Bad = Bytes;
-  sourceEntry(Bad)->kind = PYOX_KIND_RESOURCE;
+  sourceEntry(Bad)->kind = PYOX_KIND_MODULE;
   resealIndex(Bad);
   EXPECT_NE(pyox_payload_open(&P, Bad.data(), Bad.size(), &Error), 0);
+  EXPECT_STREQ(Error, "payload entry has bad flags");
   Bad = Bytes;
   sourceEntry(Bad)->flags = 0x02;
   resealIndex(Bad);
@@ -270,6 +278,82 @@ TEST(Payload, CompressedSource) {
   std::vector<uint8_t> Orphan = compressedSample(Text, /*WithCode=*/false);
   ASSERT_EQ(pyox_payload_open(&P, Orphan.data(), Orphan.size(), &Error), 0);
   EXPECT_NE(pyox_payload_verify_compressed(&P, Message, sizeof Message), 0);
+}
+
+// Files (an extension module, a resource, metadata) compressed alone, as
+// compressFiles chooses them, read back whole; the flag on a file in a
+// version 3 payload (what a reader that predates compressed files would
+// see, had the version not changed) is refused, and so is the flag on
+// bytecode.
+TEST(Payload, CompressedFiles) {
+  std::string Elf = std::string("\x7f"
+                                "ELF",
+                                4);
+  for (int I = 0; I < 400; ++I)
+    Elf += "symbol_" + std::to_string(I % 37) + std::string(8, '\0');
+  std::mt19937 Random(7);
+  std::string Noise(8192, '\0');
+  for (char &C : Noise)
+    C = char(Random());
+  std::string Small(1000, 'a');
+  std::string Roots(5000, '/');
+  std::vector<PayloadItem> Items = {
+      {PYOX_KIND_EXTENSION, "pkg._ext", "pkg/_ext.so", Elf},
+      {PYOX_KIND_RESOURCE, "pkg/noise.bin", "pkg/noise.bin", Noise},
+      {PYOX_KIND_RESOURCE, "pkg/small.txt", "pkg/small.txt", Small},
+      {PYOX_KIND_RESOURCE, PYOX_HOST_DATA_ROOTS, PYOX_HOST_DATA_ROOTS, Roots},
+      {PYOX_KIND_METADATA, "pkg-1.0.dist-info/RECORD",
+       "pkg-1.0.dist-info/RECORD", Elf + "metadata"},
+      {PYOX_KIND_MODULE, "pkg.mod", "pkg/mod.py", Elf},
+  };
+  ASSERT_FALSE(bool(compressFiles(Items, nullptr)));
+  // Compressible and at least 4 KiB: compressed; noise, a small file, the
+  // host-data list and bytecode: as they were.
+  EXPECT_EQ(Items[0].Flags, PYOX_ENTRY_ZSTD);
+  EXPECT_EQ(Items[0].RawSize, Elf.size());
+  EXPECT_LT(Items[0].Data.size(), Elf.size() / 4);
+  EXPECT_EQ(Items[1].Flags, 0u);
+  EXPECT_EQ(Items[2].Flags, 0u);
+  EXPECT_EQ(Items[3].Flags, 0u);
+  EXPECT_EQ(Items[4].Flags, PYOX_ENTRY_ZSTD);
+  EXPECT_EQ(Items[5].Flags, 0u);
+  EXPECT_EQ(Items[5].Data, Elf);
+
+  PayloadInfo Info{0x030b0000, 0x0a0d0da7, "", 0, false};
+  auto Out = writePayload(Items, Info);
+  ASSERT_TRUE(bool(Out)) << errorOf(Out.takeError());
+  std::vector<uint8_t> Bytes = *Out;
+  pyox_payload P;
+  const char *Error = nullptr;
+  ASSERT_EQ(pyox_payload_open(&P, Bytes.data(), Bytes.size(), &Error), 0)
+      << Error;
+  const pyox_entry *E = pyox_payload_find(&P, PYOX_GROUP_MODULE, "pkg._ext", 8);
+  ASSERT_NE(E, nullptr);
+  expectDecompresses(P, E, Elf);
+  std::string Raw(E->raw_size, '\0');
+
+  // A damaged frame: its checksum fails, so it is not decompressed.
+  std::vector<uint8_t> Bad = Bytes;
+  Bad[E->data_offset + E->data_size / 2] ^= 0x10;
+  ASSERT_EQ(pyox_payload_open(&P, Bad.data(), Bad.size(), &Error), 0);
+  E = pyox_payload_find(&P, PYOX_GROUP_MODULE, "pkg._ext", 8);
+  EXPECT_NE(pyox_entry_decompress(&P, E, Raw.data()), 0);
+
+  // Version 3 allowed only sources to be compressed.
+  Info.FormatVersion = 3;
+  Out = writePayload(Items, Info);
+  ASSERT_TRUE(bool(Out)) << errorOf(Out.takeError());
+  EXPECT_NE(pyox_payload_open(&P, Out->data(), Out->size(), &Error), 0);
+  EXPECT_STREQ(Error, "payload entry has bad flags");
+
+  // Bytecode is never compressed (it is unmarshalled in place).
+  Items[5].Flags = PYOX_ENTRY_ZSTD;
+  Items[5].RawSize = 1;
+  Info.FormatVersion = PYOX_FORMAT_VERSION;
+  Out = writePayload(Items, Info);
+  ASSERT_TRUE(bool(Out)) << errorOf(Out.takeError());
+  EXPECT_NE(pyox_payload_open(&P, Out->data(), Out->size(), &Error), 0);
+  EXPECT_STREQ(Error, "payload entry has bad flags");
 }
 
 // Payloads of versions 1 and 2 (no chunk table) still open, lazily too
@@ -310,9 +394,9 @@ TEST(Payload, ReadsOlderVersions) {
   EXPECT_NE(pyox_payload_open(&P, Bytes.data(), Bytes.size(), &Error), 0);
 }
 
-// Mapped code (format version 4) comes last in the data area, and a reader
+// Mapped code (format version 5) comes last in the data area, and a reader
 // of an older version's payload rejects the kind.
-TEST(Payload, MappedCodeIsVersion4AndLast) {
+TEST(Payload, MappedCodeIsVersion5AndLast) {
   std::vector<PayloadItem> Items = {
       {PYOX_KIND_MODULE, "b", "b.py", "code-of-b"},
       {PYOX_KIND_MAPPED_CODE, "a", "a.py", std::string(100, 'm')},
@@ -320,7 +404,7 @@ TEST(Payload, MappedCodeIsVersion4AndLast) {
       {PYOX_KIND_RESOURCE, "z/data", "z/data", "zzz"},
   };
   PayloadInfo Info{0x030b0000, 0x0a0d0da7, "", 0, false};
-  Info.FormatVersion = 3;
+  Info.FormatVersion = PYOX_FORMAT_VERSION_MAPPED - 1;
   auto Old = writePayload(Items, Info);
   ASSERT_FALSE(bool(Old));
   EXPECT_NE(errorOf(Old.takeError()).find("bad entry kind"), std::string::npos);
@@ -340,7 +424,8 @@ TEST(Payload, MappedCodeIsVersion4AndLast) {
   EXPECT_STREQ(pyox_kind_name(M->kind), "mapped");
   pyox_payload_close(&P);
 
-  reinterpret_cast<pyox_header *>(Bytes.data())->format_version = 3;
+  reinterpret_cast<pyox_header *>(Bytes.data())->format_version =
+      PYOX_FORMAT_VERSION_MAPPED - 1;
   resealIndex(Bytes);
   EXPECT_NE(pyox_payload_open(&P, Bytes.data(), Bytes.size(), &Error), 0);
 
@@ -455,3 +540,55 @@ TEST(Payload, TruncationIsDetected) {
 }
 
 } // namespace
+
+// The writer's three ways to the same bytes: into memory, streamed into a
+// file's stream, and with items' data spooled to a temporary file
+// (DataSpool; pack does so past 32 MiB of data), for the chunked format and
+// the older one whose header CRC covers the whole index.
+TEST(PayloadWriter, StreamedAndSpooledWritesAreByteIdentical) {
+  std::vector<PayloadItem> Items = {
+      {PYOX_KIND_PACKAGE, "pkg", "pkg/__init__.py", "code-of-pkg"},
+      {PYOX_KIND_RESOURCE, "pkg/empty.txt", "pkg/empty.txt", ""},
+      {PYOX_KIND_RESOURCE, "pkg/big.bin", "pkg/big.bin",
+       std::string(3 << 20, '\x5a')}, // more than the spool's copy buffer
+  };
+  // Enough entries for several index chunks of each kind.
+  for (int I = 0; I < 3000; ++I) {
+    std::string Name = "pkg.m" + std::to_string(I);
+    std::string Path = "pkg/m" + std::to_string(I) + ".py";
+    Items.push_back({PYOX_KIND_MODULE, Name, Path, std::string(I % 97, 'c')});
+    Items.push_back({PYOX_KIND_SOURCE, Name, Path, "x = " + std::to_string(I)});
+  }
+  for (uint32_t Version : {uint32_t(PYOX_FORMAT_VERSION),
+                           uint32_t(PYOX_FORMAT_VERSION_CHUNKS - 1)}) {
+    PayloadInfo Info{0x030b0000, 0x0a0d0da7, "pkg:main", 0, true};
+    Info.FormatVersion = Version;
+    auto Reference = writePayload(Items, Info);
+    ASSERT_TRUE(bool(Reference)) << errorOf(Reference.takeError());
+
+    std::string Streamed;
+    llvm::raw_string_ostream OS(Streamed);
+    ASSERT_FALSE(bool(writePayload(Items, Info, OS)));
+    OS.flush();
+    EXPECT_EQ(Streamed, std::string(Reference->begin(), Reference->end()))
+        << "version " << Version;
+
+    auto Spool = DataSpool::create();
+    ASSERT_TRUE(bool(Spool)) << errorOf(Spool.takeError());
+    std::vector<PayloadItem> Spooled = Items;
+    for (size_t I = 0; I < Spooled.size(); I += 2) {
+      ASSERT_FALSE(bool(Spool->add(Spooled[I])));
+      EXPECT_TRUE(Spooled[I].Data.empty());
+      EXPECT_EQ(Spooled[I].size(), Items[I].Data.size());
+    }
+    auto FromSpool = writePayload(Spooled, Info, &*Spool);
+    ASSERT_TRUE(bool(FromSpool)) << errorOf(FromSpool.takeError());
+    EXPECT_TRUE(*FromSpool == *Reference) << "version " << Version;
+
+    // Spooled data without its spool is an error, not a payload.
+    auto NoSpool = writePayload(Spooled, Info);
+    ASSERT_FALSE(bool(NoSpool));
+    EXPECT_NE(errorOf(NoSpool.takeError()).find("without its spool"),
+              std::string::npos);
+  }
+}

@@ -31,22 +31,12 @@ struct BinaryConfig {
   std::string Name = PYOX_DEFAULT_PAYLOAD_NAME;
 };
 
-Expected<BinaryConfig> parseBinaryArgs(StringRef Command, CommandArgs Args,
+Expected<BinaryConfig> parseBinaryArgs(const CommandArgs &Args,
                                        bool WantPayload) {
   BinaryConfig C;
-  ArgScanner S(Args);
-  std::vector<std::string> Positionals;
-  while (!S.done()) {
-    if (std::optional<std::string> P = S.positional()) {
-      Positionals.push_back(*P);
-      continue;
-    }
-    if (S.value("-o", "--output", C.Output) || S.value("--name", C.Name))
-      continue;
-    S.unknown();
-  }
-  if (Error E = S.error(Command))
-    return std::move(E);
+  std::vector<std::string> Positionals = positionals(Args);
+  C.Output = Args.getLastArgValue(OPT_output).str();
+  C.Name = Args.getLastArgValue(OPT_name, C.Name).str();
   size_t Want = WantPayload ? 2 : 1;
   if (Positionals.size() != Want)
     return createStringError(std::errc::invalid_argument,
@@ -90,8 +80,8 @@ Expected<std::unique_ptr<MemoryBuffer>> openBinary(StringRef Path) {
 
 } // namespace
 
-int runInject(CommandArgs Args) {
-  Expected<BinaryConfig> C = parseBinaryArgs("inject", Args, true);
+int runInject(const CommandArgs &Args) {
+  Expected<BinaryConfig> C = parseBinaryArgs(Args, true);
   if (!C)
     return reportError(C.takeError());
   Expected<std::unique_ptr<MemoryBuffer>> Binary = openBinary(C->Binary);
@@ -126,8 +116,8 @@ int runInject(CommandArgs Args) {
   return 0;
 }
 
-int runRemove(CommandArgs Args) {
-  Expected<BinaryConfig> C = parseBinaryArgs("remove", Args, false);
+int runRemove(const CommandArgs &Args) {
+  Expected<BinaryConfig> C = parseBinaryArgs(Args, false);
   if (!C)
     return reportError(C.takeError());
   Expected<std::unique_ptr<MemoryBuffer>> Binary = openBinary(C->Binary);

@@ -10,6 +10,7 @@
 
 #include "Commands.h"
 #include "Options.h"
+#include "Progress.h"
 
 #include "Common/PayloadSection.h"
 #include "Container/PayloadContainer.h"
@@ -54,33 +55,14 @@ static bool canLayOutCode(MemoryBufferRef Template) {
   return Payloads->empty();
 }
 
-int runBuild(CommandArgs Args) {
-  PackConfig Config = defaultPackConfig();
-  std::string Output, Template;
-  std::string Name = PYOX_DEFAULT_PAYLOAD_NAME;
-  bool MappedCode = true;
-  ArgScanner S(Args);
-  while (!S.done()) {
-    if (S.value("-o", "--output", Output) || S.value("--template", Template) ||
-        S.value("--name", Name) || scanPackOption(S, Config))
-      continue;
-    if (S.flag("--no-mapped-code")) {
-      MappedCode = false;
-      continue;
-    }
-    S.unknown();
-  }
-  if (Error E = S.error("build"))
-    return reportError(std::move(E));
-  if (Output.empty())
-    return reportError(
-        createStringError(std::errc::invalid_argument,
-                          "build: an output file is needed (-o EXECUTABLE)"));
-  if (!Config.Stdlib && Config.Paths.empty())
-    return reportError(createStringError(
-        std::errc::invalid_argument,
-        "build: nothing to pack (give --stdlib and/or --path DIR)"));
-  if (Error E = checkPayloadName(Name))
+int runBuild(const CommandArgs &Args) {
+  Expected<PackCommand> Command = readPackCommand("build", Args);
+  if (!Command)
+    return reportError(Command.takeError());
+  PackConfig &Config = Command->Pack;
+  const std::string &Output = Command->Output;
+  std::string Template = Command->Template;
+  if (Error E = checkPayloadName(Command->Name))
     return reportError(std::move(E));
   if (Template.empty())
     Template = toolDirectory() + "/pyox-run";
@@ -122,16 +104,21 @@ int runBuild(CommandArgs Args) {
 
   // The template is part of the program whose glibc floor build reports.
   Config.TemplateFile = Template;
-  if (MappedCode && canLayOutCode((*Binary)->getMemBufferRef()))
+  if (Command->MappedCode && canLayOutCode((*Binary)->getMemBufferRef()))
     Config.MappedCodeTemplate = Template;
-  Config.Summary = [&](const Twine &Line) {
-    outs() << Output << ": " << Line << "\n";
-  };
+  if (!Command->Quiet)
+    Config.Summary = [&](const Twine &Line) {
+      clearProgress();
+      outs() << Output << ": " << Line << "\n";
+    };
   Expected<std::vector<uint8_t>> Payload = buildPayload(Config);
   if (!Payload)
     return reportError(Payload.takeError());
-  if (Error E = elf::injectPayload((*Binary)->getMemBufferRef(), Name, *Payload,
-                                   Output))
+  showProgress({"write", 0, 0, Payload->size()});
+  Error E = elf::injectPayload((*Binary)->getMemBufferRef(), Command->Name,
+                               *Payload, Output);
+  clearProgress();
+  if (E)
     return reportError(std::move(E));
   return 0;
 }

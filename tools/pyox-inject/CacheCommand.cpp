@@ -23,29 +23,16 @@ static std::string mebibytes(uint64_t Bytes) {
   return fmt::format("{} bytes ({:.1f} MiB)", Bytes, double(Bytes) / (1 << 20));
 }
 
-int runCache(CommandArgs Args) {
-  std::string Dir = defaultCacheDir(), TrimTo;
-  bool Stats = false, Clear = false, Trim = false;
-  ArgScanner S(Args);
-  while (!S.done()) {
-    if (S.value("--cache-dir", Dir))
-      continue;
-    if (S.flag("--stats")) {
-      Stats = true;
-      continue;
-    }
-    if (S.flag("--clear")) {
-      Clear = true;
-      continue;
-    }
-    if (S.value("--trim", TrimTo)) {
-      Trim = true;
-      continue;
-    }
-    S.unknown();
-  }
-  if (Error E = S.error("cache"))
-    return reportError(std::move(E));
+int runCache(const CommandArgs &Args) {
+  if (std::vector<std::string> P = positionals(Args); !P.empty())
+    return reportError(createStringError(std::errc::invalid_argument,
+                                         "cache: unexpected argument %s",
+                                         P[0].c_str()));
+  std::string Dir =
+      Args.getLastArgValue(OPT_cache_dir, defaultCacheDir()).str();
+  std::string TrimTo = Args.getLastArgValue(OPT_trim).str();
+  bool Stats = Args.hasArg(OPT_stats), Clear = Args.hasArg(OPT_clear),
+       Trim = Args.hasArg(OPT_trim);
   if (int(Stats) + int(Clear) + int(Trim) != 1)
     return reportError(createStringError(
         std::errc::invalid_argument,

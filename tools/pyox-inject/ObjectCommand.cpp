@@ -22,23 +22,13 @@ static const char ObjectUsage[] =
     "usage: pyox-inject object PAYLOAD -o OUT [--format elf|macho|coff] "
     "[--arch x86-64|aarch64|arm64] [--name NAME] [--reserve BYTES]";
 
-int runObject(CommandArgs Args) {
-  ArgScanner S(Args);
-  std::vector<std::string> Positionals;
-  std::string Output, Format = "elf", Arch, Name, Reserve;
-  while (!S.done()) {
-    if (std::optional<std::string> P = S.positional()) {
-      Positionals.push_back(*P);
-      continue;
-    }
-    if (S.value("-o", "--output", Output) || S.value("--format", Format) ||
-        S.value("--arch", Arch) || S.value("--name", Name) ||
-        S.value("--reserve", Reserve))
-      continue;
-    S.unknown();
-  }
-  if (Error E = S.error("object"))
-    return reportError(std::move(E));
+int runObject(const CommandArgs &Args) {
+  std::vector<std::string> Positionals = positionals(Args);
+  std::string Output = Args.getLastArgValue(OPT_output).str();
+  std::string Format = Args.getLastArgValue(OPT_format, "elf").str();
+  std::string Arch = Args.getLastArgValue(OPT_arch).str();
+  std::string Name = Args.getLastArgValue(OPT_name).str();
+  std::string Reserve = Args.getLastArgValue(OPT_reserve).str();
   if (Positionals.size() != 1 || Output.empty())
     return reportError(
         createStringError(std::errc::invalid_argument, ObjectUsage));

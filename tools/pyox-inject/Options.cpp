@@ -1,81 +1,73 @@
-//===- Options.cpp --------------------------------------------------------===//
+//===- Options.cpp - pyox-inject's option table ---------------------------===//
 
 #include "Options.h"
 
+#include "llvm/Option/Arg.h"
+#include "llvm/Option/Option.h"
+
 using namespace llvm;
+using namespace llvm::opt;
 
 namespace pyox {
 
-std::optional<std::string> ArgScanner::positional() {
-  if (done())
-    return std::nullopt;
-  StringRef A = Args[Index];
-  if (!OptionsEnded && A == "--") {
-    OptionsEnded = true;
-    ++Index;
-    return positional();
+namespace {
+
+#define PREFIX(NAME, VALUE)                                                    \
+  constexpr StringLiteral NAME##_init[] = VALUE;                               \
+  constexpr ArrayRef<StringLiteral> NAME(NAME##_init,                          \
+                                         std::size(NAME##_init) - 1);
+#include "Opts.inc"
+#undef PREFIX
+
+constexpr OptTable::Info InfoTable[] = {
+#define OPTION(...) LLVM_CONSTRUCT_OPT_INFO(__VA_ARGS__),
+#include "Opts.inc"
+#undef OPTION
+};
+
+class InjectOptTable : public GenericOptTable {
+public:
+  InjectOptTable() : GenericOptTable(InfoTable) {
+    // "--" ends the options: what follows is positional, "-" included.
+    setDashDashParsing(true);
   }
-  if (!OptionsEnded && A.size() > 1 && A.starts_with("-"))
-    return std::nullopt;
-  ++Index;
-  return A.str();
+};
+
+} // namespace
+
+const OptTable &optionTable() {
+  static const InjectOptTable Table;
+  return Table;
 }
 
-bool ArgScanner::flag(StringRef Name) {
-  if (done() || OptionsEnded || StringRef(Args[Index]) != Name)
-    return false;
-  ++Index;
-  return true;
+Expected<InputArgList> parseCommandArgs(StringRef Command, unsigned Visibility,
+                                        ArrayRef<const char *> Args) {
+  const OptTable &T = optionTable();
+  unsigned MissingIndex = 0, MissingCount = 0;
+  InputArgList List = T.ParseArgs(Args, MissingIndex, MissingCount,
+                                  opt::Visibility(Visibility));
+  auto Fail = [&](const Twine &Message) {
+    return createStringError(std::errc::invalid_argument, "%s: %s",
+                             Command.str().c_str(), Message.str().c_str());
+  };
+  if (MissingCount)
+    return Fail("option " + Twine(List.getArgString(MissingIndex)) +
+                " needs a value");
+  for (const Arg *A : List.filtered(OPT_UNKNOWN)) {
+    std::string Spelling = A->getAsString(List), Nearest;
+    if (T.findNearest(Spelling, Nearest, opt::Visibility(Visibility)) <= 2)
+      return Fail("unknown option " + Spelling + "; did you mean " + Nearest +
+                  "?");
+    return Fail("unknown option " + Spelling);
+  }
+  return std::move(List);
 }
 
-bool ArgScanner::value(StringRef Name, std::string &Value) {
-  if (done() || OptionsEnded)
-    return false;
-  StringRef A = Args[Index];
-  if (A == Name) {
-    if (Index + 1 >= Args.size()) {
-      if (Problem.empty())
-        Problem = ("option " + Name + " needs a value").str();
-      ++Index;
-      return false;
-    }
-    Value = Args[Index + 1];
-    Index += 2;
-    return true;
-  }
-  if (A.starts_with(Name)) {
-    StringRef Rest = A.drop_front(Name.size());
-    bool Short = Name.size() == 2 && !Name.starts_with("--");
-    if (Rest.starts_with("=")) {
-      Value = Rest.drop_front().str();
-      ++Index;
-      return true;
-    }
-    if (Short && !Rest.empty()) {
-      Value = Rest.str();
-      ++Index;
-      return true;
-    }
-  }
-  return false;
-}
-
-void ArgScanner::unknown() {
-  if (done())
-    return;
-  if (Problem.empty()) {
-    StringRef A = Args[Index];
-    Problem = A.starts_with("-") ? ("unknown option " + A).str()
-                                 : ("unexpected argument " + A).str();
-  }
-  ++Index;
-}
-
-Error ArgScanner::error(StringRef Command) const {
-  if (Problem.empty())
-    return Error::success();
-  return createStringError(std::errc::invalid_argument, "%s: %s",
-                           Command.str().c_str(), Problem.c_str());
+Error badValue(StringRef Command, const Arg &A, const Twine &What) {
+  return createStringError(
+      std::errc::invalid_argument, "%s: %s %s", Command.str().c_str(),
+      A.getOption().getPrefixedName().rtrim('=').str().c_str(),
+      What.str().c_str());
 }
 
 } // namespace pyox

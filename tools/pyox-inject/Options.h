@@ -1,9 +1,9 @@
-//===- Options.h - Argument scanning for pyox-inject sub-commands ---------===//
+//===- Options.h - pyox-inject's option table -----------------------------===//
 //
-// Sub-commands take GNU-style options: `--name VALUE`, `--name=VALUE`, `-o
-// VALUE`, `-oVALUE`, flags, and positionals, with `--` ending options. Each
-// command loops over an ArgScanner and says what it accepts; anything else is
-// a one-line error naming the option.
+// One LLVM OptTable (generated from Opts.td) for every sub-command. A command
+// sees the options whose visibility bit names it: parsing, --help and the
+// nearest-option suggestion for a typo all go through that mask, so an
+// option another command takes is unknown here, as it should be.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,57 +12,52 @@
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
+#include "llvm/Option/ArgList.h"
+#include "llvm/Option/OptTable.h"
 #include "llvm/Support/Error.h"
-
-#include <optional>
-#include <string>
-#include <vector>
 
 namespace pyox {
 
-class ArgScanner {
-public:
-  explicit ArgScanner(llvm::ArrayRef<const char *> Args) : Args(Args) {}
-
-  bool done() const { return Index >= Args.size(); }
-
-  // Consumes a positional argument (anything not starting with '-', or
-  // anything after "--").
-  std::optional<std::string> positional();
-
-  // Consumes `Name` as a flag.
-  bool flag(llvm::StringRef Name);
-  bool flag(llvm::StringRef Name, llvm::StringRef Alias) {
-    return flag(Name) || flag(Alias);
-  }
-
-  // Consumes `Name VALUE` / `Name=VALUE` (and `-xVALUE` for one-letter
-  // options). Returns true and sets Value on a match. A missing value is
-  // recorded and reported by error().
-  bool value(llvm::StringRef Name, std::string &Value);
-  bool value(llvm::StringRef Name, llvm::StringRef Alias, std::string &Value) {
-    return value(Name, Value) || value(Alias, Value);
-  }
-
-  // Call when nothing matched the current argument: records it as unknown
-  // and moves on.
-  void unknown();
-
-  // Records a problem with the current command line (the first one wins).
-  void fail(std::string Message) {
-    if (Problem.empty())
-      Problem = std::move(Message);
-  }
-
-  // The first problem seen, if any.
-  llvm::Error error(llvm::StringRef Command) const;
-
-private:
-  llvm::ArrayRef<const char *> Args;
-  size_t Index = 0;
-  bool OptionsEnded = false;
-  std::string Problem;
+enum OptionID : unsigned {
+  OPT_INVALID = 0,
+#define OPTION(...) LLVM_MAKE_OPT_ID(__VA_ARGS__),
+#include "Opts.inc"
+#undef OPTION
 };
+
+// Opts.td's OptionVisibility bits: which commands take an option. Bit 0 is
+// LLVM's DefaultVis.
+enum CommandVisibility : unsigned {
+  PackVis = 1u << 1,
+  BuildVis = 1u << 2,
+  ListVis = 1u << 3,
+  VerifyVis = 1u << 4,
+  ExtractVis = 1u << 5,
+  InjectVis = 1u << 6,
+  RemoveVis = 1u << 7,
+  ObjectVis = 1u << 8,
+  CacheVis = 1u << 9,
+};
+
+// Opts.td's OptionFlag bits, after LLVM's own (llvm/Option/Option.h).
+enum OptionFlag : unsigned {
+  PathValue = 1u << 4,   // a path; [tool.pyox] makes it absolute
+  Repeatable = 1u << 5,  // given several times; an array in [tool.pyox]
+  NotInConfig = 1u << 6, // not a [tool.pyox] key
+};
+
+const llvm::opt::OptTable &optionTable();
+
+// Parses a command's arguments against the options Visibility shows. An
+// unknown option (with the nearest known one), a missing value or a stray
+// "-x" is a one-line error starting with "COMMAND: ".
+llvm::Expected<llvm::opt::InputArgList>
+parseCommandArgs(llvm::StringRef Command, unsigned Visibility,
+                 llvm::ArrayRef<const char *> Args);
+
+// The error for a bad value: "COMMAND: --NAME WHAT".
+llvm::Error badValue(llvm::StringRef Command, const llvm::opt::Arg &A,
+                     const llvm::Twine &What);
 
 } // namespace pyox
 

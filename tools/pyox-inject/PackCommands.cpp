@@ -2,6 +2,7 @@
 
 #include "Commands.h"
 #include "Options.h"
+#include "Progress.h"
 
 #include "Container/PayloadContainer.h"
 #include "ELF/ElfImage.h"
@@ -21,7 +22,6 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
-#include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <fmt/format.h>
@@ -33,133 +33,14 @@ using namespace llvm;
 
 namespace pyox {
 
-PackConfig defaultPackConfig() {
-  PackConfig C;
-  C.Warn = [](const Twine &M) { reportWarning(M); };
-  C.Note = [](const Twine &M) {
-    WithColor::note(errs(), "pyox-inject") << M << "\n";
-  };
-  C.CacheDir = defaultCacheDir();
-  return C;
-}
-
-bool scanPackOption(ArgScanner &S, PackConfig &C) {
-  std::string V;
-  if (S.flag("--stdlib")) {
-    C.Stdlib = true;
-    return true;
-  }
-  if (S.value("--stdlib", V)) { // only `--stdlib=VALUE`: the flag came first
-    if (V != "all")
-      S.fail("--stdlib takes no value or 'all', not '" + V + "'");
-    C.Stdlib = C.StdlibAll = true;
-    return true;
-  }
-  if (S.value("--dist", V)) {
-    C.Dists.push_back(V);
-    return true;
-  }
-  if (S.value("--report", V)) {
-    C.ReportFile = V;
-    return true;
-  }
-  if (S.flag("--time-passes")) {
-    C.TimePasses = true;
-    return true;
-  }
-  if (S.value("--cache-dir", V)) {
-    C.CacheDir = V;
-    return true;
-  }
-  if (S.flag("--no-cache")) {
-    C.CacheDir.clear();
-    return true;
-  }
-  if (S.flag("--verbose", "-v")) {
-    C.Remark = [](const Twine &M) { reportRemark(M); };
-    return true;
-  }
-  if (S.flag("--sources")) { // the default; accepted for older scripts
-    C.Sources = true;
-    return true;
-  }
-  if (S.flag("--no-sources")) {
-    C.Sources = false;
-    return true;
-  }
-  if (S.flag("--isolated")) {
-    C.Isolated = true;
-    return true;
-  }
-  if (S.value("--path", V)) {
-    C.Paths.push_back(V);
-    return true;
-  }
-  if (S.value("--package", V)) {
-    C.Packages.push_back(V);
-    return true;
-  }
-  if (S.value("--exclude", V)) {
-    C.Excludes.push_back(V);
-    return true;
-  }
-  if (S.value("--entry", V)) {
-    C.EntryPoint = V;
-    return true;
-  }
-  if (S.value("--optimize", "-O", V)) {
-    if (V != "0" && V != "1" && V != "2")
-      S.fail("--optimize takes 0, 1 or 2, not '" + V + "'");
-    else
-      C.Optimize = V[0] - '0';
-    return true;
-  }
-  if (S.value("--jobs", "-j", V)) {
-    unsigned N;
-    if (StringRef(V).getAsInteger(10, N) || N > 1024)
-      S.fail("--jobs takes a number of processes, not '" + V + "'");
-    else
-      C.Jobs = N;
-    return true;
-  }
-  if (S.value("--exclude-lib", V)) {
-    C.ExcludeLibs.push_back(V);
-    return true;
-  }
-  if (S.value("--max-glibc", V)) {
-    C.MaxGlibc = V;
-    return true;
-  }
-  if (S.value("--host-data", V)) {
-    C.HostData.push_back(V);
-    return true;
-  }
-  return false;
-}
-
-int runPack(CommandArgs Args) {
-  PackConfig Config = defaultPackConfig();
-  std::string Output;
-  ArgScanner S(Args);
-  while (!S.done()) {
-    if (S.value("-o", Output) || scanPackOption(S, Config))
-      continue;
-    S.unknown();
-  }
-  if (Error E = S.error("pack"))
-    return reportError(std::move(E));
-  if (Output.empty())
-    return reportError(
-        createStringError(std::errc::invalid_argument,
-                          "pack: an output file is needed (-o PAYLOAD)"));
-  if (!Config.Stdlib && Config.Paths.empty())
-    return reportError(createStringError(
-        std::errc::invalid_argument,
-        "pack: nothing to pack (give --stdlib and/or --path DIR)"));
-  auto Payload = buildPayload(Config);
-  if (!Payload)
-    return reportError(Payload.takeError());
-  if (Error E = writeFileAtomically(Output, *Payload))
+int runPack(const CommandArgs &Args) {
+  Expected<PackCommand> Command = readPackCommand("pack", Args);
+  if (!Command)
+    return reportError(Command.takeError());
+  // Streamed into the file: the payload is never whole in memory.
+  Error E = writePayloadFile(Command->Pack, Command->Output);
+  clearProgress();
+  if (E)
     return reportError(std::move(E));
   return 0;
 }
@@ -170,22 +51,16 @@ int runPack(CommandArgs Args) {
 using PayloadVisitor =
     function_ref<Error(StringRef File, const EmbeddedPayload &,
                        const pyox_payload &, size_t Count)>;
-static int forEachPayload(StringRef Command, CommandArgs Args,
+static int forEachPayload(StringRef Command, const CommandArgs &Args,
                           std::string *OutDir, PayloadVisitor Each) {
-  std::string File;
-  ArgScanner S(Args);
-  while (!S.done()) {
-    if (OutDir && S.value("-o", *OutDir))
-      continue;
-    if (File.empty())
-      if (auto P = S.positional()) {
-        File = *P;
-        continue;
-      }
-    S.unknown();
-  }
-  if (Error E = S.error(Command))
-    return reportError(std::move(E));
+  std::vector<std::string> Files = positionals(Args);
+  if (Files.size() > 1)
+    return reportError(createStringError(
+        std::errc::invalid_argument, "%s: unexpected argument %s",
+        Command.str().c_str(), Files[1].c_str()));
+  std::string File = Files.empty() ? "" : Files[0];
+  if (OutDir)
+    *OutDir = Args.getLastArgValue(OPT_output).str();
   if (File.empty() || (OutDir && OutDir->empty()))
     return reportError(createStringError(
         std::errc::invalid_argument, "%s: usage: %s FILE%s",
@@ -246,12 +121,21 @@ static Error listCarriedLibraries(const pyox_payload &P) {
     return Error::success();
   for (uint32_t I = 0; I < P.header->entry_count; ++I) {
     const pyox_entry &En = P.entries[I];
-    if ((En.kind != PYOX_KIND_EXTENSION && En.kind != PYOX_KIND_RESOURCE) ||
-        En.flags != 0)
+    if (En.kind != PYOX_KIND_EXTENSION && En.kind != PYOX_KIND_RESOURCE)
       continue;
     StringRef Name(pyox_entry_name(&P, &En), En.name_size);
     StringRef Data(reinterpret_cast<const char *>(pyox_entry_data(&P, &En)),
                    En.data_size);
+    std::string Raw; // a compressed object, decompressed to be read
+    if (En.flags & PYOX_ENTRY_ZSTD) {
+      Raw.resize(En.raw_size);
+      if (pyox_entry_decompress(&P, &En, Raw.data()) != 0)
+        return createStringError(std::errc::invalid_argument,
+                                 "entry '%s': compressed data does not "
+                                 "decompress",
+                                 Name.str().c_str());
+      Data = Raw;
+    }
     Expected<ElfDynamicInfo> Info = readElfDynamicInfo(Data, Name);
     if (!Info)
       return Info.takeError();
@@ -268,7 +152,7 @@ static Error listCarriedLibraries(const pyox_payload &P) {
   return Error::success();
 }
 
-int runList(CommandArgs Args) {
+int runList(const CommandArgs &Args) {
   return forEachPayload(
       "list", Args, nullptr,
       [](StringRef, const EmbeddedPayload &E, const pyox_payload &P, size_t) {
@@ -333,7 +217,7 @@ static std::vector<uint8_t> binaryBuildId(StringRef File,
   return {};
 }
 
-int runVerify(CommandArgs Args) {
+int runVerify(const CommandArgs &Args) {
   return forEachPayload(
       "verify", Args, nullptr,
       [](StringRef File, const EmbeddedPayload &E, const pyox_payload &P,
@@ -366,7 +250,7 @@ int runVerify(CommandArgs Args) {
       });
 }
 
-int runExtract(CommandArgs Args) {
+int runExtract(const CommandArgs &Args) {
   std::string Dir;
   return forEachPayload(
       "extract", Args, &Dir,

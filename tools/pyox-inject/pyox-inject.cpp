@@ -7,6 +7,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "Commands.h"
+#include "Options.h"
+#include "Progress.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
@@ -20,19 +22,27 @@ using namespace llvm;
 using namespace pyox;
 
 static const Command Commands[] = {
-    {"pack", "pack -o PAYLOAD [--stdlib] [--path DIR]... [options]", runPack},
-    {"build",
-     "build -o EXECUTABLE [--template FILE] [--no-mapped-code] [pack "
-     "options]",
+    {"pack", "-o PAYLOAD [--stdlib] [--path DIR]... [options]",
+     "compile modules to bytecode and write a payload file", PackVis, runPack},
+    {"build", "-o EXECUTABLE [--template FILE] [options]",
+     "pack, and inject the payload into a copy of the template", BuildVis,
      runBuild},
-    {"list", "list FILE", runList},
-    {"verify", "verify FILE", runVerify},
-    {"extract", "extract FILE -o DIR", runExtract},
-    {"inject", "inject BINARY PAYLOAD [-o OUT] [--name NAME]", runInject},
-    {"remove", "remove BINARY [-o OUT] [--name NAME]", runRemove},
-    {"object", "object PAYLOAD -o OUT --format elf|macho|coff [--arch ARCH]",
+    {"list", "FILE", "what a payload or binary holds, and where", ListVis,
+     runList},
+    {"verify", "FILE", "check a payload's structure and checksums", VerifyVis,
+     runVerify},
+    {"extract", "FILE -o DIR", "write a payload's modules and resources out",
+     ExtractVis, runExtract},
+    {"inject", "BINARY PAYLOAD [-o OUT] [--name NAME]",
+     "write a payload into a linked ELF, Mach-O or PE binary", InjectVis,
+     runInject},
+    {"remove", "BINARY [-o OUT] [--name NAME]",
+     "take a payload out of a binary", RemoveVis, runRemove},
+    {"object", "PAYLOAD -o OUT [--format elf|macho|coff] [--arch ARCH]",
+     "a relocatable object holding the payload, for any linker", ObjectVis,
      runObject},
-    {"cache", "cache --stats|--trim SIZE|--clear [--cache-dir DIR]", runCache},
+    {"cache", "--stats|--trim SIZE|--clear [--cache-dir DIR]",
+     "look at, trim or empty the compile cache", CacheVis, runCache},
 };
 
 static const char *Argv0;
@@ -40,6 +50,7 @@ static const char *Argv0;
 namespace pyox {
 
 int reportError(Error E) {
+  clearProgress();
   handleAllErrors(std::move(E), [](const ErrorInfoBase &EI) {
     WithColor::error(errs(), "pyox-inject") << EI.message() << "\n";
   });
@@ -47,10 +58,12 @@ int reportError(Error E) {
 }
 
 void reportWarning(const Twine &Message) {
+  clearProgress();
   WithColor::warning(errs(), "pyox-inject") << Message << "\n";
 }
 
 void reportRemark(const Twine &Message) {
+  clearProgress();
   WithColor::remark(errs(), "pyox-inject") << Message << "\n";
 }
 
@@ -65,7 +78,17 @@ std::string toolDirectory() {
 static void printUsage(raw_ostream &OS) {
   OS << "usage: pyox-inject <command> [options]\n\ncommands:\n";
   for (const Command &C : Commands)
-    OS << "  " << C.Synopsis << "\n";
+    OS << "  " << C.Name << " " << C.Usage << "\n      " << C.Summary << "\n";
+  OS << "\nSee 'pyox-inject <command> --help' for a command's options.\n";
+}
+
+// A command's --help, from the option table: the options it sees.
+static void printCommandHelp(const Command &C) {
+  std::string Usage = std::string("pyox-inject ") + C.Name + " " + C.Usage;
+  std::string Title = std::string("pyox-inject ") + C.Name + ": " + C.Summary;
+  optionTable().printHelp(outs(), Usage.c_str(), Title.c_str(),
+                          /*ShowHidden=*/false, /*ShowAllAliases=*/false,
+                          opt::Visibility(C.Visibility));
 }
 
 int main(int argc, char **argv) {
@@ -76,13 +99,30 @@ int main(int argc, char **argv) {
     return 1;
   }
   StringRef Name = argv[1];
+  // `pyox-inject help build` is `pyox-inject build --help`.
+  if (Name == "help" && argc > 2)
+    for (const Command &C : Commands)
+      if (StringRef(argv[2]) == C.Name) {
+        printCommandHelp(C);
+        return 0;
+      }
   if (Name == "-h" || Name == "--help" || Name == "help") {
     printUsage(outs());
     return 0;
   }
-  for (const Command &C : Commands)
-    if (Name == C.Name)
-      return C.Run(ArrayRef<const char *>(argv + 2, argv + argc));
+  for (const Command &C : Commands) {
+    if (Name != C.Name)
+      continue;
+    Expected<opt::InputArgList> Args = parseCommandArgs(
+        C.Name, C.Visibility, ArrayRef<const char *>(argv + 2, argv + argc));
+    if (!Args)
+      return reportError(Args.takeError());
+    if (Args->hasArg(OPT_help)) {
+      printCommandHelp(C);
+      return 0;
+    }
+    return C.Run(*Args);
+  }
   WithColor::error(errs(), "pyox-inject")
       << "unknown command '" << Name << "' (see pyox-inject --help)\n";
   return 1;

@@ -1,44 +1,76 @@
-/*===- GlibcCompat.c - Lower pyox-run's glibc floor to 2.34 ----------------===*
+/*===- GlibcCompat.c - Lower pyox-run's glibc floor to 2.28 ----------------===*
  *
  * Debian 12 links pyox-run against glibc 2.36, and the prebuilt archives it
- * takes whole (libpython3.11.a, libstdc++.a, libgcc_eh.a, libexpat.a) bind
- * a few symbols at versions newer than 2.34: hypot@GLIBC_2.35,
- * _dl_find_object@GLIBC_2.35, arc4random and arc4random_buf@GLIBC_2.36. A
- * program needing them does not start on RHEL 9, Ubuntu 22.04 or Amazon
- * Linux 2023 (glibc 2.34-2.35).
+ * takes whole (libpython3.11.a, libstdc++.a, libgcc_eh.a, libexpat.a, and
+ * crt1.o) bind symbols at the versions 2.36 defines as defaults: up to
+ * GLIBC_2.36. A program needing them does not start on an older system.
+ * This layer brings the template down to GLIBC_2.28: RHEL 8, Ubuntu 20.04,
+ * Debian 10, and everything newer (docs/runtime.md, "The glibc floor").
  *
- * A `.symver` header cannot change what a prebuilt archive asks for; a
+ * How. A `.symver` header cannot change what a prebuilt archive asks for; a
  * definition in the executable can: the archives' references bind to these
  * at static link time, before any shared library is searched. Each is
  * hidden, so --export-dynamic exports none of them and extension modules
- * keep binding to the C library's own. For each symbol:
- *  - hypot: the same function at its older version, GLIBC_2.2.5 (2.35 only
- *    added a faster default version);
- *  - _dl_find_object (what GCC 12's unwinder asks to find the unwind table
- *    of a PC): the C library's when it has one (dlvsym), else the same
- *    answer from dl_iterate_phdr. It must really find the table: GCC 12's
+ * keep binding to the C library's own. A definition is either
+ *  - a pin, PYOX_PIN(NAME, VERSION): NAME is one jump to the C library's
+ *    NAME@VERSION, an older version that 2.36 still defines (as the same
+ *    function or a compatible one), whatever NAME's signature; or
+ *  - a replacement, for the few symbols with no version old enough.
+ *
+ * What is pinned, by reason:
+ *  - libm re-versioned exp, exp2, log, log2 and pow in 2.29 (the new
+ *    versions dropped the SVID error handling) and hypot in 2.35 (a faster
+ *    one): the older versions compute the same values, by the same code
+ *    behind a wrapper of some 20 instructions (0.3% more instructions in
+ *    a Python loop of math.exp/log/pow/log2 calls, by callgrind); only
+ *    libpython's own calls take them, not extension modules';
+ *  - libpthread merged into libc in 2.34 (pthread_sigmask in 2.32): the
+ *    thread, key, once, semaphore and signal calls the archives use are
+ *    pinned to their libpthread versions;
+ *  - libdl (dlerror, dlsym, dlvsym) and libutil (openpty, forkpty,
+ *    login_tty) merged into libc in 2.34, likewise.
+ * Below 2.34 those live in libpthread.so.0, libdl.so.2 and libutil.so.1:
+ * pyox-run lists them as DT_NEEDED before libc.so.6 (CMakeLists.txt), so
+ * the loader finds them there; on 2.34 and later they are empty and libc's
+ * compat versions answer.
+ *
+ * What is replaced:
+ *  - __libc_start_main: crt1.o of 2.34 and later calls it with init=NULL,
+ *    which the 2.34 version reads as "run the constructors from the dynamic
+ *    segment" but older ones as "there are none". It is pinned to the base
+ *    version with an init function that runs _init and .init_array, as
+ *    glibc's own did (.preinit_array is run by ld.so);
+ *  - __libc_single_threaded (2.32, a variable libstdc++ reads to skip
+ *    atomic operations): a local 0, "threads may exist", always correct;
+ *  - close_range (2.34): the system call; ENOSYS on older kernels, where
+ *    CPython falls back to closing one by one;
+ *  - sem_clockwait (2.30): the C library's when it has one, else
+ *    sem_timedwait with the deadline moved to CLOCK_REALTIME;
+ *  - _dl_find_object (2.35, what GCC 12's unwinder asks to find the unwind
+ *    table of a PC): the C library's when it has one, else the same answer
+ *    from dl_iterate_phdr. It must really find the table: GCC 12's
  *    _Unwind_Find_FDE does not fall back when it fails, so a stub would
  *    make every C++ throw terminate;
- *  - arc4random, arc4random_buf: getrandom(2) (GLIBC_2.25), as glibc 2.36
- *    implements them, with /dev/urandom when the kernel lacks getrandom.
+ *  - arc4random, arc4random_buf (2.36): getrandom(2) (GLIBC_2.25), as glibc
+ *    2.36 implements them, with /dev/urandom when the kernel lacks it;
+ *  - the stat family and mknod (2.33; older glibc defines them only in
+ *    libc_nonshared.a): system calls, as 2.33 implements them, returned by
+ *    pyox_glibc_compat_function for the virtual filesystem, which forwards
+ *    to the C library's functions by name (runtime/lib/VfsHooks.cpp), and
+ *    defined here when the template has no virtual filesystem
+ *    (PYOX_COMPAT_WITHOUT_VFS), together with a dlopen pin.
+ * fcntl64, statx, renameat2 and the rest are 2.28 or older and stay.
  *
- * The floor is checked after the link (cmake/GlibcFloor.cmake): a new
- * symbol above it fails the build. docs/runtime.md, "The glibc floor".
+ * The floor is checked after the link (cmake/GlibcFloor.cmake,
+ * PYOX_GLIBC_FLOOR): a new symbol above it fails the build. A program runs
+ * on glibc 2.31 in test/closure/old-glibc.test (Debian 11's libc6; 2.28
+ * itself is not tested). AArch64 builds but is not tested.
  *
- * Not done: a 2.28 floor (RHEL 8, Ubuntu 20.04, Debian 10). It needs here
- * older versions for what 2.29-2.34 moved or re-versioned: exp, exp2, log,
- * log2, pow (@GLIBC_2.2.5 wrappers); fcntl64 (fcntl@2.2.5); the stat
- * family (__xstat64, __fxstat64, __lxstat64, __fxstatat64, __xmknod(at)
- * with _STAT_VER); pthread_*, sem_*, dlopen/dlsym/dlerror, openpty,
- * forkpty, login_tty at their libpthread/libdl/libutil versions, with
- * those libraries DT_NEEDED before libc; pthread_sigmask; a local
- * __libc_single_threaded = 0; close_range by syscall(2) with an ENOSYS
- * fallback; sem_clockwait@2.30; and __libc_start_main@2.2.5 with an init
- * function that runs _init and .init_array (2.36's crt1.o passes NULL, so
- * constructors would not run). Then every carried library's and
- * lib-dynload module's SHT_GNU_verneed must be rewritten to versions the
- * old glibc has (Debian 12's libssl, libcrypto, libsqlite3, liblzma need
- * 2.33-2.34), by pyox's ELF code at pack time.
+ * A carried library's or extension module's own floor is not this file's:
+ * pyox-inject lowers their version needs to this template's floor when it
+ * packs them (lib/Pack/GlibcLowering.h), relying on the stat family and
+ * open that the template exports (the virtual filesystem's hooks) and on
+ * libpthread, libdl, libutil and librt being needed here.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -49,28 +81,178 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
+#include <semaphore.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PYOX_HIDDEN __attribute__((visibility("hidden")))
 
 #if defined(__x86_64__)
 #define PYOX_GLIBC_BASE "GLIBC_2.2.5"
+#define PYOX_GLIBC_2_3_3 "GLIBC_2.3.3"
+#define PYOX_JUMP(target) "jmp " target "@PLT"
 #elif defined(__aarch64__)
 #define PYOX_GLIBC_BASE "GLIBC_2.17"
+#define PYOX_GLIBC_2_3_3 "GLIBC_2.17"
+#define PYOX_JUMP(target) "b " target
 #else
 #error "GlibcCompat.c: unknown glibc base version for this architecture"
 #endif
 
-/* --- hypot ------------------------------------------------------------ */
+/* A hidden NAME whose one instruction jumps to the C library's
+ * NAME@VERSION (through pyox_pinned_NAME, the local name of that version):
+ * arguments and return value pass through untouched, and the caller's
+ * return address stays the caller's (dlsym's RTLD_NEXT depends on it). */
+// clang-format off
+#define PYOX_PIN(name, version)                                                \
+  __asm__(".symver pyox_pinned_" #name ", " #name "@" version "\n"             \
+          ".pushsection .text." #name ",\"ax\",%progbits\n"                    \
+          ".globl " #name "\n"                                                 \
+          ".hidden " #name "\n"                                                \
+          ".type " #name ", %function\n"                                       \
+          #name ":\n"                                                          \
+          PYOX_JUMP("pyox_pinned_" #name) "\n"                                 \
+          ".size " #name ", . - " #name "\n"                                   \
+          ".popsection\n");
+// clang-format on
 
-double pyox_hypot_base(double, double);
-__asm__(".symver pyox_hypot_base, hypot@" PYOX_GLIBC_BASE);
+/* --- Pins ------------------------------------------------------------- */
 
-PYOX_HIDDEN double hypot(double X, double Y) { return pyox_hypot_base(X, Y); }
+// clang-format off
+/* libm: re-versioned in 2.29 (exp ... pow) and 2.35 (hypot). */
+PYOX_PIN(exp,                        PYOX_GLIBC_BASE)
+PYOX_PIN(exp2,                       PYOX_GLIBC_BASE)
+PYOX_PIN(log,                        PYOX_GLIBC_BASE)
+PYOX_PIN(log2,                       PYOX_GLIBC_BASE)
+PYOX_PIN(pow,                        PYOX_GLIBC_BASE)
+PYOX_PIN(hypot,                      PYOX_GLIBC_BASE)
+
+/* libpthread: in libc from 2.34 (pthread_sigmask from 2.32); pthread_join
+ * for std::thread (test/closure/Inputs/compat_throw.cpp). */
+PYOX_PIN(pthread_create,             PYOX_GLIBC_BASE)
+PYOX_PIN(pthread_detach,             PYOX_GLIBC_BASE)
+PYOX_PIN(pthread_join,               PYOX_GLIBC_BASE)
+PYOX_PIN(pthread_kill,               PYOX_GLIBC_BASE)
+PYOX_PIN(pthread_sigmask,            PYOX_GLIBC_BASE)
+PYOX_PIN(pthread_getcpuclockid,      PYOX_GLIBC_BASE)
+PYOX_PIN(pthread_attr_setstacksize,  PYOX_GLIBC_BASE)
+PYOX_PIN(pthread_condattr_setclock,  PYOX_GLIBC_2_3_3)
+PYOX_PIN(pthread_once,               PYOX_GLIBC_BASE)
+PYOX_PIN(pthread_key_create,         PYOX_GLIBC_BASE)
+PYOX_PIN(__pthread_key_create,       PYOX_GLIBC_BASE)
+PYOX_PIN(pthread_key_delete,         PYOX_GLIBC_BASE)
+PYOX_PIN(pthread_getspecific,        PYOX_GLIBC_BASE)
+PYOX_PIN(pthread_setspecific,        PYOX_GLIBC_BASE)
+PYOX_PIN(sem_init,                   PYOX_GLIBC_BASE)
+PYOX_PIN(sem_destroy,                PYOX_GLIBC_BASE)
+PYOX_PIN(sem_post,                   PYOX_GLIBC_BASE)
+PYOX_PIN(sem_wait,                   PYOX_GLIBC_BASE)
+PYOX_PIN(sem_trywait,                PYOX_GLIBC_BASE)
+PYOX_PIN(sem_timedwait,              PYOX_GLIBC_BASE)
+
+/* libdl and libutil: in libc from 2.34. */
+PYOX_PIN(dlerror,                    PYOX_GLIBC_BASE)
+PYOX_PIN(dlsym,                      PYOX_GLIBC_BASE)
+PYOX_PIN(dlvsym,                     PYOX_GLIBC_BASE)
+PYOX_PIN(openpty,                    PYOX_GLIBC_BASE)
+PYOX_PIN(forkpty,                    PYOX_GLIBC_BASE)
+PYOX_PIN(login_tty,                  PYOX_GLIBC_BASE)
+#ifdef PYOX_COMPAT_WITHOUT_VFS /* else the virtual filesystem's dlopen */
+PYOX_PIN(dlopen,                     PYOX_GLIBC_BASE)
+#endif
+// clang-format on
+
+/* --- __libc_start_main -------------------------------------------------- */
+
+typedef int (*MainFn)(int, char **, char **);
+typedef void (*InitFn)(int, char **, char **);
+
+int pyox_pinned___libc_start_main(MainFn, int, char **, InitFn, void (*)(void),
+                                  void (*)(void), void *);
+__asm__(".symver pyox_pinned___libc_start_main, "
+        "__libc_start_main@" PYOX_GLIBC_BASE);
+
+extern void _init(void) __attribute__((weak));  /* crti.o */
+extern InitFn __init_array_start[] PYOX_HIDDEN; /* the linker's */
+extern InitFn __init_array_end[] PYOX_HIDDEN;
+
+static void runConstructors(int Argc, char **Argv, char **Envp) {
+  if (_init)
+    _init();
+  for (InitFn *F = __init_array_start; F != __init_array_end; ++F)
+    (*F)(Argc, Argv, Envp);
+}
+
+PYOX_HIDDEN int __libc_start_main(MainFn Main, int Argc, char **Argv,
+                                  InitFn Init, void (*Fini)(void),
+                                  void (*RtldFini)(void), void *StackEnd) {
+  return pyox_pinned___libc_start_main(Main, Argc, Argv,
+                                       Init ? Init : runConstructors, Fini,
+                                       RtldFini, StackEnd);
+}
+
+/* --- __libc_single_threaded, close_range -------------------------------- */
+
+PYOX_HIDDEN char __libc_single_threaded = 0;
+
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+
+PYOX_HIDDEN int close_range(unsigned First, unsigned Last, int Flags) {
+  return (int)syscall(SYS_close_range, First, Last, Flags);
+}
+
+/* --- Newer versions, when the C library has them ------------------------ */
+
+/* NAME@VERSION from the C library, or NULL on an older one; looked up
+ * once into *SLOT (LOOKED says whether it was). */
+static void *newerVersion(void **Slot, int *Looked, const char *Name,
+                          const char *Version) {
+#ifdef PYOX_COMPAT_NO_DLVSYM /* tests: the paths of an older glibc */
+  (void)Slot, (void)Looked, (void)Name, (void)Version;
+  return NULL;
+#endif
+  if (!__atomic_load_n(Looked, __ATOMIC_ACQUIRE)) {
+    __atomic_store_n(Slot, dlvsym(RTLD_DEFAULT, Name, Version),
+                     __ATOMIC_RELAXED);
+    __atomic_store_n(Looked, 1, __ATOMIC_RELEASE);
+  }
+  return __atomic_load_n(Slot, __ATOMIC_RELAXED);
+}
+
+/* --- sem_clockwait ------------------------------------------------------ */
+
+typedef int (*ClockwaitFn)(sem_t *, clockid_t, const struct timespec *);
+
+PYOX_HIDDEN int sem_clockwait(sem_t *Sem, clockid_t Clock,
+                              const struct timespec *Abstime) {
+  static void *Real;
+  static int Looked;
+  ClockwaitFn F =
+      (ClockwaitFn)newerVersion(&Real, &Looked, "sem_clockwait", "GLIBC_2.30");
+  if (F)
+    return F(Sem, Clock, Abstime);
+  if (Clock == CLOCK_REALTIME)
+    return sem_timedwait(Sem, Abstime);
+  struct timespec Now, Wall;
+  if (clock_gettime(Clock, &Now) != 0 ||
+      clock_gettime(CLOCK_REALTIME, &Wall) != 0)
+    return -1; /* EINVAL for a clock the system lacks */
+  long long Left = (Abstime->tv_sec - Now.tv_sec) * 1000000000LL +
+                   (Abstime->tv_nsec - Now.tv_nsec);
+  long long Nanos = (Left > 0 ? Left : 0) + Wall.tv_nsec;
+  struct timespec Deadline = {Wall.tv_sec + (time_t)(Nanos / 1000000000LL),
+                              (long)(Nanos % 1000000000LL)};
+  return sem_timedwait(Sem, &Deadline);
+}
 
 /* --- _dl_find_object --------------------------------------------------- */
 
@@ -117,17 +299,10 @@ static int findInObject(struct dl_phdr_info *Info, size_t Size, void *Data) {
 }
 
 PYOX_HIDDEN int _dl_find_object(void *Pc, struct dl_find_object *Result) {
-  static FindObjectFn Real;
+  static void *Real;
   static int Looked;
-#ifndef PYOX_COMPAT_NO_DLVSYM /* tests: the path of glibc < 2.35 */
-  if (!__atomic_load_n(&Looked, __ATOMIC_ACQUIRE)) {
-    FindObjectFn F =
-        (FindObjectFn)dlvsym(RTLD_DEFAULT, "_dl_find_object", "GLIBC_2.35");
-    __atomic_store_n(&Real, F, __ATOMIC_RELAXED);
-    __atomic_store_n(&Looked, 1, __ATOMIC_RELEASE);
-  }
-#endif
-  FindObjectFn F = __atomic_load_n(&Real, __ATOMIC_RELAXED);
+  FindObjectFn F = (FindObjectFn)newerVersion(&Real, &Looked, "_dl_find_object",
+                                              "GLIBC_2.35");
   if (F)
     return F(Pc, Result);
   struct PhdrSearch S = {(uintptr_t)Pc, Result, 0};
@@ -173,3 +348,77 @@ PYOX_HIDDEN uint32_t arc4random(void) {
   arc4random_buf(&V, sizeof V);
   return V;
 }
+
+/* --- The stat family and mknod ------------------------------------------ */
+
+/* struct stat is the kernel's on x86-64 and AArch64, and stat64 the same. */
+static int sysStat(const char *Path, struct stat *St) {
+  return (int)syscall(SYS_newfstatat, AT_FDCWD, Path, St, 0);
+}
+static int sysLstat(const char *Path, struct stat *St) {
+  return (int)syscall(SYS_newfstatat, AT_FDCWD, Path, St, AT_SYMLINK_NOFOLLOW);
+}
+static int sysFstat(int Fd, struct stat *St) {
+  return (int)syscall(SYS_fstat, Fd, St);
+}
+static int sysFstatat(int Dirfd, const char *Path, struct stat *St, int Flags) {
+  return (int)syscall(SYS_newfstatat, Dirfd, Path, St, Flags);
+}
+static int sysMknodat(int Dirfd, const char *Path, mode_t Mode, dev_t Dev) {
+  /* The kernel's dev is 32 bits: glibc refuses what does not fit. */
+  if ((unsigned)Dev != Dev) {
+    errno = EINVAL;
+    return -1;
+  }
+  return (int)syscall(SYS_mknodat, Dirfd, Path, Mode, (unsigned)Dev);
+}
+static int sysMknod(const char *Path, mode_t Mode, dev_t Dev) {
+  return sysMknodat(AT_FDCWD, Path, Mode, Dev);
+}
+
+// clang-format off
+#define PYOX_STAT_FAMILY(X)                                                    \
+  X(stat, sysStat) X(stat64, sysStat) X(lstat, sysLstat)                      \
+  X(lstat64, sysLstat) X(fstat, sysFstat) X(fstat64, sysFstat)                \
+  X(fstatat, sysFstatat) X(fstatat64, sysFstatat) X(mknod, sysMknod)          \
+  X(mknodat, sysMknodat)
+// clang-format on
+
+/* What the virtual filesystem forwards NAME to when the C library does not
+ * export it (glibc < 2.33): the system call, or NULL. */
+PYOX_HIDDEN void *pyox_glibc_compat_function(const char *Name) {
+#define PYOX_MATCH(name, impl)                                                 \
+  if (strcmp(Name, #name) == 0)                                                \
+    return (void *)impl;
+  PYOX_STAT_FAMILY(PYOX_MATCH)
+#undef PYOX_MATCH
+  return NULL;
+}
+
+#ifdef PYOX_COMPAT_WITHOUT_VFS
+/* No virtual filesystem defines them: the archives bind to these. */
+PYOX_HIDDEN int stat(const char *P, struct stat *S) { return sysStat(P, S); }
+PYOX_HIDDEN int stat64(const char *P, struct stat64 *S) {
+  return sysStat(P, (struct stat *)S);
+}
+PYOX_HIDDEN int lstat(const char *P, struct stat *S) { return sysLstat(P, S); }
+PYOX_HIDDEN int lstat64(const char *P, struct stat64 *S) {
+  return sysLstat(P, (struct stat *)S);
+}
+PYOX_HIDDEN int fstat(int Fd, struct stat *S) { return sysFstat(Fd, S); }
+PYOX_HIDDEN int fstat64(int Fd, struct stat64 *S) {
+  return sysFstat(Fd, (struct stat *)S);
+}
+PYOX_HIDDEN int fstatat(int D, const char *P, struct stat *S, int F) {
+  return sysFstatat(D, P, S, F);
+}
+PYOX_HIDDEN int fstatat64(int D, const char *P, struct stat64 *S, int F) {
+  return sysFstatat(D, P, (struct stat *)S, F);
+}
+PYOX_HIDDEN int mknod(const char *P, mode_t M, dev_t D) {
+  return sysMknod(P, M, D);
+}
+PYOX_HIDDEN int mknodat(int Dir, const char *P, mode_t M, dev_t D) {
+  return sysMknodat(Dir, P, M, D);
+}
+#endif

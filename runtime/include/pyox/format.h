@@ -1,4 +1,4 @@
-/*===- pyox/format.h - The pyox payload format, version 3 ------*- C -*-===*
+/*===- pyox/format.h - The pyox payload format, version 5 ------*- C -*-===*
  *
  * This header is the one definition of the payload layout. The build-time
  * library (lib/) writes it, the runtime (runtime/) reads it; nothing else
@@ -49,16 +49,17 @@ extern "C" {
  * catch newline translation, as PNG does. */
 #define PYOX_MAGIC "\x89PYOX\r\n\x1a"
 #define PYOX_MAGIC_SIZE 8
-#define PYOX_FORMAT_VERSION 4u
-/* Version 3 is version 4 without mapped code (PYOX_KIND_MAPPED_CODE).
- * Version 2 is version 3 without the chunk table (chunk_count zero, one
- * index_crc over [64, index_size)); version 1 is version 2 without
- * compressed entries and without a glibc floor (zero: not known). Readers
- * accept all three; a payload of version 1 or 2 is checked whole when it
- * is opened. */
+#define PYOX_FORMAT_VERSION 5u
+/* Version 4 is version 5 without mapped code (PYOX_KIND_MAPPED_CODE);
+ * version 3 is version 4 with only sources compressed; version 2 is
+ * version 3 without the chunk table (chunk_count zero, one index_crc over
+ * [64, index_size)); version 1 is version 2 without compressed entries and
+ * without a glibc floor (zero: not known). Readers accept all five; a
+ * payload of version 1 or 2 is checked whole when it is opened. */
 #define PYOX_FORMAT_VERSION_MIN 1u
 #define PYOX_FORMAT_VERSION_CHUNKS 3u
-#define PYOX_FORMAT_VERSION_MAPPED 4u
+#define PYOX_FORMAT_VERSION_ZSTD_FILES 4u
+#define PYOX_FORMAT_VERSION_MAPPED 5u
 
 /* Index chunk sizes (see above). */
 #define PYOX_CHUNK_ENTRIES 64u
@@ -113,20 +114,27 @@ static inline uint32_t pyox_kind_group(uint32_t kind) {
  * are resources ".pyox-host/PATH/..." (PATH without its leading '/'), and
  * the resource ".pyox-host-roots" lists each PATH, one per line. Where the
  * target system lacks PATH, the runtime serves the packed copy at PATH
- * (docs/runtime.md, "Host data"). */
+ * (docs/runtime.md, "Host data"). The list is read in place: it is never
+ * compressed. */
 #define PYOX_HOST_DATA_DIR ".pyox-host"
 #define PYOX_HOST_DATA_ROOTS ".pyox-host-roots"
 
-/* Entry flags. Only a SOURCE entry may be compressed: sources are read
- * when a traceback, linecache or inspect asks, never to import, so they
- * can cost a decompression; everything else is used in place.
+/* Entry flags. Bytecode (MODULE, PACKAGE) is never compressed: it is
+ * unmarshalled in place. Every other entry with data is read by copying it
+ * (a source for a traceback, linecache or inspect; an extension module or
+ * shared library into the memfd it is loaded from; a resource or metadata
+ * file into a memfd or a bytes object), so the copy may as well be a
+ * decompression.
  *
  * PYOX_ENTRY_ZSTD: data is one zstd frame (RFC 8878) that decompresses to
- * raw_size bytes, compressed with the data of the group-0 entry of the same
- * name (the module's marshalled code, a MODULE or PACKAGE) as a raw-content
- * prefix (ZSTD_CCtx_refPrefix): the code's names, strings and docstrings are
- * the source's, so each source costs little more than its layout and
- * comments. data_crc covers the compressed bytes. */
+ * raw_size bytes; data_crc covers the compressed bytes.
+ * - A SOURCE (version 2 on) is compressed with the data of the group-0
+ *   entry of the same name (the module's marshalled code, a MODULE or
+ *   PACKAGE) as a raw-content prefix (ZSTD_CCtx_refPrefix): the code's
+ *   names, strings and docstrings are the source's, so each source costs
+ *   little more than its layout and comments.
+ * - An EXTENSION, RESOURCE or METADATA entry (version
+ *   PYOX_FORMAT_VERSION_ZSTD_FILES on) is a frame on its own, no prefix. */
 #define PYOX_ENTRY_ZSTD 0x01u
 
 typedef struct pyox_header {
@@ -178,7 +186,7 @@ static inline uint64_t pyox_name_hash(uint32_t group, const char *name,
   return h;
 }
 
-/* Mapped code (format version 4; docs/format.md, "Mapped code").
+/* Mapped code (format version 5; docs/format.md, "Mapped code").
  *
  * A MAPPED_CODE entry is the code object of the module or package of the
  * same name laid out as the CPython 3.11 objects themselves (code, str,

@@ -122,9 +122,10 @@ static inline uint64_t pyox_entry_content_size(const pyox_entry *e) {
 }
 
 /* Decompresses a PYOX_ENTRY_ZSTD entry into OUT[0, raw_size), after checking
- * its checksum and that of the code entry it was compressed against. Returns
- * 0, or -1 when either is damaged or the data does not decompress to exactly
- * raw_size bytes. Allocates the decompressor's state for the call only. */
+ * its checksum (and, for a source, that of the code entry it was compressed
+ * against). Returns 0, or -1 when either is damaged or the data does not
+ * decompress to exactly raw_size bytes. Allocates the decompressor's state
+ * for the call only. */
 int pyox_entry_decompress(const pyox_payload *p, const pyox_entry *e,
                           void *out);
 

@@ -1,0 +1,84 @@
+"""Benchmark of issue 12: what carrying shared libraries costs a program, in
+one run. The same `--stdlib` program (python3 mode) is built twice from one
+template: carrying its libraries (the default: OpenSSL, SQLite, liblzma,
+libffi... loaded from memory when an extension module needs them) and with
+`--exclude-lib '*'` (the system's copies, as before issue 12). Interleaved
+with python3.11 (alternating order), medians:
+
+  (a) start-up             -I -S -c pass
+  (b) import the stdlib    -W ignore -S SCRIPT (one import per stdlib module
+                           python3.11 imports, as bench_runtime.py)
+  (e) the carried modules  -I -S -c "import ssl, hashlib, sqlite3, lzma, bz2,
+                           ctypes, uuid, readline, curses, dbm.ndbm"
+  (d) peak RSS after (b) and (e)
+
+Goal (issue 12): (a) and (b) no worse carrying than with the system's
+libraries: libraries are only loaded when an extension needs them. (e) is
+what loading them from the payload costs (a copy, or a zstd decompression,
+into a memory file each) against the system's page cache.
+
+Usage: /usr/bin/python3.11 bench/runtime/bench_carried.py [BUILD_DIR]
+       [--runs N]   (default 21 rounds of (b) and (e), 10x as many of (a))
+"""
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from bench_runtime import PYTHON, interleave, write_import_all  # noqa: E402
+
+CARRIED = "import ssl, hashlib, sqlite3, lzma, bz2, ctypes, uuid, readline, curses, dbm.ndbm"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("build", nargs="?", default="build")
+    ap.add_argument("--runs", type=int, default=21)
+    args = ap.parse_args()
+    inject = os.path.join(os.path.abspath(args.build), "bin", "pyox-inject")
+    tmp = tempfile.mkdtemp(prefix="pyox-bench-carried-")
+    try:
+        carried, system = os.path.join(tmp, "carried"), os.path.join(tmp, "system")
+        subprocess.run([inject, "build", "--stdlib", "-o", carried], check=True)
+        subprocess.run([inject, "build", "--stdlib", "--exclude-lib", "*", "-o", system],
+                       check=True)
+        sizes = {p: os.path.getsize(p) for p in (carried, system)}
+        script, names = write_import_all(tmp)
+        exes = [carried, system, PYTHON]
+        for exe in exes:  # each must run both cleanly (and warm the caches)
+            subprocess.run([exe, "-W", "ignore", "-S", script], check=True)
+            subprocess.run([exe, "-I", "-S", "-c", CARRIED], check=True)
+
+        rows = []
+        for label, argv, runs in (
+                ("(a) start-up", ["-I", "-S", "-c", "pass"], 10 * args.runs),
+                ("(b) import the stdlib", ["-W", "ignore", "-S", script], args.runs),
+                ("(e) the carried modules", ["-I", "-S", "-c", CARRIED], args.runs)):
+            times, rss = interleave([[e] + argv for e in exes], runs, alternate=True)
+            med = [statistics.median(t) for t in times]
+            fast = [min(t) for t in times]
+            peak = [max(r) / 1024 for r in rss]
+            rows.append((label, med, fast, peak))
+
+        print(f"runs: {args.runs} rounds of (b) and (e), {10 * args.runs} of (a);"
+              f" {len(names)} modules in (b); load average {os.getloadavg()[0]:.2f}")
+        print(f"sizes: carried {sizes[carried] / 1e6:.1f} MB, system's {sizes[system] / 1e6:.1f} MB")
+        print("| measure | carried | system's | python3.11 | carried / system's | fastest runs |")
+        print("|---|---|---|---|---|---|")
+        for label, med, fast, peak in rows:
+            print(f"| {label} | {med[0] * 1e3:.2f} ms | {med[1] * 1e3:.2f} ms |"
+                  f" {med[2] * 1e3:.2f} ms | {med[0] / med[1]:.3f} | {fast[0] / fast[1]:.3f} |")
+        for label, _, _, peak in rows[1:]:
+            print(f"| (d) peak RSS after {label[:3]} | {peak[0]:.1f} MiB | {peak[1]:.1f} MiB |"
+                  f" {peak[2]:.1f} MiB | {peak[0] / peak[1]:.3f} | |")
+    finally:
+        shutil.rmtree(tmp)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,5 @@
+import json
+
+
+def main():
+    print("hello from", __name__, json.dumps([1]))
