@@ -38,6 +38,15 @@ static Error extractEntry(StringRef File, StringRef Dir, const pyox_payload &P,
   StringRef Path(pyox_entry_path(&P, &E), E.path_size);
   StringRef Rel = Path;
   std::string PycPath;
+  if (E.kind == PYOX_KIND_MAPPED_CODE) {
+    // The same module as its MODULE/PACKAGE entry's .pyc, in a form only
+    // the template it was laid out for can use: nothing to write.
+    if (pyox_entry_verify(&P, &E) != 0)
+      return createStringError(std::errc::invalid_argument,
+                               "%s: entry '%s': data checksum mismatch",
+                               File.str().c_str(), Name.str().c_str());
+    return Error::success();
+  }
   if (E.kind == PYOX_KIND_MODULE || E.kind == PYOX_KIND_PACKAGE) {
     if (!Path.ends_with(".py"))
       return createStringError(

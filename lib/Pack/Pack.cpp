@@ -6,6 +6,7 @@
 #include "Pack/CompileCache.h"
 #include "Pack/Compiler.h"
 #include "Pack/ImportGraph.h"
+#include "Pack/MappedCode.h"
 #include "Pack/PayloadWriter.h"
 #include "Pack/Selection.h"
 #include "Pack/SharedLibraries.h"
@@ -746,6 +747,18 @@ static Error runPipeline(const PackConfig &Config, PayloadSink Write) {
       Config.Remark("sources: " + Twine(C.SourcesByStat) +
                     " unchanged by their stat, " + Twine(C.SourcesRead) +
                     " read and hashed");
+  }
+  if (!Config.MappedCodeTemplate.empty()) {
+    Expected<MappedCodeCounts> Mapped = addMappedCode(
+        Items, Config.MappedCodeTemplate, Spool ? &*Spool : nullptr);
+    if (!Mapped)
+      return Mapped.takeError();
+    if (Config.Summary && !Mapped->Why.empty())
+      Config.Summary("no mapped code: " + Mapped->Why);
+    else if (Config.Summary)
+      Config.Summary("mapped code for " + Twine(Mapped->Mapped) + " of " +
+                     Twine(Mapped->Modules) + " modules, " +
+                     Twine(Mapped->Bytes / 1024) + " KiB");
   }
   Error Written = Write(std::move(Items), Info, Spool ? &*Spool : nullptr);
   Region.reset();

@@ -112,7 +112,9 @@ Error writePayload(std::vector<PayloadItem> Items, const PayloadInfo &Info,
   });
   for (size_t I = 0; I < Items.size(); ++I) {
     const PayloadItem &It = Items[I];
-    if (It.Kind < PYOX_KIND_MODULE || It.Kind > PYOX_KIND_LAST)
+    if (It.Kind < PYOX_KIND_MODULE || It.Kind > PYOX_KIND_LAST ||
+        (It.Kind == PYOX_KIND_MAPPED_CODE &&
+         Info.FormatVersion < PYOX_FORMAT_VERSION_MAPPED))
       return createStringError(std::errc::invalid_argument,
                                "%s: bad entry kind", It.Name.c_str());
     if (It.Name.empty() || It.Name.size() > UINT16_MAX ||

@@ -31,18 +31,21 @@
 
 #include "Importer.h"
 #include "Extension.h"
+#include "MappedCode.h"
 
 #include "pyox/vfs.h"
 
 #include <marshal.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <set>
 #include <string>
 #include <string_view>
@@ -75,7 +78,16 @@ struct FinderObject {
   uint64_t FaultedBytes; // payload blocks mapped since the last drop
   uint64_t LoadCount;    // code objects loadCode has made
   uint64_t LoadNs;       // and the time it took (code_load_stats)
+  // Mapped code (MappedCode.h): its pages are private and writable, and
+  // Prepared[i] says whether entry i has been made usable.
+  bool Mapped;
+  uint8_t *Prepared;    // by entry index: 0, PreparedBusy or PreparedDone
+  int PagemapFd;        // /proc/self/pagemap for releaseCleanPages, or -1
+  pid_t PagemapPid;     // the process that opened it
+  uint64_t MappedCount; // of LoadCount, code objects used in place
 };
+
+enum : uint8_t { PreparedBusy = 1, PreparedDone = 2 };
 
 struct PathEntryObject {
   PyObject_HEAD FinderObject *Finder;
@@ -263,8 +275,9 @@ std::pair<uintptr_t, uintptr_t> dataPages(const FinderObject *F) {
   static const uintptr_t Page = uintptr_t(sysconf(_SC_PAGESIZE));
   uintptr_t Base = reinterpret_cast<uintptr_t>(F->Payload.base);
   const pyox_header &H = *F->Payload.header;
+  // Mapped code, at the end, is written in place: never dropped.
   return {(Base + H.index_size + Page - 1) & ~(Page - 1),
-          (Base + H.total_size) & ~(Page - 1)};
+          (Base + pyox_payload_mapped_begin(&F->Payload)) & ~(Page - 1)};
 }
 
 // Gives back the payload pages that unmarshalling and copying have pulled in
@@ -364,9 +377,116 @@ private:
   timespec Start;
 };
 
+// Checking an entry's checksum maps all its pages; preparing it writes
+// (copies) only some: its code objects, tuples and interned strings, which
+// come first (MappedCode.c). So, once it is prepared, the pages around it
+// that are still the file's (never written: /proc/self/pagemap says they
+// are file pages, not anonymous copies) are given back: a page the program
+// reads later is mapped again from the page cache, and one it never
+// touches (most line tables, strings only unexecuted code uses) costs no
+// memory. A written page is never dropped: it holds reference counts,
+// interned strings and quickened code. "Around" is the 64 KiB blocks the
+// entry spans, what fault-around may have mapped while it was read.
+void releaseCleanPages(FinderObject *F, const pyox_entry *M) {
+  static const uintptr_t Page = uintptr_t(sysconf(_SC_PAGESIZE));
+  constexpr uintptr_t Block = 64 << 10;
+  constexpr uint64_t FilePage = 1ull << 61, Present = 1ull << 63;
+  if (F->PagemapFd < 0)
+    return;
+  // The file is the pagemap of the process that opened it: a forked child
+  // (multiprocessing's fork and forkserver) must not act on its parent's.
+  if (F->PagemapPid != getpid()) {
+    close(F->PagemapFd);
+    F->PagemapFd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    F->PagemapPid = getpid();
+    if (F->PagemapFd < 0)
+      return;
+  }
+  const pyox_payload &P = F->Payload;
+  uintptr_t Base = reinterpret_cast<uintptr_t>(P.base);
+  uintptr_t AreaLo = (Base + pyox_payload_mapped_begin(&P)) & ~(Page - 1);
+  uintptr_t AreaHi = (Base + P.header->total_size + Page - 1) & ~(Page - 1);
+  uintptr_t Lo = (Base + M->data_offset) & ~(Block - 1);
+  uintptr_t Hi =
+      (Base + M->data_offset + M->data_size + Block - 1) & ~(Block - 1);
+  Lo = Lo < AreaLo ? AreaLo : Lo;
+  Hi = Hi > AreaHi ? AreaHi : Hi;
+  uint64_t Flags[512];
+  while (Lo < Hi) {
+    size_t N = std::min<size_t>((Hi - Lo) / Page, 512);
+    ssize_t Got = pread(F->PagemapFd, Flags, N * 8, off_t(Lo / Page * 8));
+    if (Got != ssize_t(N * 8))
+      return;
+    for (size_t I = 0; I < N;) {
+      size_t J = I;
+      while (J < N && (Flags[J] & (FilePage | Present)) == (FilePage | Present))
+        ++J;
+      if (J > I)
+        madvise(reinterpret_cast<void *>(Lo + I * Page), (J - I) * Page,
+                MADV_DONTNEED);
+      I = J + 1;
+    }
+    Lo += N * Page;
+  }
+}
+
+[[noreturn]] void fatalMapped(const FinderObject *F, const char *Why) {
+  fprintf(stderr,
+          "pyox: %s: %s; rebuild the program with `pyox-inject build` "
+          "(or build it with --no-mapped-code)\n",
+          F->Root->c_str(), Why);
+  fflush(stderr);
+  _exit(1);
+}
+
+// The code object of mapped entry M, made usable the first time: its
+// checksum and structure checked, then relocated, interned and given its
+// file name. Later imports of the module get the same code object, as
+// they do for CPython's deep-frozen modules.
+PyObject *mappedCode(FinderObject *F, const pyox_entry *M) {
+  uint32_t Index = uint32_t(M - F->Payload.entries);
+  uint8_t *Data = const_cast<uint8_t *>(pyox_entry_data(&F->Payload, M));
+  const auto *H = reinterpret_cast<const pyox_mapped_header *>(Data);
+  if (F->Prepared[Index] == PreparedDone)
+    return Py_NewRef(reinterpret_cast<PyObject *>(Data + H->root));
+  // Preparing may run Python code (a collection's finalizers, when making
+  // frozensets allocates), which could ask for this module again: it must
+  // not be relocated twice.
+  if (F->Prepared[Index] == PreparedBusy) {
+    PyErr_Format(PyExc_ImportError,
+                 "pyox: the code of '%s' is being made ready (recursion)",
+                 std::string(entryName(F->Payload, M)).c_str());
+    return nullptr;
+  }
+  verifiedData(F, M);
+  uint8_t Key[PYOX_MAPPED_KEY_SIZE];
+  pyox_mapped_abi_key(Key);
+  if (const char *Why = pyox_mapped_check(Data, M->data_size, Key))
+    fatalMapped(F, Why);
+  PyObject *Path = virtualPath(F, entryPath(F->Payload, M));
+  if (!Path)
+    return nullptr;
+  F->Prepared[Index] = PreparedBusy; // for good if it fails half-way
+  PyObject *Code = pyox_mapped_prepare(Data, Path);
+  Py_DECREF(Path);
+  if (!Code)
+    return nullptr;
+  F->Prepared[Index] = PreparedDone;
+  releaseCleanPages(F, M);
+  return Code;
+}
+
 // The module's code object with co_filename set to its virtual path.
 PyObject *loadCode(FinderObject *F, const pyox_entry *E) {
   LoadClock Clock(F); // two vDSO clock reads: ~40 ns a module
+  if (F->Mapped) {
+    std::string_view Name = entryName(F->Payload, E);
+    if (const pyox_entry *M = pyox_payload_find(&F->Payload, PYOX_GROUP_MAPPED,
+                                                Name.data(), Name.size())) {
+      ++F->MappedCount;
+      return mappedCode(F, M);
+    }
+  }
   const uint8_t *Data = verifiedData(F, E);
   PyObject *Code = PyMarshal_ReadObjectFromString(
       reinterpret_cast<const char *>(Data), Py_ssize_t(E->data_size));
@@ -444,6 +564,45 @@ bool relativeToRoot(const FinderObject *F, PyObject *Path, std::string &Rel) {
     Rel.clear();
   Py_DECREF(Bytes);
   return Under || S == Root;
+}
+
+// Mapped code, if the payload has any: checks that it was laid out for
+// this program (on its first entry, so that a payload made for another
+// template build never runs) and makes its pages writable: the objects are
+// used in place, in the private mapping, and copied on write page by page.
+void setUpMappedCode(FinderObject *F) {
+  static const uintptr_t Page = uintptr_t(sysconf(_SC_PAGESIZE));
+  const pyox_payload &P = F->Payload;
+  uint64_t Begin = pyox_payload_mapped_begin(&P);
+  if (Begin >= P.header->total_size)
+    return;
+  const pyox_entry *First = pyox_payload_entry(
+      &P, pyox_payload_lower_bound(&P, PYOX_GROUP_MAPPED, "", 0));
+  uint8_t Key[PYOX_MAPPED_KEY_SIZE];
+  if (!First)
+    fatalDamaged(F, "(mapped code)");
+  verifiedData(F, First);
+  if (pyox_mapped_abi_key(Key) != 0)
+    fatalMapped(F, "the payload has mapped code and this program has no "
+                   "build-id to check it against");
+  if (const char *Why =
+          pyox_mapped_check(pyox_entry_data(&P, First), First->data_size, Key))
+    fatalMapped(F, Why);
+  uintptr_t Lo = (reinterpret_cast<uintptr_t>(P.base) + Begin) & ~(Page - 1);
+  uintptr_t Hi =
+      (reinterpret_cast<uintptr_t>(P.base) + P.header->total_size + Page - 1) &
+      ~(Page - 1);
+  // A payload the program was given in memory may not be page-backed by a
+  // mapping of its own; then, as when mprotect fails, unmarshal.
+  if (mprotect(reinterpret_cast<void *>(Lo), Hi - Lo, PROT_READ | PROT_WRITE) !=
+      0)
+    return;
+  F->Prepared = static_cast<uint8_t *>(calloc(P.header->entry_count, 1));
+  F->Mapped = F->Prepared != nullptr;
+  if (F->Mapped && F->DropPages) {
+    F->PagemapFd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    F->PagemapPid = getpid();
+  }
 }
 
 // --- Finder methods -----------------------------------------------------
@@ -936,13 +1095,15 @@ PyObject *Finder_get_root(PyObject *Self, void *) {
   return R;
 }
 
-// code_load_stats() -> (modules, seconds): how many code objects the
-// finder has made from the payload and the time that took (checksum,
-// unmarshal, file names). bench/runtime/bench_runtime.py reports it.
+// code_load_stats() -> (modules, seconds, mapped): how many code objects
+// the finder has made from the payload, the time that took (checksum,
+// unmarshal or mapped-code preparation, file names), and how many of them
+// were mapped code. bench/runtime/bench_runtime.py reports it.
 PyObject *Finder_code_load_stats(PyObject *Self, PyObject *) {
   FinderObject *F = (FinderObject *)Self;
-  return Py_BuildValue("(Kd)", (unsigned long long)F->LoadCount,
-                       double(F->LoadNs) / 1e9);
+  return Py_BuildValue("(KdK)", (unsigned long long)F->LoadCount,
+                       double(F->LoadNs) / 1e9,
+                       (unsigned long long)F->MappedCount);
 }
 
 PyMethodDef FinderMethods[] = {
@@ -976,7 +1137,8 @@ PyMethodDef FinderMethods[] = {
     {"_isfile", Finder_isfile, METH_O, nullptr},
     {"_distributions", Finder_distributions, METH_NOARGS, nullptr},
     {"code_load_stats", Finder_code_load_stats, METH_NOARGS,
-     "(modules, seconds): code objects made from the payload, time taken."},
+     "(modules, seconds, mapped): code objects made from the payload, "
+     "time taken, how many were mapped code."},
     {nullptr, nullptr, 0, nullptr}};
 
 PyGetSetDef FinderGetSet[] = {
@@ -1252,8 +1414,13 @@ int installFinder(const pyox_payload &P, const char *Root, bool FileMapped) {
   F->FaultedBytes = 0;
   F->LoadCount = 0;
   F->LoadNs = 0;
+  F->Mapped = false;
+  F->Prepared = nullptr;
+  F->PagemapFd = -1;
+  F->MappedCount = 0;
   if (FileMapped)
     adviseReadAround(F);
+  setUpMappedCode(F);
   PyObject *Bootstrap = PyImport_ImportModule("_frozen_importlib");
   PyObject *Imp = PyImport_ImportModule("_imp");
   if (Bootstrap)

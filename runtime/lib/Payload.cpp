@@ -151,7 +151,9 @@ void chunkRange(const pyox_payload *P, uint32_t C, uint64_t &Begin,
 
 // Entry E's fields point inside the payload where they should.
 const char *checkEntry(const pyox_payload *P, const pyox_entry &E) {
-  if (E.kind < PYOX_KIND_MODULE || E.kind > PYOX_KIND_LAST)
+  if (E.kind < PYOX_KIND_MODULE || E.kind > PYOX_KIND_LAST ||
+      (E.kind == PYOX_KIND_MAPPED_CODE &&
+       P->header->format_version < PYOX_FORMAT_VERSION_MAPPED))
     return "payload entry has an unknown kind";
   // Readers decide how to read an entry by its flags (pyox/format.h): a
   // source may be compressed from version 2 on, a file (extension module,
@@ -404,6 +406,13 @@ uint32_t pyox_payload_lower_bound(const pyox_payload *P, uint32_t Group,
   return Lo;
 }
 
+uint64_t pyox_payload_mapped_begin(const pyox_payload *P) {
+  uint32_t I = pyox_payload_lower_bound(P, PYOX_GROUP_MAPPED, "", 0);
+  const pyox_entry *E =
+      I < P->header->entry_count ? pyox_payload_entry(P, I) : nullptr;
+  return E ? E->data_offset : P->header->total_size;
+}
+
 int pyox_entry_verify(const pyox_payload *P, const pyox_entry *E) {
   return pyox_crc32c(0, pyox_entry_data(P, E), E->data_size) == E->data_crc
              ? 0
@@ -503,6 +512,8 @@ const char *pyox_kind_name(uint32_t Kind) {
     return "resource";
   case PYOX_KIND_METADATA:
     return "metadata";
+  case PYOX_KIND_MAPPED_CODE:
+    return "mapped";
   }
   return "unknown";
 }

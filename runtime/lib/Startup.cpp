@@ -33,6 +33,7 @@
 
 #include "Importer.h"
 
+#include "MappedCode.h"
 #include "pyox/payload.h"
 #include "pyox/runtime.h"
 #include "pyox/vfs.h"
@@ -368,6 +369,11 @@ extern "C" int pyox_run(const pyox_run_config *Config) {
     int R = pyox_find_payload(Config->payload_name,
                               reinterpret_cast<const void *>(&pyox_run), &Data,
                               &Size, &Error);
+    // The template's service to `pyox-inject build` (MappedCode.h): only a
+    // program without a payload answers it, so no application does.
+    if (R == PYOX_FIND_NOT_FOUND && Config->argc == 4 &&
+        strcmp(Config->argv[1], "--pyox-lay-out-code") == 0)
+      return pyox_lay_out_code_main(Config->argv[2], Config->argv[3]);
     if (R == PYOX_FIND_NOT_FOUND)
       return fail(Exe, "no pyox payload in this program (add one with "
                        "`pyox-inject build` or `pyox-inject inject`)");

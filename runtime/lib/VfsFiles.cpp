@@ -145,7 +145,8 @@ void releasePayloadPages(const uint8_t *Data, uint64_t Size) {
   const pyox_payload *P = TheMount.P;
   uintptr_t Base = reinterpret_cast<uintptr_t>(P->base);
   uintptr_t AreaBegin = (Base + P->header->index_size + Page - 1) & ~(Page - 1);
-  uintptr_t AreaEnd = (Base + P->header->total_size) & ~(Page - 1);
+  // Mapped code is written in place (Importer.cpp): never dropped.
+  uintptr_t AreaEnd = (Base + pyox_payload_mapped_begin(P)) & ~(Page - 1);
   uintptr_t Begin = reinterpret_cast<uintptr_t>(Data) & ~(Block - 1);
   uintptr_t End =
       (reinterpret_cast<uintptr_t>(Data) + Size + Block - 1) & ~(Block - 1);

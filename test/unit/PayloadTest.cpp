@@ -394,6 +394,47 @@ TEST(Payload, ReadsOlderVersions) {
   EXPECT_NE(pyox_payload_open(&P, Bytes.data(), Bytes.size(), &Error), 0);
 }
 
+// Mapped code (format version 5) comes last in the data area, and a reader
+// of an older version's payload rejects the kind.
+TEST(Payload, MappedCodeIsVersion5AndLast) {
+  std::vector<PayloadItem> Items = {
+      {PYOX_KIND_MODULE, "b", "b.py", "code-of-b"},
+      {PYOX_KIND_MAPPED_CODE, "a", "a.py", std::string(100, 'm')},
+      {PYOX_KIND_MODULE, "a", "a.py", "code-of-a"},
+      {PYOX_KIND_RESOURCE, "z/data", "z/data", "zzz"},
+  };
+  PayloadInfo Info{0x030b0000, 0x0a0d0da7, "", 0, false};
+  Info.FormatVersion = PYOX_FORMAT_VERSION_MAPPED - 1;
+  auto Old = writePayload(Items, Info);
+  ASSERT_FALSE(bool(Old));
+  EXPECT_NE(errorOf(Old.takeError()).find("bad entry kind"), std::string::npos);
+
+  std::vector<uint8_t> Bytes = sample(Items);
+  pyox_payload P;
+  const char *Error = nullptr;
+  ASSERT_EQ(pyox_payload_open(&P, Bytes.data(), Bytes.size(), &Error), 0)
+      << Error;
+  const pyox_entry *M = pyox_payload_find(&P, PYOX_GROUP_MAPPED, "a", 1);
+  ASSERT_NE(M, nullptr);
+  EXPECT_EQ(M->kind, PYOX_KIND_MAPPED_CODE);
+  EXPECT_EQ(pyox_payload_mapped_begin(&P), M->data_offset);
+  for (uint32_t I = 0; I < P.header->entry_count; ++I)
+    if (&P.entries[I] != M)
+      EXPECT_LT(P.entries[I].data_offset, M->data_offset);
+  EXPECT_STREQ(pyox_kind_name(M->kind), "mapped");
+  pyox_payload_close(&P);
+
+  reinterpret_cast<pyox_header *>(Bytes.data())->format_version =
+      PYOX_FORMAT_VERSION_MAPPED - 1;
+  resealIndex(Bytes);
+  EXPECT_NE(pyox_payload_open(&P, Bytes.data(), Bytes.size(), &Error), 0);
+
+  std::vector<uint8_t> Plain = sample();
+  ASSERT_EQ(pyox_payload_open(&P, Plain.data(), Plain.size(), &Error), 0);
+  EXPECT_EQ(pyox_payload_mapped_begin(&P), P.header->total_size);
+  pyox_payload_close(&P);
+}
+
 // A payload with several chunks of every kind: 300 modules (5 entry
 // chunks, 1 bucket chunk), long names (several pool chunks).
 std::vector<uint8_t> largeSample() {

@@ -13,6 +13,7 @@
 #include "Progress.h"
 
 #include "Common/PayloadSection.h"
+#include "Container/PayloadContainer.h"
 #include "ELF/ElfImage.h"
 #include "Pack/Pack.h"
 #include "Pack/PythonBuild.h"
@@ -20,6 +21,7 @@
 #include "pyox/runtime.h"
 
 #include "llvm/BinaryFormat/ELF.h"
+#include "llvm/Support/Endian.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
@@ -27,6 +29,31 @@
 using namespace llvm;
 
 namespace pyox {
+
+// Whether TEMPLATE can lay out mapped code (Pack/MappedCode.h): it must run
+// here (an ELF executable of this machine), be position-dependent (the
+// objects hold its absolute addresses) and have no payload yet (only then
+// does it answer --pyox-lay-out-code). The runtime checks its build-id.
+static bool canLayOutCode(MemoryBufferRef Template) {
+#if defined(__x86_64__)
+  constexpr uint16_t Machine = ELF::EM_X86_64;
+#elif defined(__aarch64__)
+  constexpr uint16_t Machine = ELF::EM_AARCH64;
+#else
+  constexpr uint16_t Machine = ELF::EM_NONE;
+#endif
+  StringRef B = Template.getBuffer();
+  if (B.size() < 64 || B[4] != ELF::ELFCLASS64 || B[5] != ELF::ELFDATA2LSB ||
+      support::endian::read16le(B.data() + 16) != ELF::ET_EXEC ||
+      support::endian::read16le(B.data() + 18) != Machine)
+    return false;
+  Expected<std::vector<EmbeddedPayload>> Payloads = findPayloads(Template);
+  if (!Payloads) {
+    consumeError(Payloads.takeError());
+    return false;
+  }
+  return Payloads->empty();
+}
 
 int runBuild(const CommandArgs &Args) {
   Expected<PackCommand> Command = readPackCommand("build", Args);
@@ -77,6 +104,8 @@ int runBuild(const CommandArgs &Args) {
 
   // The template is part of the program whose glibc floor build reports.
   Config.TemplateFile = Template;
+  if (Command->MappedCode && canLayOutCode((*Binary)->getMemBufferRef()))
+    Config.MappedCodeTemplate = Template;
   if (!Command->Quiet)
     Config.Summary = [&](const Twine &Line) {
       clearProgress();

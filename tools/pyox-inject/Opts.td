@@ -67,6 +67,11 @@ defm name : Eq<"name", [BuildVis, InjectVis, RemoveVis, ObjectVis], "NAME",
 defm template : Eq<"template", [BuildVis], "FILE",
                    "The executable to inject into (default: pyox-run beside "
                    "this tool)", [PathValue]>;
+def mapped_code : Flag<["--"], "mapped-code">, Visibility<[BuildVis]>,
+                  HelpText<"Lay the modules' code out as CPython objects for "
+                           "the template, used in place (the default)">;
+def no_mapped_code : Flag<["--"], "no-mapped-code">, Visibility<[BuildVis]>,
+                     HelpText<"Unmarshal the modules at run time instead">;
 
 //===----------------------------------------------------------------------===//
 // What to pack

@@ -5,8 +5,10 @@
 #include "Progress.h"
 
 #include "Container/PayloadContainer.h"
+#include "ELF/ElfImage.h"
 #include "Pack/CompileCache.h"
 #include "Pack/Extract.h"
+#include "Pack/MappedCode.h"
 #include "Pack/Pack.h"
 #include "Pack/SharedLibraries.h"
 #include "Support/AtomicFile.h"
@@ -16,6 +18,7 @@
 
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/Endian.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -184,6 +187,36 @@ int runList(const CommandArgs &Args) {
       });
 }
 
+// The GNU build-id of the ELF binary FILE that holds E (empty for a bare
+// payload or a binary without one), for the mapped code's key.
+static std::vector<uint8_t> binaryBuildId(StringRef File,
+                                          const EmbeddedPayload &E) {
+  if (E.Where == "payload file")
+    return {};
+  auto Buffer = MemoryBuffer::getFile(File, /*IsText=*/false,
+                                      /*RequiresNullTerminator=*/false);
+  if (!Buffer || !elf::isElf((*Buffer)->getBuffer()))
+    return {};
+  Expected<elf::Image> Image = elf::readImage((*Buffer)->getMemBufferRef());
+  if (!Image) {
+    consumeError(Image.takeError());
+    return {};
+  }
+  for (const elf::Section &Sec : Image->Sections) {
+    // Elf_Nhdr (12 bytes), "GNU\0", then the id.
+    if (Sec.Name != ".note.gnu.build-id" || Sec.Size < 17 ||
+        Sec.Offset > Image->Bytes.size() ||
+        Sec.Size > Image->Bytes.size() - Sec.Offset)
+      continue;
+    StringRef Note = Image->Bytes.substr(Sec.Offset, Sec.Size);
+    uint32_t DescSize = support::endian::read32le(Note.data() + 4);
+    if (DescSize > Note.size() - 16)
+      return {};
+    return {Note.bytes_begin() + 16, Note.bytes_begin() + 16 + DescSize};
+  }
+  return {};
+}
+
 int runVerify(const CommandArgs &Args) {
   return forEachPayload(
       "verify", Args, nullptr,
@@ -203,8 +236,16 @@ int runVerify(const CommandArgs &Args) {
               std::errc::invalid_argument, "%s:%s %s", File.str().c_str(),
               E.Name.empty() ? "" : (describe(E) + ":").c_str(),
               static_cast<const char *>(Message));
-        outs() << fmt::format("{}:{} OK ({} entries, {} bytes)\n", File,
-                              describe(E), P.header->entry_count, P.size);
+        Expected<uint32_t> Mapped = checkMappedCode(P, binaryBuildId(File, E));
+        if (!Mapped)
+          return createStringError(
+              std::errc::invalid_argument, "%s:%s %s", File.str().c_str(),
+              E.Name.empty() ? "" : (describe(E) + ":").c_str(),
+              toString(Mapped.takeError()).c_str());
+        outs() << fmt::format("{}:{} OK ({} entries, {} bytes{})\n", File,
+                              describe(E), P.header->entry_count, P.size,
+                              *Mapped ? fmt::format(", {} mapped", *Mapped)
+                                      : std::string());
         return Error::success();
       });
 }

@@ -202,6 +202,12 @@ Error applyOption(const Arg &A, PackCommand &C) {
   case OPT_template:
     C.Template = V.str();
     break;
+  case OPT_mapped_code:
+    C.MappedCode = true;
+    break;
+  case OPT_no_mapped_code:
+    C.MappedCode = false;
+    break;
   case OPT_name:
     C.Name = V.str();
     break;

@@ -1,4 +1,4 @@
-/*===- pyox/format.h - The pyox payload format, version 4 ------*- C -*-===*
+/*===- pyox/format.h - The pyox payload format, version 5 ------*- C -*-===*
  *
  * This header is the one definition of the payload layout. The build-time
  * library (lib/) writes it, the runtime (runtime/) reads it; nothing else
@@ -49,15 +49,17 @@ extern "C" {
  * catch newline translation, as PNG does. */
 #define PYOX_MAGIC "\x89PYOX\r\n\x1a"
 #define PYOX_MAGIC_SIZE 8
-#define PYOX_FORMAT_VERSION 4u
-/* Version 3 is version 4 with only sources compressed; version 2 is
+#define PYOX_FORMAT_VERSION 5u
+/* Version 4 is version 5 without mapped code (PYOX_KIND_MAPPED_CODE);
+ * version 3 is version 4 with only sources compressed; version 2 is
  * version 3 without the chunk table (chunk_count zero, one index_crc over
  * [64, index_size)); version 1 is version 2 without compressed entries and
- * without a glibc floor (zero: not known). Readers accept all four; a
+ * without a glibc floor (zero: not known). Readers accept all five; a
  * payload of version 1 or 2 is checked whole when it is opened. */
 #define PYOX_FORMAT_VERSION_MIN 1u
 #define PYOX_FORMAT_VERSION_CHUNKS 3u
 #define PYOX_FORMAT_VERSION_ZSTD_FILES 4u
+#define PYOX_FORMAT_VERSION_MAPPED 5u
 
 /* Index chunk sizes (see above). */
 #define PYOX_CHUNK_ENTRIES 64u
@@ -68,24 +70,27 @@ extern "C" {
  * scalar a consumer may read in place and keeps padding small. */
 #define PYOX_DATA_ALIGN 16u
 
-/* Entry kinds. Names are in one of four lookup groups (pyox_kind_group):
- * modules, sources, resources, metadata. */
+/* Entry kinds. Names are in one of five lookup groups (pyox_kind_group):
+ * modules, sources, resources, metadata, mapped code. */
 enum pyox_kind {
-  PYOX_KIND_MODULE = 1,    /* name "pkg.mod"; data: marshalled code object */
-  PYOX_KIND_PACKAGE = 2,   /* name "pkg"; data: code of pkg/__init__.py */
-  PYOX_KIND_NAMESPACE = 3, /* name "ns"; PEP 420 namespace package, no data */
-  PYOX_KIND_EXTENSION = 4, /* name "pkg._speedups"; data: shared object */
-  PYOX_KIND_SOURCE = 5,    /* name "pkg.mod"; data: the .py text */
-  PYOX_KIND_RESOURCE = 6,  /* name "pkg/sub/data.txt"; data: file bytes */
-  PYOX_KIND_METADATA = 7   /* name "dist-1.0.dist-info/METADATA"; file bytes */
+  PYOX_KIND_MODULE = 1,     /* name "pkg.mod"; data: marshalled code object */
+  PYOX_KIND_PACKAGE = 2,    /* name "pkg"; data: code of pkg/__init__.py */
+  PYOX_KIND_NAMESPACE = 3,  /* name "ns"; PEP 420 namespace package, no data */
+  PYOX_KIND_EXTENSION = 4,  /* name "pkg._speedups"; data: shared object */
+  PYOX_KIND_SOURCE = 5,     /* name "pkg.mod"; data: the .py text */
+  PYOX_KIND_RESOURCE = 6,   /* name "pkg/sub/data.txt"; data: file bytes */
+  PYOX_KIND_METADATA = 7,   /* name "dist-1.0.dist-info/METADATA"; file bytes */
+  PYOX_KIND_MAPPED_CODE = 8 /* name "pkg.mod"; data: pyox_mapped_header and
+                               the module's code as CPython objects (below) */
 };
-#define PYOX_KIND_LAST PYOX_KIND_METADATA
+#define PYOX_KIND_LAST PYOX_KIND_MAPPED_CODE
 
 enum pyox_group {
   PYOX_GROUP_MODULE = 0, /* kinds MODULE, PACKAGE, NAMESPACE, EXTENSION */
   PYOX_GROUP_SOURCE = 1,
   PYOX_GROUP_RESOURCE = 2,
-  PYOX_GROUP_METADATA = 3
+  PYOX_GROUP_METADATA = 3,
+  PYOX_GROUP_MAPPED = 4 /* kind MAPPED_CODE: last, so its data is too */
 };
 
 static inline uint32_t pyox_kind_group(uint32_t kind) {
@@ -181,13 +186,57 @@ static inline uint64_t pyox_name_hash(uint32_t group, const char *name,
   return h;
 }
 
+/* Mapped code (format version 5; docs/format.md, "Mapped code").
+ *
+ * A MAPPED_CODE entry is the code object of the module or package of the
+ * same name laid out as the CPython 3.11 objects themselves (code, str,
+ * bytes, tuple, int, float, complex and nested code objects), for one
+ * template build: the objects' type pointers and the interpreter's
+ * singletons (None, small ints, the empty tuple, one-character strings)
+ * are that template's absolute addresses. The runtime uses them in place,
+ * in a private writable mapping, instead of unmarshalling the module's
+ * MODULE/PACKAGE entry, which stays (the portable form).
+ *
+ *   [pyox_mapped_header]           offsets below are from its first byte
+ *   [objects]                      8-byte aligned; a tuple is preceded by
+ *                                  its 16-byte (zero) PyGC_Head
+ *   [uint32 x reloc_count]         slots holding an offset into the entry:
+ *                                  the runtime adds the entry's address
+ *   [uint32 x intern_count]        slots whose str the runtime interns
+ *   [uint32 x code_count]          code objects, for co_filename
+ *   [uint32 x frozenset_count]     slots holding a tuple that the runtime
+ *                                  replaces with a frozenset of its items
+ *
+ * Every slot is 8-byte aligned and lies inside the objects. str and bytes
+ * hashes are -1 (unknown: hash randomisation), reference counts large.
+ * abi_key names the template: its GNU build-id (20 bytes, zero padded to
+ * 24) then a 64-bit FNV-1a hash of the addresses and layouts the objects
+ * depend on; a runtime whose key differs refuses the entry. */
+#define PYOX_MAPPED_MAGIC "PYOXCODE"
+#define PYOX_MAPPED_KEY_SIZE 32u
+
+typedef struct pyox_mapped_header {
+  uint8_t magic[8];                      /*  0: PYOX_MAPPED_MAGIC */
+  uint8_t abi_key[PYOX_MAPPED_KEY_SIZE]; /*  8 */
+  uint32_t root;                         /* 40: the module's code object */
+  uint32_t objects_size;                 /* 44: bytes of objects after the
+                                                header, 16-byte multiple (a reader
+                                                 needs an 8-byte one) */
+  uint32_t reloc_count;                  /* 48 */
+  uint32_t intern_count;                 /* 52 */
+  uint32_t code_count;                   /* 56 */
+  uint32_t frozenset_count;              /* 60 */
+} pyox_mapped_header;
+
 #ifdef __cplusplus
 } /* extern "C" */
 static_assert(sizeof(pyox_header) == 64, "pyox_header is 64 bytes on disk");
 static_assert(sizeof(pyox_entry) == 40, "pyox_entry is 40 bytes on disk");
+static_assert(sizeof(pyox_mapped_header) == 64, "pyox_mapped_header is 64");
 #else
 _Static_assert(sizeof(pyox_header) == 64, "pyox_header is 64 bytes on disk");
 _Static_assert(sizeof(pyox_entry) == 40, "pyox_entry is 40 bytes on disk");
+_Static_assert(sizeof(pyox_mapped_header) == 64, "pyox_mapped_header is 64");
 #endif
 
 #endif /* PYOX_FORMAT_H */

@@ -94,6 +94,11 @@ const pyox_entry *pyox_payload_find(const pyox_payload *p, uint32_t group,
 uint32_t pyox_payload_lower_bound(const pyox_payload *p, uint32_t group,
                                   const char *prefix, size_t size);
 
+/* Offset of the mapped code (the data of the first PYOX_GROUP_MAPPED entry,
+ * which is last in the data area), or total_size when there is none. The
+ * runtime writes those pages: nothing may drop them (MADV_DONTNEED). */
+uint64_t pyox_payload_mapped_begin(const pyox_payload *p);
+
 static inline const char *pyox_entry_name(const pyox_payload *p,
                                           const pyox_entry *e) {
   return (const char *)p->base + e->name_offset;

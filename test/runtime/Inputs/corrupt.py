@@ -3,8 +3,19 @@ damage gives a one-line `pyox:` error and exit status 1, or a correct run;
 never a crash or a hang.
 
   corrupt.py version APP        payload claims another Python version
-  corrupt.py entry APP NAME     one byte of module NAME's data flipped
+  corrupt.py entry APP NAME     one byte of module NAME's data flipped (of
+                                its code as the program imports it: the
+                                mapped code when there is some)
+  corrupt.py verify-mapped APP N SEED
+                                N copies, each with one random byte of
+                                mapped code flipped: `pyox-inject verify`
+                                must reject every one
+  corrupt.py build-id APP       the program's GNU build-id changed, as in
+                                another build of the template
   corrupt.py random APP N SEED  N runs, each with one random byte flipped
+  corrupt.py mapped APP N SEED  N runs, each with one random byte of the
+                                mapped code of a module the check imports
+                                flipped: each must be a `damaged` error
 """
 import os
 import random
@@ -93,14 +104,77 @@ def main():
         path = damaged_copy(app, mutate)
         print(run(path).replace(path, "APP"))
         os.unlink(path)
+    elif mode == "build-id":
+        def mutate(blob, base, size):
+            # NT_GNU_BUILD_ID: namesz 4, descsz 20, type 3, "GNU\0".
+            at = blob.index(struct.pack("<III", 4, 20, 3) + b"GNU\0")
+            blob[at + 16] ^= 0x01
+        path = damaged_copy(app, mutate)
+        print(run(path).replace(path, "APP"))
+        os.unlink(path)
     elif mode == "entry":
         def mutate(blob, base, size):
             for name, kind, off, n in entries(blob, base):
-                if name == sys.argv[3] and kind in (1, 2, 4):
+                if name == sys.argv[3] and kind in (1, 2, 4, 8):
                     blob[base + off + n // 2] ^= 0x40
         path = damaged_copy(app, mutate)
         print(run(path).replace(path, "APP"))
         os.unlink(path)
+    elif mode == "verify-mapped":
+        runs, rng = int(sys.argv[3]), random.Random(int(sys.argv[4]))
+        blob = bytearray(open(app, "rb").read())
+        base, size = payload_range(app)
+        mapped = [(off, n) for name, kind, off, n in entries(blob, base)
+                  if kind == 8]
+        begin, end = mapped[0][0], mapped[-1][0] + mapped[-1][1]
+        fd, path = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(app)))
+        os.close(fd)
+        shutil.copy(app, path)
+        caught = 0
+        for i in range(runs):
+            at = base + begin + rng.randrange(end - begin)
+            with open(path, "r+b") as f:
+                f.seek(at)
+                f.write(bytes([blob[at] ^ (1 + rng.randrange(255))]))
+            r = subprocess.run(["pyox-inject", "verify", path],
+                               capture_output=True, text=True)
+            with open(path, "r+b") as f:
+                f.seek(at)
+                f.write(bytes([blob[at]]))
+            if r.returncode == 1 and r.stderr.startswith("pyox-inject: error:"):
+                caught += 1
+            else:
+                print(f"not caught: payload+{at - base:#x}: {r.stdout}{r.stderr}")
+        os.unlink(path)
+        print("copies", runs, "rejected", caught, "mapped bytes", end - begin)
+    elif mode == "mapped":
+        runs, rng = int(sys.argv[3]), random.Random(int(sys.argv[4]))
+        blob = bytearray(open(app, "rb").read())
+        base, size = payload_range(app)
+        used = [(name, off, n) for name, kind, off, n in entries(blob, base)
+                if kind == 8 and name in (
+                    "json", "json.decoder", "json.encoder", "json.scanner",
+                    "decimal")]
+        fd, path = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(app)))
+        os.close(fd)
+        shutil.copy(app, path)
+        damaged = 0
+        for i in range(runs):
+            name, off, n = rng.choice(used)
+            at = base + off + rng.randrange(n)
+            with open(path, "r+b") as f:
+                f.seek(at)
+                f.write(bytes([blob[at] ^ (1 << rng.randrange(8))]))
+            result = run(path)
+            with open(path, "r+b") as f:
+                f.seek(at)
+                f.write(bytes([blob[at]]))
+            if result.startswith("error ") and "is damaged" in result:
+                damaged += 1
+            else:
+                print(f"flip in {name} at +{at - base - off:#x}: {result}")
+        os.unlink(path)
+        print("runs", runs, "damaged", damaged, "entries", len(used))
     else:
         runs, rng = int(sys.argv[3]), random.Random(int(sys.argv[4]))
         blob = bytearray(open(app, "rb").read())

@@ -1,0 +1,970 @@
+/*===- MappedCode.c - Code objects laid out as CPython objects -*- C -*-===*
+ *
+ * CPython 3.11 imports its deep-frozen modules without unmarshalling: their
+ * code objects are static data in the binary (Tools/scripts/deepfreeze.py).
+ * This is the same after link time. The layout is written by the template
+ * itself: it unmarshals each module with its own interpreter and copies
+ * the objects marshal made, byte for byte, into an entry, so every field
+ * CPython derives (co_nlocalsplus, _co_firsttraceable, the unicode state
+ * bits) is the one CPython computed; only what is process-specific is
+ * reset (reference counts, str/bytes hashes, interned bits, caches), and
+ * every pointer becomes either a template address (types, None, small
+ * ints, the empty tuple, one-character strings and the other static
+ * objects marshal returns) or an offset into the entry that the runtime
+ * relocates. Objects are grouped by kind (code, tuples, str, bytes,
+ * numbers): interning, the costly part of using them, walks them in order.
+ *
+ * What the runtime must still do per process, and the entry lists for it:
+ * intern the strings marshal interned (identity-based dict lookups depend
+ * on it), build frozensets (their tables depend on the hash secret), and
+ * set co_filename to the module's virtual path.
+ *
+ * The writer checks its output: each entry is copied, relocated and
+ * compared with a fresh marshal.loads of the same bytes, field by field,
+ * including which slots share one object and which strings get interned.
+ * A writer bug would otherwise be silently wrong code.
+ *
+ * Needs Py_BUILD_CORE for _PyRuntime (the singletons live in it) and
+ * QUICKENING_INITIAL_WARMUP_VALUE.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#define Py_BUILD_CORE 1
+#include "MappedCode.h"
+
+#include "internal/pycore_code.h"
+#include "internal/pycore_gc.h"
+#include "internal/pycore_runtime.h"
+
+#include <marshal.h>
+
+/* PyBytesObject.ob_shash is deprecated for users of the C API, not for
+ * whoever writes a bytes object's bytes. */
+#pragma clang diagnostic ignored "-Wdeprecated-declarations"
+
+#include <elf.h>
+#include <link.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The image's bounds (linker-defined): every object of the template's
+ * static data lies in [__ehdr_start, _end). */
+extern const char __ehdr_start[];
+extern char _end[];
+
+static int isStatic(const void *p) {
+  return (uintptr_t)p >= (uintptr_t)__ehdr_start &&
+         (uintptr_t)p < (uintptr_t)_end;
+}
+
+/* deepfreeze's count: large enough never to reach zero (3.11 has no
+ * immortal objects; increfs and decrefs still write it). */
+#define BIG_REFCNT 999999999
+
+/* --- The key ------------------------------------------------------------ */
+
+struct IdSearch {
+  uintptr_t addr;
+  uint8_t id[20];
+  int found;
+};
+
+static int findBuildId(struct dl_phdr_info *info, size_t size, void *arg) {
+  struct IdSearch *s = (struct IdSearch *)arg;
+  (void)size;
+  int mine = 0;
+  for (int i = 0; i < info->dlpi_phnum; ++i) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+    if (ph->p_type == PT_LOAD && s->addr >= lo && s->addr - lo < ph->p_memsz)
+      mine = 1;
+  }
+  if (!mine)
+    return 0;
+  for (int i = 0; i < info->dlpi_phnum; ++i) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    if (ph->p_type != PT_NOTE)
+      continue;
+    const uint8_t *p = (const uint8_t *)(info->dlpi_addr + ph->p_vaddr);
+    const uint8_t *end = p + ph->p_memsz;
+    while (end - p >= (ptrdiff_t)sizeof(ElfW(Nhdr))) {
+      const ElfW(Nhdr) *n = (const ElfW(Nhdr) *)p;
+      size_t name = (n->n_namesz + 3u) & ~3u, desc = (n->n_descsz + 3u) & ~3u;
+      const uint8_t *d = p + sizeof(*n) + name;
+      if ((size_t)(end - p) < sizeof(*n) + name + desc)
+        break;
+      if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 &&
+          memcmp(p + sizeof(*n), "GNU", 4) == 0 && n->n_descsz > 0) {
+        memcpy(s->id, d, n->n_descsz < 20 ? n->n_descsz : 20);
+        s->found = 1;
+        return 1;
+      }
+      p += sizeof(*n) + name + desc;
+    }
+  }
+  return 1;
+}
+
+int pyox_mapped_abi_key(uint8_t key[PYOX_MAPPED_KEY_SIZE]) {
+  static uint8_t cached[PYOX_MAPPED_KEY_SIZE];
+  static int state; /* 0: not computed, 1: have it, -1: none */
+  if (state == 0) {
+    struct IdSearch s;
+    memset(&s, 0, sizeof s);
+    s.addr = (uintptr_t)&pyox_mapped_abi_key;
+    dl_iterate_phdr(findBuildId, &s);
+    /* Everything the objects' bytes depend on besides the build-id, which
+     * already pins them: a second line of defence against a build-id that
+     * a tool kept across a rebuild. */
+    const uint64_t table[] = {
+        PY_VERSION_HEX,
+        (uintptr_t)__ehdr_start,
+        (uintptr_t)_end,
+        (uintptr_t)&_PyRuntime,
+        sizeof(_PyRuntime),
+        (uintptr_t)&PyCode_Type,
+        (uintptr_t)&PyUnicode_Type,
+        (uintptr_t)&PyBytes_Type,
+        (uintptr_t)&PyTuple_Type,
+        (uintptr_t)&PyLong_Type,
+        (uintptr_t)&PyFloat_Type,
+        (uintptr_t)&PyComplex_Type,
+        (uintptr_t)Py_None,
+        (uintptr_t)Py_True,
+        (uintptr_t)Py_False,
+        (uintptr_t)Py_Ellipsis,
+        offsetof(PyCodeObject, co_code_adaptive),
+        sizeof(PyASCIIObject),
+        sizeof(PyCompactUnicodeObject),
+        sizeof(PyBytesObject),
+        sizeof(PyTupleObject),
+        sizeof(PyGC_Head),
+        sizeof(PyLongObject),
+        sizeof(digit),
+        sizeof(PyFloatObject),
+        sizeof(PyComplexObject),
+        sizeof(wchar_t),
+        (uint64_t)(int64_t)QUICKENING_INITIAL_WARMUP_VALUE,
+    };
+    uint64_t h = 0xcbf29ce484222325ull;
+    const uint8_t *b = (const uint8_t *)table;
+    for (size_t i = 0; i < sizeof table; ++i)
+      h = (h ^ b[i]) * 0x100000001b3ull;
+    memcpy(cached, s.id, 20);
+    memcpy(cached + 24, &h, 8);
+    state = s.found ? 1 : -1;
+  }
+  memcpy(key, cached, PYOX_MAPPED_KEY_SIZE);
+  return state > 0 ? 0 : -1;
+}
+
+/* --- Reading an entry (runtime and self-check) --------------------------- */
+
+static const uint32_t *lists(const uint8_t *blob) {
+  const pyox_mapped_header *h = (const pyox_mapped_header *)blob;
+  return (const uint32_t *)(blob + sizeof *h + h->objects_size);
+}
+
+/* A slot lies inside the objects, 8-byte aligned. */
+static int goodSlot(const pyox_mapped_header *h, uint32_t off) {
+  return off % 8 == 0 && off >= sizeof *h &&
+         (uint64_t)off + 8 <= sizeof *h + (uint64_t)h->objects_size;
+}
+
+const char *pyox_mapped_check(const uint8_t *blob, uint64_t size,
+                              const uint8_t key[PYOX_MAPPED_KEY_SIZE]) {
+  const pyox_mapped_header *h = (const pyox_mapped_header *)blob;
+  if ((uintptr_t)blob % 16 != 0 || size < sizeof *h ||
+      memcmp(h->magic, PYOX_MAPPED_MAGIC, 8) != 0)
+    return "not a mapped code entry";
+  if (memcmp(h->abi_key, key, PYOX_MAPPED_KEY_SIZE) != 0)
+    return "mapped code laid out for another template build";
+  uint64_t count = (uint64_t)h->reloc_count + h->intern_count + h->code_count +
+                   h->frozenset_count;
+  if (h->objects_size % 8 != 0 ||
+      sizeof *h + (uint64_t)h->objects_size + 4 * count > size ||
+      !goodSlot(h, h->root) || h->code_count == 0)
+    return "mapped code entry has bad sizes";
+  const uint32_t *l = lists(blob);
+  for (uint64_t i = 0; i < count; ++i)
+    if (!goodSlot(h, l[i]))
+      return "mapped code entry has a slot out of bounds";
+  for (uint32_t i = 0; i < h->reloc_count; ++i) {
+    uint64_t target;
+    memcpy(&target, blob + l[i], 8);
+    if (!goodSlot(h, (uint32_t)target) || target > UINT32_MAX)
+      return "mapped code entry points out of bounds";
+  }
+  return NULL;
+}
+
+static void relocate(uint8_t *blob) {
+  const pyox_mapped_header *h = (const pyox_mapped_header *)blob;
+  const uint32_t *l = lists(blob);
+  for (uint32_t i = 0; i < h->reloc_count; ++i)
+    *(uint64_t *)(blob + l[i]) += (uintptr_t)blob;
+}
+
+/* Replaces each frozenset slot's tuple with a frozenset of its items; a
+ * tuple in several slots (marshal shared the frozenset) gives one
+ * frozenset. */
+static int makeFrozensets(uint8_t *blob) {
+  const pyox_mapped_header *h = (const pyox_mapped_header *)blob;
+  const uint32_t *l =
+      lists(blob) + h->reloc_count + h->intern_count + h->code_count;
+  for (uint32_t i = 0; i < h->frozenset_count; ++i) {
+    PyObject **slot = (PyObject **)(blob + l[i]);
+    if (PyFrozenSet_CheckExact(*slot))
+      continue; /* the same tuple as an earlier slot's */
+    if (!PyTuple_CheckExact(*slot)) {
+      PyErr_SetString(PyExc_SystemError, "pyox: bad mapped frozenset");
+      return -1;
+    }
+    PyObject *made = PyFrozenSet_New(*slot);
+    if (!made)
+      return -1;
+    /* Later slots holding the same tuple get the same frozenset. */
+    PyObject *tuple = *slot;
+    for (uint32_t j = i; j < h->frozenset_count; ++j) {
+      PyObject **s = (PyObject **)(blob + l[j]);
+      if (*s == tuple) {
+        Py_INCREF(made);
+        *s = made;
+      }
+    }
+    Py_DECREF(made);
+  }
+  return 0;
+}
+
+PyObject *pyox_mapped_prepare(uint8_t *blob, PyObject *filename) {
+  const pyox_mapped_header *h = (const pyox_mapped_header *)blob;
+  relocate(blob);
+  const uint32_t *l = lists(blob) + h->reloc_count;
+  for (uint32_t i = 0; i < h->intern_count; ++i)
+    PyUnicode_InternInPlace((PyObject **)(blob + l[i]));
+  l += h->intern_count;
+  for (uint32_t i = 0; i < h->code_count; ++i) {
+    PyCodeObject *co = (PyCodeObject *)(blob + l[i]);
+    Py_INCREF(filename);
+    Py_SETREF(co->co_filename, filename);
+  }
+  if (makeFrozensets(blob) < 0)
+    return NULL;
+  PyObject *root = (PyObject *)(blob + h->root);
+  Py_INCREF(root);
+  return root;
+}
+
+/* --- Writing an entry (build time, in the template) ---------------------- */
+
+typedef struct {
+  uint32_t *v;
+  size_t n, cap;
+} U32Vec;
+
+static int push(U32Vec *vec, uint32_t x) {
+  if (vec->n == vec->cap) {
+    size_t cap = vec->cap ? vec->cap * 2 : 64;
+    uint32_t *v = (uint32_t *)realloc(vec->v, cap * sizeof *v);
+    if (!v)
+      return -1;
+    vec->v = v;
+    vec->cap = cap;
+  }
+  vec->v[vec->n++] = x;
+  return 0;
+}
+
+/* Objects are grouped, in this order, from those the runtime writes when
+ * it prepares the entry (relocation, interning, co_filename) to those a
+ * program seldom writes (bytes: line and exception tables): the runtime
+ * gives back the pages it has not written (Importer.cpp), and a page
+ * holding only seldom-written objects then stays out of memory until read. */
+enum {
+  RANK_CODE,
+  RANK_TUPLE,
+  RANK_NAME, /* an interned str */
+  RANK_NUMBER,
+  RANK_STR,
+  RANK_BYTES,
+  RANKS
+};
+
+typedef struct {
+  PyObject *index;   /* dict: id(object) -> its number */
+  PyObject **objs;   /* borrowed: the unmarshalled root keeps them alive */
+  uint32_t *offsets; /* by number, once assigned */
+  size_t count, cap;
+  uint8_t *out;
+  size_t size;
+  U32Vec relocs, interns, codes, frozensets;
+  const char *error; /* why this module cannot be laid out */
+} Layout;
+
+static int rankOf(PyObject *o) {
+  if (PyCode_Check(o))
+    return RANK_CODE;
+  if (PyTuple_CheckExact(o) || PyFrozenSet_CheckExact(o))
+    return RANK_TUPLE;
+  if (PyUnicode_CheckExact(o))
+    return PyUnicode_CHECK_INTERNED(o) ? RANK_NAME : RANK_STR;
+  if (PyBytes_CheckExact(o))
+    return RANK_BYTES;
+  if (PyLong_CheckExact(o) || PyFloat_CheckExact(o) || PyComplex_CheckExact(o))
+    return RANK_NUMBER;
+  return -1;
+}
+
+/* Bytes the object takes in the entry (after a tuple's PyGC_Head). */
+static size_t sizeOf(PyObject *o) {
+  if (PyCode_Check(o))
+    return _PyObject_VAR_SIZE(&PyCode_Type, Py_SIZE(o));
+  if (PyTuple_CheckExact(o))
+    return _PyObject_VAR_SIZE(&PyTuple_Type, Py_SIZE(o));
+  if (PyFrozenSet_CheckExact(o))
+    return _PyObject_VAR_SIZE(&PyTuple_Type, PySet_GET_SIZE(o));
+  if (PyUnicode_CheckExact(o)) {
+    Py_ssize_t n = PyUnicode_GET_LENGTH(o) + 1;
+    return PyUnicode_IS_ASCII(o)
+               ? sizeof(PyASCIIObject) + (size_t)n
+               : sizeof(PyCompactUnicodeObject) + (size_t)n * PyUnicode_KIND(o);
+  }
+  if (PyBytes_CheckExact(o))
+    return offsetof(PyBytesObject, ob_sval) + (size_t)Py_SIZE(o) + 1;
+  if (PyLong_CheckExact(o)) {
+    Py_ssize_t n = Py_ABS(Py_SIZE(o));
+    return offsetof(PyLongObject, ob_digit) +
+           (size_t)(n ? n : 1) * sizeof(digit);
+  }
+  if (PyFloat_CheckExact(o))
+    return sizeof(PyFloatObject);
+  return sizeof(PyComplexObject);
+}
+
+static Py_ssize_t numberOf(Layout *L, PyObject *o) {
+  PyObject *key = PyLong_FromVoidPtr(o);
+  if (!key)
+    return -2;
+  PyObject *v = PyDict_GetItemWithError(L->index, key);
+  Py_DECREF(key);
+  if (!v)
+    return PyErr_Occurred() ? -2 : -1;
+  return PyLong_AsSsize_t(v);
+}
+
+static int visit(Layout *L, PyObject *o);
+
+static int visitAll(Layout *L, PyObject *const *items, Py_ssize_t n) {
+  for (Py_ssize_t i = 0; i < n; ++i)
+    if (visit(L, items[i]) < 0)
+      return -1;
+  return 0;
+}
+
+/* Numbers every object reachable from O that is not the template's. */
+static int visit(Layout *L, PyObject *o) {
+  if (!o || isStatic(o))
+    return 0;
+  Py_ssize_t known = numberOf(L, o);
+  if (known != -1)
+    return known < -1 ? -1 : 0;
+  int rank = rankOf(o);
+  if (rank < 0) {
+    L->error = "a constant of a type mapped code does not lay out";
+    return -1;
+  }
+  if (PyUnicode_CheckExact(o) &&
+      (!PyUnicode_IS_READY(o) || !PyUnicode_IS_COMPACT(o))) {
+    L->error = "a str that is not compact";
+    return -1;
+  }
+  if (!isStatic(Py_TYPE(o))) {
+    L->error = "an object of a heap type";
+    return -1;
+  }
+  if (L->count == L->cap) {
+    size_t cap = L->cap ? L->cap * 2 : 256;
+    PyObject **objs = (PyObject **)realloc(L->objs, cap * sizeof *objs);
+    if (!objs)
+      return -1;
+    L->objs = objs;
+    L->cap = cap;
+  }
+  PyObject *key = PyLong_FromVoidPtr(o);
+  PyObject *num = PyLong_FromSize_t(L->count);
+  int r = key && num ? PyDict_SetItem(L->index, key, num) : -1;
+  Py_XDECREF(key);
+  Py_XDECREF(num);
+  if (r < 0)
+    return -1;
+  L->objs[L->count++] = o;
+  if (PyCode_Check(o)) {
+    PyCodeObject *co = (PyCodeObject *)o;
+    PyObject *fields[] = {co->co_consts,
+                          co->co_names,
+                          co->co_exceptiontable,
+                          co->co_localsplusnames,
+                          co->co_localspluskinds,
+                          co->co_filename,
+                          co->co_name,
+                          co->co_qualname,
+                          co->co_linetable};
+    return visitAll(L, fields, sizeof fields / sizeof *fields);
+  }
+  if (PyTuple_CheckExact(o))
+    return visitAll(L, &PyTuple_GET_ITEM(o, 0), PyTuple_GET_SIZE(o));
+  if (PyFrozenSet_CheckExact(o)) {
+    PyObject *items = PySequence_Tuple(o);
+    if (!items)
+      return -1;
+    r = visitAll(L, &PyTuple_GET_ITEM(items, 0), PyTuple_GET_SIZE(items));
+    Py_DECREF(items);
+    return r;
+  }
+  return 0;
+}
+
+/* Writes the pointer to TARGET at entry offset SLOT. */
+static int ref(Layout *L, size_t slot, PyObject *target) {
+  uint64_t v = 0;
+  if (target && isStatic(target)) {
+    v = (uintptr_t)target;
+  } else if (target) {
+    Py_ssize_t n = numberOf(L, target);
+    if (n < 0)
+      return -1;
+    v = L->offsets[n];
+    if (push(&L->relocs, (uint32_t)slot) < 0)
+      return -1;
+    if (PyUnicode_CheckExact(target) && PyUnicode_CHECK_INTERNED(target) &&
+        push(&L->interns, (uint32_t)slot) < 0)
+      return -1;
+    if (PyFrozenSet_CheckExact(target) &&
+        push(&L->frozensets, (uint32_t)slot) < 0)
+      return -1;
+  }
+  memcpy(L->out + slot, &v, 8);
+  return 0;
+}
+
+static int writeObject(Layout *L, PyObject *o, size_t at) {
+  uint8_t *p = L->out + at;
+  if (PyFrozenSet_CheckExact(o)) {
+    PyTupleObject t;
+    memset(&t, 0, sizeof t);
+    Py_SET_TYPE(&t, &PyTuple_Type);
+    Py_SET_SIZE(&t, PySet_GET_SIZE(o));
+    memcpy(p, &t, offsetof(PyTupleObject, ob_item));
+  } else {
+    memcpy(p, o, sizeOf(o));
+  }
+  ((PyObject *)p)->ob_refcnt = BIG_REFCNT;
+  if (PyCode_Check(o)) {
+    PyCodeObject *co = (PyCodeObject *)o, *w = (PyCodeObject *)p;
+    w->co_weakreflist = NULL;
+    w->_co_code = NULL;
+    w->_co_linearray = NULL;
+    w->_co_linearray_entry_size = 0;
+    w->co_extra = NULL;
+    /* The same bytes from the same module, every build: no padding or
+     * allocation slack from the heap object. */
+    size_t after = offsetof(PyCodeObject, _co_firsttraceable) + sizeof(int);
+    memset(p + after, 0, offsetof(PyCodeObject, co_extra) - after);
+    size_t code = offsetof(PyCodeObject, co_code_adaptive) +
+                  (size_t)Py_SIZE(co) * sizeof(_Py_CODEUNIT);
+    memset(p + code, 0, sizeOf(o) - code);
+    w->co_warmup = QUICKENING_INITIAL_WARMUP_VALUE;
+#define REF(field)                                                             \
+  if (ref(L, at + offsetof(PyCodeObject, field), co->field) < 0)               \
+    return -1;
+    REF(co_consts)
+    REF(co_names)
+    REF(co_exceptiontable)
+    REF(co_localsplusnames)
+    REF(co_localspluskinds)
+    REF(co_filename)
+    REF(co_name)
+    REF(co_qualname)
+    REF(co_linetable)
+#undef REF
+    return push(&L->codes, (uint32_t)at);
+  }
+  if (PyTuple_CheckExact(o) || PyFrozenSet_CheckExact(o)) {
+    PyObject *items = PySequence_Tuple(o);
+    if (!items)
+      return -1;
+    int r = 0;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(items) && r == 0; ++i)
+      r = ref(L, at + offsetof(PyTupleObject, ob_item) + 8 * (size_t)i,
+              PyTuple_GET_ITEM(items, i));
+    Py_DECREF(items);
+    return r;
+  }
+  if (PyUnicode_CheckExact(o)) {
+    PyASCIIObject *a = (PyASCIIObject *)p;
+    a->hash = -1;
+    /* Only the state's named bits, and zero padding after it (see code). */
+    unsigned kind = a->state.kind, compact = a->state.compact,
+             ascii = a->state.ascii, ready = a->state.ready;
+    size_t after = offsetof(PyASCIIObject, state);
+    memset(p + after, 0, offsetof(PyASCIIObject, wstr) - after);
+    a->state.kind = kind;
+    a->state.compact = compact;
+    a->state.ascii = ascii;
+    a->state.ready = ready;
+    a->wstr = NULL;
+    if (!a->state.ascii) {
+      PyCompactUnicodeObject *c = (PyCompactUnicodeObject *)p;
+      c->utf8 = NULL;
+      c->utf8_length = 0;
+      c->wstr_length = 0;
+      /* As PyUnicode_New leaves it: wstr shares the data when a code unit
+       * is a wchar_t. */
+      if (a->state.kind == sizeof(wchar_t)) {
+        uint64_t data = at + sizeof(PyCompactUnicodeObject);
+        memcpy(&a->wstr, &data, 8);
+        c->wstr_length = a->length;
+        if (push(&L->relocs, (uint32_t)(at + offsetof(PyASCIIObject, wstr))) <
+            0)
+          return -1;
+      }
+    }
+    return 0;
+  }
+  if (PyBytes_CheckExact(o))
+    ((PyBytesObject *)p)->ob_shash = -1;
+  return 0;
+}
+
+static int compareU32(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Lays ROOT's object graph out into L->out (L->size bytes). */
+static int layOut(Layout *L, PyObject *root) {
+  if (visit(L, root) < 0)
+    return -1;
+  L->offsets = (uint32_t *)calloc(L->count, sizeof *L->offsets);
+  if (!L->offsets)
+    return -1;
+  size_t at = sizeof(pyox_mapped_header);
+  for (int rank = 0; rank < RANKS; ++rank)
+    for (size_t i = 0; i < L->count; ++i) {
+      PyObject *o = L->objs[i];
+      if (rankOf(o) != rank)
+        continue;
+      if (rank == RANK_TUPLE)
+        at += sizeof(PyGC_Head);
+      L->offsets[i] = (uint32_t)at;
+      at = (at + sizeOf(o) + 7) & ~(size_t)7;
+      if (at > UINT32_MAX / 2) {
+        L->error = "a module too large for mapped code";
+        return -1;
+      }
+    }
+  size_t objectsEnd = (at + 15) & ~(size_t)15;
+  L->size = objectsEnd; /* the lists follow once their sizes are known */
+  L->out = (uint8_t *)calloc(1, objectsEnd);
+  if (!L->out)
+    return -1;
+  for (int rank = 0; rank < RANKS; ++rank)
+    for (size_t i = 0; i < L->count; ++i)
+      if (rankOf(L->objs[i]) == rank &&
+          writeObject(L, L->objs[i], L->offsets[i]) < 0)
+        return -1;
+  U32Vec *all[] = {&L->relocs, &L->interns, &L->codes, &L->frozensets};
+  size_t lists = 0;
+  for (int i = 0; i < 4; ++i) {
+    qsort(all[i]->v, all[i]->n, sizeof(uint32_t), compareU32);
+    lists += all[i]->n * 4;
+  }
+  uint8_t *out = (uint8_t *)realloc(L->out, objectsEnd + lists);
+  if (!out)
+    return -1;
+  L->out = out;
+  for (int i = 0; i < 4; ++i) {
+    memcpy(out + L->size, all[i]->v, all[i]->n * 4);
+    L->size += all[i]->n * 4;
+  }
+  pyox_mapped_header *h = (pyox_mapped_header *)out;
+  memcpy(h->magic, PYOX_MAPPED_MAGIC, 8);
+  pyox_mapped_abi_key(h->abi_key);
+  h->root = L->offsets[0];
+  h->objects_size = (uint32_t)(objectsEnd - sizeof *h);
+  h->reloc_count = (uint32_t)L->relocs.n;
+  h->intern_count = (uint32_t)L->interns.n;
+  h->code_count = (uint32_t)L->codes.n;
+  h->frozenset_count = (uint32_t)L->frozensets.n;
+  return 0;
+}
+
+static void freeLayout(Layout *L) {
+  Py_XDECREF(L->index);
+  free(L->objs);
+  free(L->offsets);
+  free(L->out);
+  free(L->relocs.v);
+  free(L->interns.v);
+  free(L->codes.v);
+  free(L->frozensets.v);
+}
+
+/* --- The writer's self-check --------------------------------------------- */
+
+typedef struct {
+  const uint8_t *base; /* the relocated copy */
+  size_t size;
+  PyObject *pairs, *back; /* id(mapped) -> id(fresh), and back */
+  const uint32_t *interns, *codes, *frozensets;
+  uint32_t internCount, codeCount, frozensetCount;
+  uint32_t internsSeen, codesSeen, frozensetsSeen;
+  const char *why;
+} Check;
+
+static int listed(const uint32_t *l, uint32_t n, size_t x) {
+  uint32_t key = (uint32_t)x;
+  return x <= UINT32_MAX && bsearch(&key, l, n, 4, compareU32) != NULL;
+}
+
+static int fail(Check *C, const char *why) {
+  if (!C->why)
+    C->why = why;
+  return 0;
+}
+
+/* 1 when the pair A (mapped, in the slot at SLOT) and B (unmarshalled)
+ * was met before, with the same partner each side; 0 when new; -1 when
+ * the sharing differs. */
+static int paired(Check *C, PyObject *a, PyObject *b) {
+  PyObject *ka = PyLong_FromVoidPtr(a), *kb = PyLong_FromVoidPtr(b);
+  int r = -1;
+  if (ka && kb) {
+    PyObject *pa = PyDict_GetItem(C->pairs, ka);
+    PyObject *pb = PyDict_GetItem(C->back, kb);
+    if (!pa && !pb)
+      r = PyDict_SetItem(C->pairs, ka, kb) < 0 ||
+                  PyDict_SetItem(C->back, kb, ka) < 0
+              ? -1
+              : 0;
+    else if (pa && pb && PyObject_RichCompareBool(pa, kb, Py_EQ) == 1 &&
+             PyObject_RichCompareBool(pb, ka, Py_EQ) == 1)
+      r = 1;
+  }
+  Py_XDECREF(ka);
+  Py_XDECREF(kb);
+  return r;
+}
+
+static int same(Check *C, PyObject *const *slot, PyObject *b);
+
+static int sameItems(Check *C, PyObject *const *a, PyObject *const *b,
+                     Py_ssize_t n) {
+  for (Py_ssize_t i = 0; i < n; ++i)
+    if (!same(C, &a[i], b[i]))
+      return 0;
+  return 1;
+}
+
+static int sameCode(Check *C, PyCodeObject *a, PyCodeObject *b) {
+  if (a->co_flags != b->co_flags || a->co_warmup != b->co_warmup ||
+      a->_co_linearray_entry_size != 0 || a->co_argcount != b->co_argcount ||
+      a->co_posonlyargcount != b->co_posonlyargcount ||
+      a->co_kwonlyargcount != b->co_kwonlyargcount ||
+      a->co_stacksize != b->co_stacksize ||
+      a->co_firstlineno != b->co_firstlineno ||
+      a->co_nlocalsplus != b->co_nlocalsplus ||
+      a->co_nlocals != b->co_nlocals ||
+      a->co_nplaincellvars != b->co_nplaincellvars ||
+      a->co_ncellvars != b->co_ncellvars ||
+      a->co_nfreevars != b->co_nfreevars ||
+      a->_co_firsttraceable != b->_co_firsttraceable ||
+      Py_SIZE(a) != Py_SIZE(b) ||
+      memcmp(a->co_code_adaptive, b->co_code_adaptive,
+             (size_t)Py_SIZE(b) * sizeof(_Py_CODEUNIT)) != 0)
+    return fail(C, "a code object's fields or bytecode differ");
+  if (a->co_weakreflist || a->_co_code || a->_co_linearray || a->co_extra)
+    return fail(C, "a code object's caches are set");
+  if (!listed(C->codes, C->codeCount, (const uint8_t *)a - C->base))
+    return fail(C, "a code object is not in the code list");
+  ++C->codesSeen;
+  return same(C, &a->co_consts, b->co_consts) &&
+         same(C, &a->co_names, b->co_names) &&
+         same(C, &a->co_exceptiontable, b->co_exceptiontable) &&
+         same(C, &a->co_localsplusnames, b->co_localsplusnames) &&
+         same(C, &a->co_localspluskinds, b->co_localspluskinds) &&
+         same(C, &a->co_filename, b->co_filename) &&
+         same(C, &a->co_name, b->co_name) &&
+         same(C, &a->co_qualname, b->co_qualname) &&
+         same(C, &a->co_linetable, b->co_linetable);
+}
+
+static int sameStr(Check *C, PyObject *a, PyObject *b) {
+  PyASCIIObject *x = (PyASCIIObject *)a, *y = (PyASCIIObject *)b;
+  if (x->length != y->length || x->state.kind != y->state.kind ||
+      x->state.compact != 1 || x->state.ascii != y->state.ascii ||
+      x->state.ready != 1 || x->state.interned != 0 || x->hash != -1 ||
+      memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b),
+             (size_t)(x->length + 1) * x->state.kind) != 0)
+    return fail(C, "a str differs");
+  if (x->state.ascii)
+    return x->wstr == NULL ? 1 : fail(C, "an ASCII str has wstr");
+  PyCompactUnicodeObject *c = (PyCompactUnicodeObject *)a;
+  int shares = x->state.kind == sizeof(wchar_t);
+  if (c->utf8 || c->utf8_length ||
+      x->wstr != (shares ? (wchar_t *)PyUnicode_DATA(a) : NULL) ||
+      c->wstr_length != (shares ? x->length : 0))
+    return fail(C, "a str's utf8 or wstr is wrong");
+  return 1;
+}
+
+static int same(Check *C, PyObject *const *slot, PyObject *b) {
+  PyObject *a = *slot;
+  if (C->why)
+    return 0;
+  if (a == b || isStatic(a) || isStatic(b))
+    return a == b ? 1 : fail(C, "a template object differs");
+  if ((const uint8_t *)a < C->base || (const uint8_t *)a >= C->base + C->size)
+    return fail(C, "a pointer leaves the entry");
+  size_t at = (const uint8_t *)slot - C->base;
+  int interned = PyUnicode_CheckExact(b) && PyUnicode_CHECK_INTERNED(b);
+  if (listed(C->interns, C->internCount, at) != interned)
+    return fail(C, "the intern list differs from what marshal interns");
+  C->internsSeen += (uint32_t)interned;
+  int frozen = PyFrozenSet_CheckExact(b);
+  if (listed(C->frozensets, C->frozensetCount, at) != frozen)
+    return fail(C, "the frozenset list is wrong");
+  C->frozensetsSeen += (uint32_t)frozen;
+  if (a->ob_refcnt != BIG_REFCNT)
+    return fail(C, "a reference count is wrong");
+  int seen = paired(C, a, b);
+  if (seen != 0)
+    return seen > 0 ? 1 : fail(C, "objects are shared differently");
+  if (frozen) {
+    PyObject *items = PySequence_Tuple(b);
+    int r = items && Py_TYPE(a) == &PyTuple_Type &&
+                    Py_SIZE(a) == PyTuple_GET_SIZE(items)
+                ? sameItems(C, &PyTuple_GET_ITEM(a, 0),
+                            &PyTuple_GET_ITEM(items, 0), Py_SIZE(a))
+                : fail(C, "a frozenset differs");
+    Py_XDECREF(items);
+    return r;
+  }
+  if (Py_TYPE(a) != Py_TYPE(b))
+    return fail(C, "an object's type differs");
+  if (PyCode_Check(b))
+    return sameCode(C, (PyCodeObject *)a, (PyCodeObject *)b);
+  if (PyTuple_CheckExact(b))
+    return Py_SIZE(a) == Py_SIZE(b)
+               ? sameItems(C, &PyTuple_GET_ITEM(a, 0), &PyTuple_GET_ITEM(b, 0),
+                           Py_SIZE(a))
+               : fail(C, "a tuple's size differs");
+  if (PyUnicode_CheckExact(b))
+    return sameStr(C, a, b);
+  if (PyBytes_CheckExact(b))
+    return Py_SIZE(a) == Py_SIZE(b) && ((PyBytesObject *)a)->ob_shash == -1 &&
+                   memcmp(PyBytes_AS_STRING(a), PyBytes_AS_STRING(b),
+                          (size_t)Py_SIZE(b) + 1) == 0
+               ? 1
+               : fail(C, "a bytes object differs");
+  /* int, float, complex: the value's bytes after the header. */
+  size_t head = PyLong_CheckExact(b) ? offsetof(PyLongObject, ob_digit)
+                                     : sizeof(PyObject);
+  return Py_SIZE(a) == Py_SIZE(b) &&
+                 memcmp((const uint8_t *)a + head, (const uint8_t *)b + head,
+                        sizeOf(b) - head) == 0
+             ? 1
+             : fail(C, "a number differs");
+}
+
+/* NULL when BLOB, copied and relocated, holds what FRESH holds. */
+static const char *checkLayout(const uint8_t *blob, size_t size,
+                               PyObject *fresh) {
+  uint8_t key[PYOX_MAPPED_KEY_SIZE];
+  pyox_mapped_abi_key(key);
+  if (pyox_mapped_check(blob, size, key) != NULL)
+    return pyox_mapped_check(blob, size, key);
+  uint8_t *copy = NULL;
+  if (posix_memalign((void **)&copy, 16, size) != 0)
+    return "out of memory";
+  memcpy(copy, blob, size);
+  relocate(copy);
+  const pyox_mapped_header *h = (const pyox_mapped_header *)copy;
+  Check C;
+  memset(&C, 0, sizeof C);
+  C.base = copy;
+  C.size = size;
+  C.pairs = PyDict_New();
+  C.back = PyDict_New();
+  C.interns = lists(copy) + h->reloc_count;
+  C.internCount = h->intern_count;
+  C.codes = C.interns + h->intern_count;
+  C.codeCount = h->code_count;
+  C.frozensets = C.codes + h->code_count;
+  C.frozensetCount = h->frozenset_count;
+  PyObject *root = (PyObject *)(copy + h->root);
+  if (!C.pairs || !C.back)
+    C.why = "out of memory";
+  else if (same(&C, &root, fresh) && C.codesSeen != C.codeCount)
+    C.why = "the code list holds more than the code objects";
+  /* Every slot is reached once: fewer means a listed slot is unreachable. */
+  else if (!C.why && (C.internsSeen != C.internCount ||
+                      C.frozensetsSeen != C.frozensetCount))
+    C.why = "a listed slot is not reachable";
+  if (PyErr_Occurred()) {
+    PyErr_Clear();
+    C.why = C.why ? C.why : "a Python error";
+  }
+  Py_XDECREF(C.pairs);
+  Py_XDECREF(C.back);
+  free(copy);
+  return C.why;
+}
+
+/* --- `TEMPLATE --pyox-lay-out-code IN OUT` ------------------------------- */
+/* IN holds one record per module: u32 name size, the name, u32 data size,
+ * the marshal data of its code object. OUT gets one record per input
+ * record, in order: u32 size, then the mapped entry (size 0: this module
+ * holds an object mapped code does not lay out; it stays marshal only).
+ * The u32s are little-endian, as the host. Exit status 0, 3 when this
+ * template cannot have mapped code (the reason on stderr), 1 on error. */
+
+static int readAll(const char *path, uint8_t **data, size_t *size) {
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return -1;
+  size_t cap = 1 << 20, n = 0;
+  uint8_t *buf = (uint8_t *)malloc(cap);
+  size_t got;
+  while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+    n += got;
+    if (n == cap) {
+      uint8_t *bigger = (uint8_t *)realloc(buf, cap *= 2);
+      if (!bigger)
+        free(buf);
+      buf = bigger;
+    }
+  }
+  int bad = ferror(f) || !buf;
+  fclose(f);
+  if (bad) {
+    free(buf);
+    return -1;
+  }
+  *data = buf;
+  *size = n;
+  return 0;
+}
+
+static int layOutAll(const uint8_t *in, size_t size, FILE *out) {
+  size_t pos = 0;
+  while (pos < size) {
+    uint32_t nameSize, dataSize;
+    if (size - pos < 4)
+      return fprintf(stderr, "pyox: lay out code: truncated input\n"), 1;
+    memcpy(&nameSize, in + pos, 4);
+    if (size - pos - 4 < (uint64_t)nameSize + 4)
+      return fprintf(stderr, "pyox: lay out code: truncated input\n"), 1;
+    const char *name = (const char *)in + pos + 4;
+    memcpy(&dataSize, in + pos + 4 + nameSize, 4);
+    pos += 8 + (size_t)nameSize;
+    if (size - pos < dataSize)
+      return fprintf(stderr, "pyox: lay out code: truncated input\n"), 1;
+    const char *data = (const char *)in + pos;
+    pos += dataSize;
+
+    PyObject *code = PyMarshal_ReadObjectFromString(data, dataSize);
+    PyObject *fresh =
+        code ? PyMarshal_ReadObjectFromString(data, dataSize) : NULL;
+    if (!code || !fresh || !PyCode_Check(code)) {
+      fprintf(stderr, "pyox: %.*s: not a marshalled code object\n",
+              (int)nameSize, name);
+      PyErr_Print();
+      return 1;
+    }
+    Layout L;
+    memset(&L, 0, sizeof L);
+    L.index = PyDict_New();
+    uint32_t written = 0;
+    int r = L.index ? layOut(&L, code) : -1;
+    if (r < 0 && !L.error) {
+      PyErr_Print();
+      return 1;
+    }
+    PyErr_Clear();
+    if (r == 0) {
+      const char *why = checkLayout(L.out, L.size, fresh);
+      if (why) {
+        fprintf(stderr,
+                "pyox: %.*s: mapped code self-check failed: %s (a pyox bug; "
+                "build with --no-mapped-code meanwhile)\n",
+                (int)nameSize, name, why);
+        return 1;
+      }
+      written = (uint32_t)L.size;
+    }
+    if (fwrite(&written, 4, 1, out) != 1 ||
+        fwrite(L.out, 1, written, out) != written)
+      return fprintf(stderr, "pyox: lay out code: cannot write\n"), 1;
+    freeLayout(&L);
+    Py_DECREF(code);
+    Py_DECREF(fresh);
+  }
+  return 0;
+}
+
+int pyox_lay_out_code_main(const char *inPath, const char *outPath) {
+  uint8_t key[PYOX_MAPPED_KEY_SIZE];
+  if (pyox_mapped_abi_key(key) != 0) {
+    /* Not an error: such a template's programs unmarshal (exit status 3
+     * tells pyox-inject so). */
+    fprintf(stderr, "the template has no GNU build-id\n");
+    return 3;
+  }
+  /* The core of an interpreter is all marshal needs (as the compiler's
+   * workers: PEP 587, _init_main = 0). */
+  PyConfig config;
+  PyConfig_InitIsolatedConfig(&config);
+  config._init_main = 0;
+  config.install_signal_handlers = 0;
+  config.pathconfig_warnings = 0;
+  /* Frozensets are laid out in their iteration order: the same every
+   * build. (Programs use their own hash secret.) */
+  config.use_hash_seed = 1;
+  config.hash_seed = 0;
+  PyStatus status = Py_InitializeFromConfig(&config);
+  PyConfig_Clear(&config);
+  if (PyStatus_Exception(status)) {
+    fprintf(stderr, "pyox: lay out code: cannot start the interpreter\n");
+    return 1;
+  }
+  /* Strings with lone surrogates are unmarshalled with the error handler
+   * "surrogatepass", and the first handler lookup initialises the codec
+   * registry, which imports `encodings`: a core-only interpreter has no
+   * path to find it on. The built-in handlers are all marshal uses, so an
+   * empty module stands in (the registry needs only the import to work). */
+  if (!PyImport_AddModule("encodings")) {
+    PyErr_Print();
+    return 1;
+  }
+  uint8_t *in;
+  size_t size;
+  if (readAll(inPath, &in, &size) != 0) {
+    fprintf(stderr, "pyox: lay out code: cannot read %s\n", inPath);
+    return 1;
+  }
+  FILE *out = fopen(outPath, "wb");
+  if (!out) {
+    fprintf(stderr, "pyox: lay out code: cannot write %s\n", outPath);
+    return 1;
+  }
+  int r = layOutAll(in, size, out);
+  if (fclose(out) != 0 && r == 0) {
+    fprintf(stderr, "pyox: lay out code: cannot write %s\n", outPath);
+    r = 1;
+  }
+  free(in);
+  return r;
+}
