@@ -48,14 +48,46 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The image's bounds (linker-defined): every object of the template's
- * static data lies in [__ehdr_start, _end). */
-extern const char __ehdr_start[];
-extern char _end[];
+/* The template's static objects (types, None, small ints, _PyRuntime's
+ * singletons) lie in its writable segments: their bounds, from the
+ * program headers. Not from linker-defined symbols: llvm-bolt rewrites a
+ * reference to `_end` as 0 (test/runtime/mapped-code.test fails then). */
+struct StaticBounds {
+  uintptr_t lo, hi;
+};
+
+static int findWritable(struct dl_phdr_info *info, size_t size, void *arg) {
+  struct StaticBounds *b = (struct StaticBounds *)arg;
+  uintptr_t anchor = (uintptr_t)&PyCode_Type;
+  struct StaticBounds w = {UINTPTR_MAX, 0};
+  (void)size;
+  for (int i = 0; i < info->dlpi_phnum; ++i) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W))
+      continue;
+    uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+    uintptr_t hi = lo + ph->p_memsz;
+    if (lo < w.lo)
+      w.lo = lo;
+    if (hi > w.hi)
+      w.hi = hi;
+  }
+  if (anchor < w.lo || anchor >= w.hi)
+    return 0;
+  *b = w;
+  return 1;
+}
+
+static const struct StaticBounds *staticBounds(void) {
+  static struct StaticBounds bounds;
+  if (!bounds.hi)
+    dl_iterate_phdr(findWritable, &bounds);
+  return &bounds;
+}
 
 static int isStatic(const void *p) {
-  return (uintptr_t)p >= (uintptr_t)__ehdr_start &&
-         (uintptr_t)p < (uintptr_t)_end;
+  const struct StaticBounds *b = staticBounds();
+  return (uintptr_t)p >= b->lo && (uintptr_t)p < b->hi;
 }
 
 /* deepfreeze's count: large enough never to reach zero (3.11 has no
@@ -119,8 +151,8 @@ int pyox_mapped_abi_key(uint8_t key[PYOX_MAPPED_KEY_SIZE]) {
      * a tool kept across a rebuild. */
     const uint64_t table[] = {
         PY_VERSION_HEX,
-        (uintptr_t)__ehdr_start,
-        (uintptr_t)_end,
+        staticBounds()->lo,
+        staticBounds()->hi,
         (uintptr_t)&_PyRuntime,
         sizeof(_PyRuntime),
         (uintptr_t)&PyCode_Type,
@@ -578,7 +610,8 @@ static int layOut(Layout *L, PyObject *root) {
   U32Vec *all[] = {&L->relocs, &L->interns, &L->codes, &L->frozensets};
   size_t lists = 0;
   for (int i = 0; i < 4; ++i) {
-    qsort(all[i]->v, all[i]->n, sizeof(uint32_t), compareU32);
+    if (all[i]->n)
+      qsort(all[i]->v, all[i]->n, sizeof(uint32_t), compareU32);
     lists += all[i]->n * 4;
   }
   uint8_t *out = (uint8_t *)realloc(L->out, objectsEnd + lists);
@@ -586,7 +619,8 @@ static int layOut(Layout *L, PyObject *root) {
     return -1;
   L->out = out;
   for (int i = 0; i < 4; ++i) {
-    memcpy(out + L->size, all[i]->v, all[i]->n * 4);
+    if (all[i]->n)
+      memcpy(out + L->size, all[i]->v, all[i]->n * 4);
     L->size += all[i]->n * 4;
   }
   pyox_mapped_header *h = (pyox_mapped_header *)out;
