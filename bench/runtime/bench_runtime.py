@@ -1,6 +1,6 @@
 """Runtime benchmarks of issues 4 and 15, as ratios against
 /usr/bin/python3.11 in one run (interleaved runs, medians; the fastest runs'
-ratio is printed as well). APP is built with mapped code (the default,
+ratio is printed as well). APP is built with mapped code (--mapped-code,
 docs/format.md "Mapped code"), APP-M with --no-mapped-code (unmarshalling):
 
   (a) start-up:  APP -I -S -c pass          vs python3.11 -I -S -c pass
@@ -137,7 +137,7 @@ def main():
     try:
         inject = os.path.join(build, "bin", "pyox-inject")
         app, app_m = os.path.join(tmp, "app"), os.path.join(tmp, "app-m")
-        subprocess.run([inject, "build", "--stdlib", "-o", app], check=True)
+        subprocess.run([inject, "build", "--stdlib", "--mapped-code", "-o", app], check=True)
         subprocess.run([inject, "build", "--stdlib", "--no-mapped-code", "-o", app_m],
                        check=True)
 

@@ -54,7 +54,7 @@ struct PackCommand {
   std::string Name;     // build: the payload section's name
   std::string Script;   // which of [project.scripts]
   bool Quiet = false;
-  bool MappedCode = true; // build: --no-mapped-code turns it off
+  bool MappedCode = false; // build: --mapped-code turns it on
 };
 
 // Reads the project file (--config FILE, else ./pyproject.toml if there,

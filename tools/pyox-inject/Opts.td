@@ -69,9 +69,11 @@ defm template : Eq<"template", [BuildVis], "FILE",
                    "this tool)", [PathValue]>;
 def mapped_code : Flag<["--"], "mapped-code">, Visibility<[BuildVis]>,
                   HelpText<"Lay the modules' code out as CPython objects for "
-                           "the template, used in place (the default)">;
+                           "the template, used in place (faster imports, a "
+                           "larger file)">;
 def no_mapped_code : Flag<["--"], "no-mapped-code">, Visibility<[BuildVis]>,
-                     HelpText<"Unmarshal the modules at run time instead">;
+                     HelpText<"Unmarshal the modules at run time (the "
+                              "default)">;
 
 //===----------------------------------------------------------------------===//
 // What to pack
