@@ -14,6 +14,8 @@ packages=(
   libexpat1-dev zlib1g-dev
   mingw-w64 wine wine64
   binutils binutils-dev elfutils file mold strace util-linux python3-yaml python3-wadllib
+  # lit's per-test time limit (test/lit.cfg.py) kills a test's process tree.
+  python3-psutil
   clang-format-19
   # What the virtual filesystem's tests run from memory and compare with
   # python3.11: applications that treat their own directory as a directory,

@@ -17,6 +17,13 @@ config.excludes = ["Inputs"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.pyox_obj_root, "test")
 
+# Every test is bounded: one that runs longer than this (a program that
+# hangs, or re-runs itself through sys.executable) fails, and lit kills its
+# processes (with psutil, scripts/install-deps.sh). Root is exempt from
+# ulimit -u, so time is the bound that holds; tests that fork on purpose
+# count and time their own children too. The slowest test takes ~3 min.
+lit_config.maxIndividualTestTime = 900
+
 path = [config.pyox_bin_dir, config.llvm_tools_dir, os.environ.get("PATH", "")]
 config.environment["PATH"] = os.pathsep.join(path)
 for var in ("HOME", "TMPDIR", "LANG"):
