@@ -72,7 +72,7 @@ struct PackConfig {
   std::string MaxGlibc;                 // --max-glibc X.Y, empty for none
   std::string TemplateFile; // build: the template, part of the floor
   // build: the template that lays the modules out as mapped code
-  // (MappedCode.h); empty for none (pack, --no-mapped-code, a template
+  // (MappedCode.h); empty for none (pack, no --mapped-code, a template
   // that cannot).
   std::string MappedCodeTemplate;
   // Receives the one-line summary of carried libraries and the floor.

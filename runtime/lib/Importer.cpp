@@ -433,7 +433,7 @@ void releaseCleanPages(FinderObject *F, const pyox_entry *M) {
 [[noreturn]] void fatalMapped(const FinderObject *F, const char *Why) {
   fprintf(stderr,
           "pyox: %s: %s; rebuild the program with `pyox-inject build` "
-          "(or build it with --no-mapped-code)\n",
+          "(or build it without --mapped-code)\n",
           F->Root->c_str(), Why);
   fflush(stderr);
   _exit(1);

@@ -933,7 +933,7 @@ static int layOutAll(const uint8_t *in, size_t size, FILE *out) {
       if (why) {
         fprintf(stderr,
                 "pyox: %.*s: mapped code self-check failed: %s (a pyox bug; "
-                "build with --no-mapped-code meanwhile)\n",
+                "build without --mapped-code meanwhile)\n",
                 (int)nameSize, name, why);
         return 1;
       }
