@@ -177,8 +177,9 @@ Error writePayload(std::vector<PayloadItem> Items, const PayloadInfo &Info,
   // Versions before PYOX_FORMAT_VERSION_CHUNKS (for readers' tests) have
   // no chunk table.
   const bool Chunked = Info.FormatVersion >= PYOX_FORMAT_VERSION_CHUNKS;
+  const uint32_t BucketStep = pyox_chunk_buckets(Info.FormatVersion);
   const uint64_t Chunks = Chunked ? DivUp(Count, PYOX_CHUNK_ENTRIES) +
-                                        DivUp(Buckets, PYOX_CHUNK_BUCKETS) +
+                                        DivUp(Buckets, BucketStep) +
                                         DivUp(Pool.size(), PYOX_CHUNK_POOL)
                                   : 0;
   const uint64_t EntriesBegin =
@@ -259,7 +260,7 @@ Error writePayload(std::vector<PayloadItem> Items, const PayloadInfo &Info,
   std::vector<uint32_t> ChunkCrcs;
   if (Chunked) {
     const size_t Steps[] = {PYOX_CHUNK_ENTRIES * sizeof(pyox_entry),
-                            PYOX_CHUNK_BUCKETS * 4, PYOX_CHUNK_POOL};
+                            BucketStep * 4, PYOX_CHUNK_POOL};
     for (int R = 0; R < 3; ++R)
       for (size_t B = 0; B < Regions[R].size(); B += Steps[R]) {
         StringRef Chunk = Regions[R].substr(B, Steps[R]);

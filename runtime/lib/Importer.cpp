@@ -76,6 +76,7 @@ struct FinderObject {
   ExtensionCache *Extensions;
   bool DropPages; // payload is a read-only file mapping (see releasePages)
   uint64_t FaultedBytes; // payload blocks mapped since the last drop
+  uint64_t MappedBegin;  // pyox_payload_mapped_begin: where mapped code is
   uint64_t LoadCount;    // code objects loadCode has made
   uint64_t LoadNs;       // and the time it took (code_load_stats)
   // Mapped code (MappedCode.h): its pages are private and writable, and
@@ -277,7 +278,7 @@ std::pair<uintptr_t, uintptr_t> dataPages(const FinderObject *F) {
   const pyox_header &H = *F->Payload.header;
   // Mapped code, at the end, is written in place: never dropped.
   return {(Base + H.index_size + Page - 1) & ~(Page - 1),
-          (Base + pyox_payload_mapped_begin(&F->Payload)) & ~(Page - 1)};
+          (Base + F->MappedBegin) & ~(Page - 1)};
 }
 
 // Gives back the payload pages that unmarshalling and copying have pulled in
@@ -404,7 +405,7 @@ void releaseCleanPages(FinderObject *F, const pyox_entry *M) {
   }
   const pyox_payload &P = F->Payload;
   uintptr_t Base = reinterpret_cast<uintptr_t>(P.base);
-  uintptr_t AreaLo = (Base + pyox_payload_mapped_begin(&P)) & ~(Page - 1);
+  uintptr_t AreaLo = (Base + F->MappedBegin) & ~(Page - 1);
   uintptr_t AreaHi = (Base + P.header->total_size + Page - 1) & ~(Page - 1);
   uintptr_t Lo = (Base + M->data_offset) & ~(Block - 1);
   uintptr_t Hi =
@@ -573,7 +574,7 @@ bool relativeToRoot(const FinderObject *F, PyObject *Path, std::string &Rel) {
 void setUpMappedCode(FinderObject *F) {
   static const uintptr_t Page = uintptr_t(sysconf(_SC_PAGESIZE));
   const pyox_payload &P = F->Payload;
-  uint64_t Begin = pyox_payload_mapped_begin(&P);
+  uint64_t Begin = F->MappedBegin;
   if (Begin >= P.header->total_size)
     return;
   const pyox_entry *First = pyox_payload_entry(
@@ -1412,6 +1413,7 @@ int installFinder(const pyox_payload &P, const char *Root, bool FileMapped) {
   F->Frozen = frozenModuleNames();
   F->DropPages = FileMapped;
   F->FaultedBytes = 0;
+  F->MappedBegin = pyox_payload_mapped_begin(&P);
   F->LoadCount = 0;
   F->LoadNs = 0;
   F->Mapped = false;

@@ -60,7 +60,8 @@ IndexLayout layoutOf(const pyox_header &H) {
   L.EntryChunks = L.BucketChunks = L.PoolChunks = 0;
   if (isChunked(H)) {
     L.EntryChunks = divUp(H.entry_count, PYOX_CHUNK_ENTRIES);
-    L.BucketChunks = divUp(H.bucket_count, PYOX_CHUNK_BUCKETS);
+    L.BucketChunks =
+        divUp(H.bucket_count, pyox_chunk_buckets(H.format_version));
     L.PoolChunks = L.PoolEnd > L.PoolBegin
                        ? divUp(L.PoolEnd - L.PoolBegin, PYOX_CHUNK_POOL)
                        : 0;
@@ -136,8 +137,10 @@ void chunkRange(const pyox_payload *P, uint32_t C, uint64_t &Begin,
     if (End > BucketsBegin)
       End = BucketsBegin;
   } else if ((C -= P->entry_chunks) < P->bucket_chunks) {
-    Begin = BucketsBegin + uint64_t(C) * PYOX_CHUNK_BUCKETS * 4;
-    End = Begin + PYOX_CHUNK_BUCKETS * 4;
+    const uint64_t Step =
+        uint64_t(pyox_chunk_buckets(P->header->format_version)) * 4;
+    Begin = BucketsBegin + uint64_t(C) * Step;
+    End = Begin + Step;
     if (End > BucketsBegin + Buckets * 4)
       End = BucketsBegin + Buckets * 4;
   } else {
@@ -361,11 +364,12 @@ const pyox_entry *pyox_payload_find(const pyox_payload *P, uint32_t Group,
   if (N == 0)
     return nullptr;
   const uint32_t Count = P->header->entry_count;
+  const uint32_t PerChunk = pyox_chunk_buckets(P->header->format_version);
   uint64_t Slot = pyox_name_hash(Group, Name, Size) & (N - 1);
   // Probing stops at an empty bucket; a damaged table with none stops after
   // one full turn.
   for (uint32_t Probe = 0; Probe < N; ++Probe, Slot = (Slot + 1) & (N - 1)) {
-    if (!ensureChunk(P, P->entry_chunks + uint32_t(Slot / PYOX_CHUNK_BUCKETS)))
+    if (!ensureChunk(P, P->entry_chunks + uint32_t(Slot / PerChunk)))
       return nullptr;
     uint32_t V = P->buckets[Slot];
     if (V == 0)
@@ -407,6 +411,13 @@ uint32_t pyox_payload_lower_bound(const pyox_payload *P, uint32_t Group,
 }
 
 uint64_t pyox_payload_mapped_begin(const pyox_payload *P) {
+  // Mapped code is the last group: a payload whose last entry is of another
+  // has none, seen in one entry rather than a search over the whole index
+  // (whose chunks it would check, pull in and leave in the cache).
+  const uint32_t Count = P->header->entry_count;
+  if (Count == 0 || !ensureChunk(P, (Count - 1) / PYOX_CHUNK_ENTRIES) ||
+      pyox_kind_group(P->entries[Count - 1].kind) != PYOX_GROUP_MAPPED)
+    return P->header->total_size;
   uint32_t I = pyox_payload_lower_bound(P, PYOX_GROUP_MAPPED, "", 0);
   const pyox_entry *E =
       I < P->header->entry_count ? pyox_payload_entry(P, I) : nullptr;

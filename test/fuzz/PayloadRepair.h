@@ -56,7 +56,8 @@ inline void repairChecksums(uint8_t *Bytes, size_t Size) {
   };
   if (Chunked) {
     Chunks(EntriesBegin, BucketsBegin, PYOX_CHUNK_ENTRIES * sizeof(pyox_entry));
-    Chunks(BucketsBegin, PoolBegin, PYOX_CHUNK_BUCKETS * 4);
+    Chunks(BucketsBegin, PoolBegin,
+           uint64_t(pyox_chunk_buckets(H.format_version)) * 4);
     Chunks(PoolBegin, H.index_size, PYOX_CHUNK_POOL);
   }
   // Before version 3, one CRC over the whole index.

@@ -436,14 +436,15 @@ TEST(Payload, MappedCodeIsVersion5AndLast) {
 }
 
 // A payload with several chunks of every kind: 300 modules (5 entry
-// chunks, 1 bucket chunk), long names (several pool chunks).
-std::vector<uint8_t> largeSample() {
+// chunks; 1,024 buckets: 16 bucket chunks, 1 before version 6), long names
+// (several pool chunks).
+std::vector<uint8_t> largeSample(uint32_t Version = PYOX_FORMAT_VERSION) {
   std::vector<PayloadItem> Items;
   for (int I = 0; I < 300; ++I) {
     std::string Name = "pkg.module_with_a_long_name_" + std::to_string(I);
     Items.push_back({PYOX_KIND_MODULE, Name, Name + ".py", "code"});
   }
-  return sample(std::move(Items));
+  return sample(std::move(Items), Version);
 }
 
 std::vector<std::string> Damage; // what the handler was told
@@ -458,8 +459,9 @@ TEST(PayloadLazy, OpensWithoutTouchingTheTables) {
   ASSERT_EQ(pyox_payload_open(&P, Bytes.data(), Bytes.size(), &Error), 0);
   uint32_t Chunks = P.header->chunk_count;
   EXPECT_EQ(P.entry_chunks, 5u);
-  EXPECT_EQ(P.bucket_chunks, 1u);
-  EXPECT_GT(Chunks, 7u);
+  EXPECT_EQ(P.header->bucket_count, 1024u);
+  EXPECT_EQ(P.bucket_chunks, 16u);
+  EXPECT_GT(Chunks, 22u);
   // Damage the last entry chunk: a lazy open does not notice...
   size_t Last =
       reinterpret_cast<const uint8_t *>(&P.entries[299]) - Bytes.data();
@@ -486,25 +488,78 @@ TEST(PayloadLazy, OpensWithoutTouchingTheTables) {
 }
 
 TEST(PayloadLazy, LookupsAgreeWithTheFullOpen) {
-  std::vector<uint8_t> Bytes = largeSample();
-  pyox_payload Full, Lazy;
-  const char *Error = nullptr;
-  ASSERT_EQ(pyox_payload_open(&Full, Bytes.data(), Bytes.size(), &Error), 0);
-  ASSERT_EQ(pyox_payload_open_lazy(&Lazy, Bytes.data(), Bytes.size(), nullptr,
-                                   &Error),
-            0);
-  for (uint32_t I = 0; I < Full.header->entry_count; ++I) {
-    const pyox_entry *E = &Full.entries[I];
-    uint32_t G = pyox_kind_group(E->kind);
-    EXPECT_EQ(
-        pyox_payload_find(&Lazy, G, pyox_entry_name(&Full, E), E->name_size),
-        E);
-    EXPECT_EQ(pyox_payload_lower_bound(&Lazy, G, pyox_entry_name(&Full, E),
-                                       E->name_size),
-              I);
+  // Version 5 checked its hash table in chunks of 1,024 buckets.
+  for (uint32_t Version :
+       {uint32_t(PYOX_FORMAT_VERSION), uint32_t(PYOX_FORMAT_VERSION_MAPPED)}) {
+    std::vector<uint8_t> Bytes = largeSample(Version);
+    pyox_payload Full, Lazy;
+    const char *Error = nullptr;
+    ASSERT_EQ(pyox_payload_open(&Full, Bytes.data(), Bytes.size(), &Error), 0)
+        << Error;
+    ASSERT_EQ(pyox_payload_open_lazy(&Lazy, Bytes.data(), Bytes.size(), nullptr,
+                                     &Error),
+              0);
+    EXPECT_EQ(Lazy.bucket_chunks,
+              Version == PYOX_FORMAT_VERSION_MAPPED ? 1u : 16u);
+    for (uint32_t I = 0; I < Full.header->entry_count; ++I) {
+      const pyox_entry *E = &Full.entries[I];
+      uint32_t G = pyox_kind_group(E->kind);
+      EXPECT_EQ(
+          pyox_payload_find(&Lazy, G, pyox_entry_name(&Full, E), E->name_size),
+          E);
+      EXPECT_EQ(pyox_payload_lower_bound(&Lazy, G, pyox_entry_name(&Full, E),
+                                         E->name_size),
+                I);
+    }
+    EXPECT_EQ(pyox_payload_find(&Lazy, 0, "nothing", 7), nullptr);
+    char Message[256];
+    EXPECT_EQ(pyox_payload_verify_all(&Lazy, Message, sizeof Message), 0)
+        << Message;
+    pyox_payload_close(&Lazy);
   }
-  EXPECT_EQ(pyox_payload_find(&Lazy, 0, "nothing", 7), nullptr);
-  pyox_payload_close(&Lazy);
+}
+
+// A lookup checks the 64 buckets around its name's slot, not the table: a
+// damaged bucket elsewhere is noticed only by the lookups that reach it.
+TEST(PayloadLazy, ALookupChecksOnlyItsBucketChunk) {
+  std::vector<uint8_t> Bytes = largeSample();
+  pyox_payload P;
+  const char *Error = nullptr;
+  ASSERT_EQ(pyox_payload_open(&P, Bytes.data(), Bytes.size(), &Error), 0);
+  const pyox_entry *First = &P.entries[0];
+  std::string Name(pyox_entry_name(&P, First), First->name_size);
+  uint32_t Group = pyox_kind_group(First->kind);
+  uint64_t Slot = pyox_name_hash(Group, Name.data(), Name.size()) &
+                  (P.header->bucket_count - 1);
+  uint32_t Own = uint32_t(Slot / PYOX_CHUNK_BUCKETS);
+  uint32_t Other = (Own + P.bucket_chunks / 2) % P.bucket_chunks;
+  size_t At = reinterpret_cast<const uint8_t *>(
+                  &P.buckets[Other * PYOX_CHUNK_BUCKETS + 5]) -
+              Bytes.data();
+  Bytes[At] ^= 0x40;
+  Damage.clear();
+  ASSERT_EQ(pyox_payload_open_lazy(&P, Bytes.data(), Bytes.size(), recordDamage,
+                                   &Error),
+            0)
+      << Error;
+  EXPECT_EQ(pyox_payload_find(&P, Group, Name.data(), Name.size()),
+            &P.entries[0]);
+  EXPECT_TRUE(Damage.empty());
+  auto Checked = [&](uint32_t BucketChunk) {
+    uint32_t C = P.entry_chunks + BucketChunk;
+    return (P.verified[C / 32] >> (C % 32)) & 1u;
+  };
+  EXPECT_EQ(Checked(Own), 1u);
+  EXPECT_EQ(Checked(Other), 0u);
+  // Looking everything up reaches the damaged chunk.
+  for (uint32_t I = 0; I < P.header->entry_count; ++I) {
+    std::string N(pyox_entry_name(&P, &P.entries[I]), P.entries[I].name_size);
+    pyox_payload_find(&P, pyox_kind_group(P.entries[I].kind), N.data(),
+                      N.size());
+  }
+  ASSERT_FALSE(Damage.empty());
+  EXPECT_NE(Damage[0].find("chunk checksum mismatch"), std::string::npos);
+  pyox_payload_close(&P);
 }
 
 TEST(PayloadLazy, HeaderAndChunkTableAreCheckedAtOpen) {
@@ -559,8 +614,9 @@ TEST(PayloadWriter, StreamedAndSpooledWritesAreByteIdentical) {
     Items.push_back({PYOX_KIND_MODULE, Name, Path, std::string(I % 97, 'c')});
     Items.push_back({PYOX_KIND_SOURCE, Name, Path, "x = " + std::to_string(I)});
   }
-  for (uint32_t Version : {uint32_t(PYOX_FORMAT_VERSION),
-                           uint32_t(PYOX_FORMAT_VERSION_CHUNKS - 1)}) {
+  for (uint32_t Version :
+       {uint32_t(PYOX_FORMAT_VERSION), uint32_t(PYOX_FORMAT_VERSION_MAPPED),
+        uint32_t(PYOX_FORMAT_VERSION_CHUNKS - 1)}) {
     PayloadInfo Info{0x030b0000, 0x0a0d0da7, "pkg:main", 0, true};
     Info.FormatVersion = Version;
     auto Reference = writePayload(Items, Info);

@@ -49,21 +49,28 @@ extern "C" {
  * catch newline translation, as PNG does. */
 #define PYOX_MAGIC "\x89PYOX\r\n\x1a"
 #define PYOX_MAGIC_SIZE 8
-#define PYOX_FORMAT_VERSION 5u
-/* Version 4 is version 5 without mapped code (PYOX_KIND_MAPPED_CODE);
+#define PYOX_FORMAT_VERSION 6u
+/* Version 5 is version 6 with the hash table checked in chunks of
+ * PYOX_CHUNK_BUCKETS_V3 buckets; version 4 is version 5 without mapped code
+ * (PYOX_KIND_MAPPED_CODE);
  * version 3 is version 4 with only sources compressed; version 2 is
  * version 3 without the chunk table (chunk_count zero, one index_crc over
  * [64, index_size)); version 1 is version 2 without compressed entries and
- * without a glibc floor (zero: not known). Readers accept all five; a
+ * without a glibc floor (zero: not known). Readers accept all six; a
  * payload of version 1 or 2 is checked whole when it is opened. */
 #define PYOX_FORMAT_VERSION_MIN 1u
 #define PYOX_FORMAT_VERSION_CHUNKS 3u
 #define PYOX_FORMAT_VERSION_ZSTD_FILES 4u
 #define PYOX_FORMAT_VERSION_MAPPED 5u
+#define PYOX_FORMAT_VERSION_SMALL_BUCKETS 6u
 
-/* Index chunk sizes (see above). */
+/* Index chunk sizes (see above). Entries and names are sorted, so the
+ * modules of one package share their chunks; a name's bucket is wherever its
+ * hash puts it, so every lookup of a new name checks a new bucket chunk:
+ * from version 6 on one of 256 bytes (1,024 buckets, 4 KiB, before). */
 #define PYOX_CHUNK_ENTRIES 64u
-#define PYOX_CHUNK_BUCKETS 1024u
+#define PYOX_CHUNK_BUCKETS 64u
+#define PYOX_CHUNK_BUCKETS_V3 1024u
 #define PYOX_CHUNK_POOL 4096u
 
 /* Alignment of the index tables and of each entry's data. 16 suits every
@@ -96,6 +103,13 @@ enum pyox_group {
 static inline uint32_t pyox_kind_group(uint32_t kind) {
   return kind <= PYOX_KIND_EXTENSION ? (uint32_t)PYOX_GROUP_MODULE
                                      : kind - PYOX_KIND_SOURCE + 1u;
+}
+
+/* Buckets per hash-table chunk in a payload of FORMAT_VERSION (3 on). */
+static inline uint32_t pyox_chunk_buckets(uint32_t format_version) {
+  return format_version >= PYOX_FORMAT_VERSION_SMALL_BUCKETS
+             ? PYOX_CHUNK_BUCKETS
+             : PYOX_CHUNK_BUCKETS_V3;
 }
 
 /* Header flags. */
