@@ -7,6 +7,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Crc32c.h"
+
 #include "pyox/payload.h"
 
 #include <string.h>
@@ -95,6 +97,16 @@ bool haveHardware() { return false; }
 #endif
 
 } // namespace
+
+uint32_t pyox::crc32cSoftware(uint32_t Crc, const void *Data, size_t Size) {
+  return ~crcSoftware(~Crc, static_cast<const uint8_t *>(Data), Size);
+}
+
+bool pyox::crc32cHaveHardware() { return haveHardware(); }
+
+uint32_t pyox::crc32cHardware(uint32_t Crc, const void *Data, size_t Size) {
+  return ~crcHardware(~Crc, static_cast<const uint8_t *>(Data), Size);
+}
 
 // 0: not asked yet, 1: software, 2: hardware. A plain word rather than a
 // function-local static, whose guard would need the C++ runtime in C
