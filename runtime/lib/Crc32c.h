@@ -22,9 +22,9 @@ uint32_t crc32cSoftware(uint32_t Crc, const void *Data, size_t Size);
 // CRC extension) that crc32cHardware uses.
 bool crc32cHaveHardware();
 
-// CRC32C by that instruction. Only when crc32cHaveHardware(); elsewhere it
-// may stop on an illegal instruction. Same arguments and result as
-// pyox_crc32c.
+// CRC32C by that instruction, three blocks at a time on long buffers. Only
+// when crc32cHaveHardware(); elsewhere it may stop on an illegal
+// instruction. Same arguments and result as pyox_crc32c.
 uint32_t crc32cHardware(uint32_t Crc, const void *Data, size_t Size);
 
 } // namespace pyox

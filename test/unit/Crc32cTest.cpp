@@ -1,9 +1,11 @@
 //===- Crc32cTest.cpp - CRC32C: each way against a bitwise reference ------===//
 //
-// Every way pyox_crc32c can compute (Crc32c.h) on every length up to 2000,
-// lengths around 8 KiB and 24 KiB and a large one, each held against a
-// bit-at-a-time CRC32C from the definition, at every start alignment within
-// 16 bytes, and from many starting values.
+// The hardware way joins three CRCs computed side by side (Crc32c.cpp); a
+// wrong join gives a wrong CRC only from three short blocks (768 bytes) or
+// three long ones (24 KiB) on, and only for some lengths and starting
+// values, so every length up to 2000, lengths around the block sizes and a
+// large one are each held against a bit-at-a-time CRC32C from the
+// definition, at every start alignment within 16 bytes.
 //
 //===----------------------------------------------------------------------===//
 
