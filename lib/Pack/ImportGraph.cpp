@@ -1,17 +1,20 @@
 //===- ImportGraph.cpp ----------------------------------------------------===//
 //
-// Three parts: a reader for the marshal stream (Python/marshal.c, version
-// 4) that keeps only what the scan needs (strings, tuples, code objects);
-// the bytecode scan (CPython 3.11's Include/opcode.h and
+// Three parts: a tree of what the scan needs of a marshal stream (strings,
+// tuples, code objects), built as Marshal.h's MarshalWalker walks it; the
+// bytecode scan (CPython 3.11's Include/opcode.h and
 // Objects/exception_handling_notes.txt); the closure over collected files.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Pack/ImportGraph.h"
 
+#include "Pack/Marshal.h"
+
 #include "pyox/format.h"
 
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
@@ -100,217 +103,79 @@ struct Obj {
   // Code
   const Obj *CodeBytes = nullptr, *Consts = nullptr, *Names = nullptr,
             *ExcTable = nullptr, *CodeName = nullptr;
+  unsigned Fields = 0; // of a code object, read so far
 };
 
-class MarshalReader {
+// Builds the Obj tree of a marshal stream as MarshalWalker walks it.
+class ObjBuilder {
 public:
-  explicit MarshalReader(StringRef Data) : Data(Data) {}
-
-  Expected<const Obj *> read() {
-    const Obj *O = nullptr;
-    if (Error E = object(0, O))
+  Expected<const Obj *> build(StringRef Data) {
+    MarshalWalker<ObjBuilder> Walker(Data, *this);
+    if (Error E = Walker.walk(/*Whole=*/false))
       return std::move(E);
-    return O;
+    return Top;
+  }
+
+  void begin(uint8_t Code, size_t) {
+    const uint8_t Type = Code & ~MarshalFlagRef;
+    Obj *O = &NoneObj;
+    if (Type != 'N' && Type != '0' && Type != 'r') {
+      O = &Arena.emplace_back();
+      if (Type == 'c')
+        O->Kind = Obj::Code;
+      else if (StringRef(")([<>").contains(char(Type)))
+        O->Kind = Obj::Tuple; // lists and sets scan like tuples
+    }
+    if (Code & MarshalFlagRef)
+      Refs.push_back(O);
+    Open.push_back(O);
+  }
+  void string(uint8_t Type, size_t, StringRef Text) {
+    Open.back()->Kind = Type == 's' ? Obj::Bytes : Obj::Str;
+    Open.back()->Text = Text.str();
+  }
+  void integer(int32_t Value) {
+    Open.back()->Kind = Obj::Int;
+    Open.back()->Value = Value;
+  }
+  void ref(uint32_t Index, size_t) { Open.back() = Refs[Index]; }
+  void end() {
+    const Obj *Done = Open.pop_back_val();
+    if (Open.empty()) {
+      Top = Done;
+      return;
+    }
+    Obj &Parent = *Open.back();
+    if (Parent.Kind == Obj::Tuple) {
+      Parent.Items.push_back(Done);
+    } else if (Parent.Kind == Obj::Code) {
+      // The fields the scan reads, by their place (MarshalWalker).
+      switch (Parent.Fields++) {
+      case 0:
+        Parent.CodeBytes = Done;
+        break;
+      case 1:
+        Parent.Consts = Done;
+        break;
+      case 2:
+        Parent.Names = Done;
+        break;
+      case 6:
+        Parent.CodeName = Done;
+        break;
+      case 9:
+        Parent.ExcTable = Done;
+        break;
+      }
+    }
   }
 
 private:
-  StringRef Data;
-  size_t Pos = 0;
   std::deque<Obj> Arena;
-  std::vector<const Obj *> Refs;
-  Obj NoneObj{Obj::None};
-  Obj OtherObj{Obj::Other};
-
-  Error bad(const char *What) const {
-    return createStringError(std::errc::illegal_byte_sequence,
-                             "marshal data at offset %zu: %s", Pos, What);
-  }
-  Error take(size_t N, StringRef &Out) {
-    if (Data.size() - Pos < N)
-      return bad("truncated");
-    Out = Data.substr(Pos, N);
-    Pos += N;
-    return Error::success();
-  }
-  Error i32(int32_t &V) {
-    StringRef B;
-    if (Error E = take(4, B))
-      return E;
-    uint32_t U = 0;
-    for (int I = 3; I >= 0; --I)
-      U = (U << 8) | uint8_t(B[I]);
-    V = int32_t(U);
-    return Error::success();
-  }
-  Error size32(size_t &N) {
-    int32_t V;
-    if (Error E = i32(V))
-      return E;
-    if (V < 0 || size_t(V) > Data.size())
-      return bad("bad size");
-    N = size_t(V);
-    return Error::success();
-  }
-  Error items(unsigned Depth, size_t N, Obj &Into) {
-    for (size_t I = 0; I < N; ++I) {
-      const Obj *Item;
-      if (Error E = object(Depth + 1, Item))
-        return E;
-      Into.Items.push_back(Item);
-    }
-    return Error::success();
-  }
-
-  Error object(unsigned Depth, const Obj *&Out) {
-    if (Depth > 2000)
-      return bad("nested too deeply");
-    StringRef B;
-    if (Error E = take(1, B))
-      return E;
-    uint8_t Code = uint8_t(B[0]), Type = Code & 0x7f;
-    size_t RefIndex = SIZE_MAX;
-    if (Code & 0x80) { // FLAG_REF: numbered at its type byte, as r_ref_reserve
-      RefIndex = Refs.size();
-      Refs.push_back(&OtherObj);
-    }
-    Obj &O = Arena.emplace_back();
-    Out = &O;
-    if (Error E = body(Depth, Type, O, Out))
-      return E;
-    if (RefIndex != SIZE_MAX)
-      Refs[RefIndex] = Out;
-    return Error::success();
-  }
-
-  Error body(unsigned Depth, uint8_t Type, Obj &O, const Obj *&Out) {
-    StringRef B;
-    switch (Type) {
-    case '0':
-    case 'N':
-      Out = &NoneObj;
-      return Error::success();
-    case 'F':
-    case 'T':
-    case 'S':
-    case '.':
-      return Error::success();
-    case 'i': {
-      int32_t V;
-      if (Error E = i32(V))
-        return E;
-      O.Kind = Obj::Int;
-      O.Value = V;
-      return Error::success();
-    }
-    case 'g':
-      return take(8, B);
-    case 'y':
-      return take(16, B);
-    case 'l': {
-      int32_t N;
-      if (Error E = i32(N))
-        return E;
-      if (N < -(1 << 28) || N > (1 << 28))
-        return bad("bad long size");
-      return take(size_t(N < 0 ? -int64_t(N) : N) * 2, B);
-    }
-    case 'f': {
-      if (Error E = take(1, B))
-        return E;
-      return take(uint8_t(B[0]), B);
-    }
-    case 'x':
-      for (int Part = 0; Part < 2; ++Part) {
-        if (Error E = take(1, B))
-          return E;
-        if (Error E = take(uint8_t(B[0]), B))
-          return E;
-      }
-      return Error::success();
-    case 's':
-    case 'u':
-    case 't':
-    case 'a':
-    case 'A':
-    case 'z':
-    case 'Z': {
-      size_t N;
-      if (Type == 'z' || Type == 'Z') {
-        if (Error E = take(1, B))
-          return E;
-        N = uint8_t(B[0]);
-      } else if (Error E = size32(N)) {
-        return E;
-      }
-      if (Error E = take(N, B))
-        return E;
-      O.Kind = Type == 's' ? Obj::Bytes : Obj::Str;
-      O.Text = B.str();
-      return Error::success();
-    }
-    case ')': {
-      if (Error E = take(1, B))
-        return E;
-      O.Kind = Obj::Tuple;
-      return items(Depth, uint8_t(B[0]), O);
-    }
-    case '(':
-    case '[':
-    case '<':
-    case '>': {
-      size_t N;
-      if (Error E = size32(N))
-        return E;
-      O.Kind = Obj::Tuple; // lists and sets scan like tuples
-      return items(Depth, N, O);
-    }
-    case '{':
-      for (;;) {
-        const Obj *Key, *Value;
-        if (Error E = object(Depth + 1, Key))
-          return E;
-        if (Key == &NoneObj && Data[Pos - 1] == '0')
-          return Error::success();
-        if (Error E = object(Depth + 1, Value))
-          return E;
-      }
-    case 'r': {
-      int32_t Index;
-      if (Error E = i32(Index))
-        return E;
-      if (Index < 0 || size_t(Index) >= Refs.size())
-        return bad("reference to an object not yet read");
-      Out = Refs[size_t(Index)];
-      return Error::success();
-    }
-    case 'c': {
-      // 3.11 TYPE_CODE: five ints; code, consts, names, localsplusnames,
-      // localspluskinds, filename, name, qualname; firstlineno; linetable,
-      // exceptiontable (as Marshal.cpp).
-      if (Error E = take(5 * 4, B))
-        return E;
-      const Obj *Fields[8];
-      for (const Obj *&F : Fields)
-        if (Error E = object(Depth + 1, F))
-          return E;
-      if (Error E = take(4, B))
-        return E;
-      const Obj *LineTable;
-      if (Error E = object(Depth + 1, LineTable))
-        return E;
-      if (Error E = object(Depth + 1, O.ExcTable))
-        return E;
-      O.Kind = Obj::Code;
-      O.CodeBytes = Fields[0];
-      O.Consts = Fields[1];
-      O.Names = Fields[2];
-      O.CodeName = Fields[6];
-      return Error::success();
-    }
-    default:
-      return bad("unknown type code");
-    }
-  }
+  std::vector<Obj *> Refs;     // by TYPE_REF index
+  SmallVector<Obj *, 32> Open; // begun and not ended, outermost first
+  Obj NoneObj{Obj::None};      // None and NULL
+  const Obj *Top = nullptr;
 };
 
 //===-- Bytecode scan -----------------------------------------------------===//
@@ -494,8 +359,8 @@ public:
 } // namespace
 
 Expected<ModuleScan> scanImports(StringRef Marshal) {
-  MarshalReader R(Marshal);
-  Expected<const Obj *> Top = R.read();
+  ObjBuilder B;
+  Expected<const Obj *> Top = B.build(Marshal);
   if (!Top)
     return Top.takeError();
   Scanner S;
