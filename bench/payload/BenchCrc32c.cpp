@@ -6,11 +6,11 @@
 // instruction side by side and joins them (runtime/lib/Crc32c.cpp), against
 // the single chain it used before (kept here, x86-64 only) and the table
 // walk of CPUs without the instruction, on random buffers of 4 KiB (an
-// index chunk, a small module's bytecode), 64 KiB and 16 MiB (beyond the
-// caches), warm, interleaved, medians of SAMPLES samples of ~32 MiB each,
-// and prints GB/s (10^9 bytes a second of the thread's CPU time, which
-// other processes on a busy machine do not add to) and three chains / one
-// chain.
+// index chunk, a small module's bytecode), 64 KiB, 1 MiB (within a core's
+// L2 on most CPUs) and 16 MiB (from L3 or memory), warm, interleaved, medians
+// of SAMPLES samples of ~32 MiB each, and prints GB/s (10^9 bytes a second of
+// the thread's CPU time, which other processes on a busy machine do not add to)
+// and three chains / one chain.
 //
 // Usage: pyox-bench-crc32c [SAMPLES]
 //
@@ -90,7 +90,8 @@ int main(int argc, char **argv) {
   std::printf(" three / one |\n");
   std::mt19937 Random(1);
   const size_t SampleBytes = size_t(32) << 20;
-  for (size_t Size : {size_t(4) << 10, size_t(64) << 10, size_t(16) << 20}) {
+  for (size_t Size :
+       {size_t(4) << 10, size_t(64) << 10, size_t(1) << 20, size_t(16) << 20}) {
     std::vector<uint8_t> Data(Size);
     for (uint8_t &B : Data)
       B = static_cast<uint8_t>(Random());
