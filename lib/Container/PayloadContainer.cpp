@@ -3,10 +3,14 @@
 #include "Container/PayloadContainer.h"
 
 #include "COFF/CoffImage.h"
+#include "Common/PayloadSection.h"
 #include "ELF/ElfImage.h"
 #include "ELF/ElfPayloads.h"
 #include "MachO/MachOImage.h"
 #include "pyox/format.h"
+#include "pyox/format_record.h"
+
+#include "llvm/ADT/StringExtras.h"
 
 #include <cstring>
 
@@ -30,6 +34,25 @@ Expected<std::vector<EmbeddedPayload>> findPayloads(MemoryBufferRef File) {
   return createStringError(std::errc::invalid_argument,
                            "%s: not a pyox payload or a supported binary",
                            File.getBufferIdentifier().str().c_str());
+}
+
+Expected<std::optional<FormatRange>> readableFormats(MemoryBufferRef Binary) {
+  if (!elf::isElf(Binary.getBuffer()))
+    return std::nullopt;
+  Expected<elf::Image> Img = elf::readImage(Binary);
+  if (!Img)
+    return Img.takeError();
+  std::optional<StringRef> Section =
+      elf::sectionContents(*Img, PYOX_FORMATS_SECTION);
+  if (!Section)
+    return std::nullopt;
+  Expected<FormatRange> Range =
+      parseFormatRecords(arrayRefFromStringRef(*Section));
+  if (!Range)
+    return fileError(Binary.getBufferIdentifier(),
+                     "section " PYOX_FORMATS_SECTION ": " +
+                         toString(Range.takeError()));
+  return *Range;
 }
 
 } // namespace pyox

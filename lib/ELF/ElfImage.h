@@ -102,6 +102,11 @@ llvm::Expected<Image> readImage(llvm::MemoryBufferRef Buffer);
 // True when the buffer starts with the ELF magic (whatever else it holds).
 bool isElf(llvm::StringRef Bytes);
 
+// The file contents of the (first) section called Name that has bytes in
+// the file; none when there is none (absent, SHT_NOBITS, outside the file).
+std::optional<llvm::StringRef> sectionContents(const Image &Img,
+                                               llvm::StringRef Name);
+
 // A payload to place in the output: name and bytes.
 struct PayloadInput {
   std::string Name;

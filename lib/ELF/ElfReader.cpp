@@ -36,6 +36,14 @@ bool isElf(StringRef Bytes) {
                            "ELF");
 }
 
+std::optional<StringRef> sectionContents(const Image &Img, StringRef Name) {
+  for (const Section &S : Img.Sections)
+    if (S.Name == Name && S.Type != ELF::SHT_NOBITS &&
+        S.Offset <= Img.Bytes.size() && S.Size <= Img.Bytes.size() - S.Offset)
+      return Img.Bytes.substr(S.Offset, S.Size);
+  return std::nullopt;
+}
+
 static bool isSupportedMachine(uint16_t Machine, bool Is64) {
   if (Is64)
     return Machine == ELF::EM_X86_64 || Machine == ELF::EM_AARCH64 ||

@@ -22,10 +22,18 @@
 
 #include "pyox/runtime.h"
 
+#include "pyox/format_record.h"
 #include "pyox/payload.h"
 
 #include <link.h>
 #include <string.h>
+
+// The payload formats this program reads, for pyox-inject to check
+// (FormatRecord.c): referred to here, so that a program linking the static
+// archive has the record wherever it has the locator.
+extern "C" const pyox_format_record pyox_readable_formats;
+[[gnu::used]] static const void *const FormatRecordAnchor =
+    &pyox_readable_formats;
 
 namespace {
 

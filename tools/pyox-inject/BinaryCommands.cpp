@@ -10,7 +10,9 @@
 #include "Options.h"
 
 #include "COFF/CoffImage.h"
+#include "Common/FormatRecord.h"
 #include "Common/PayloadSection.h"
+#include "Container/PayloadContainer.h"
 #include "ELF/ElfImage.h"
 #include "MachO/MachOImage.h"
 
@@ -94,6 +96,19 @@ int runInject(const CommandArgs &Args) {
       reinterpret_cast<const uint8_t *>((*Payload)->getBufferStart()),
       (*Payload)->getBufferSize());
   MemoryBufferRef In = (*Binary)->getMemBufferRef();
+  // A binary whose pyox runtime records what it reads must read this
+  // payload (pyox/format_record.h); one without the record may carry it for
+  // another reader, and takes it.
+  Expected<std::optional<FormatRange>> Formats = readableFormats(In);
+  if (!Formats)
+    return reportError(Formats.takeError());
+  if (std::optional<uint32_t> Version = payloadFormatVersion(Bytes);
+      *Formats && Version)
+    if (Error E = checkFormatReadable(
+            C->Binary, **Formats, *Version, "the format of " + C->Payload,
+            "rebuild it with the pyox that packed the payload, or pack the "
+            "payload with the pyox-inject it was built with"))
+      return reportError(std::move(E));
   if (Error E = macho::isMachO(In.getBuffer())
                     ? macho::injectPayload(In, C->Name, Bytes, C->Output,
                                            reportWarning)

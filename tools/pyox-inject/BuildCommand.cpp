@@ -12,12 +12,15 @@
 #include "Options.h"
 #include "Progress.h"
 
+#include "Common/FormatRecord.h"
 #include "Common/PayloadSection.h"
 #include "Container/PayloadContainer.h"
 #include "ELF/ElfImage.h"
 #include "Pack/Pack.h"
 #include "Pack/PythonBuild.h"
 
+#include "pyox/format.h"
+#include "pyox/format_record.h"
 #include "pyox/runtime.h"
 
 #include "llvm/BinaryFormat/ELF.h"
@@ -81,6 +84,26 @@ int runBuild(const CommandArgs &Args) {
         "%s: not an ELF executable (the template; see --template)",
         Template.c_str()));
 
+  // A template must read the payload this tool writes: one from an older
+  // pyox would refuse it only when the program starts (pyox/format_record.h).
+  Expected<std::optional<FormatRange>> Formats =
+      readableFormats((*Binary)->getMemBufferRef());
+  if (!Formats)
+    return reportError(Formats.takeError());
+  if (!*Formats)
+    return reportError(fileError(
+        Template, "no section " PYOX_FORMATS_SECTION ": the template is older "
+                  "than payload format " +
+                      Twine(PYOX_FORMAT_VERSION) +
+                      " or not linked with the pyox runtime; rebuild it with "
+                      "this pyox, or pass --template a pyox-run built by it"));
+  if (Error E = checkFormatReadable(
+          Template, **Formats, PYOX_FORMAT_VERSION,
+          "the format this pyox-inject writes",
+          "rebuild the template with this pyox, or use the pyox-inject "
+          "it was built with"))
+    return reportError(std::move(E));
+
   // A template from before an upgrade of Debian's python3.11 would run the
   // new standard library on the old interpreter (Pack/PythonBuild.h). A
   // template that records no build (linked by other means) is taken as is.
@@ -88,16 +111,12 @@ int runBuild(const CommandArgs &Args) {
     Expected<elf::Image> Image = elf::readImage((*Binary)->getMemBufferRef());
     if (!Image)
       return reportError(Image.takeError());
-    for (const elf::Section &Sec : Image->Sections) {
-      if (Sec.Name != CPythonBuildSection || Sec.Type == ELF::SHT_NOBITS ||
-          Sec.Offset > Image->Bytes.size() ||
-          Sec.Size > Image->Bytes.size() - Sec.Offset)
-        continue;
+    if (std::optional<StringRef> Recorded =
+            elf::sectionContents(*Image, CPythonBuildSection)) {
       Expected<std::string> Host = hostPythonBuild();
       if (!Host)
         return reportError(Host.takeError());
-      if (Error E = checkTemplateBuild(
-              Template, Image->Bytes.substr(Sec.Offset, Sec.Size), *Host))
+      if (Error E = checkTemplateBuild(Template, *Recorded, *Host))
         return reportError(std::move(E));
     }
   }
