@@ -17,6 +17,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstring>
+#include <vector>
 
 using namespace llvm;
 using namespace pyox;
@@ -46,6 +47,14 @@ static const Command Commands[] = {
 };
 
 static const char *Argv0;
+
+// Every first argument pyox-inject takes.
+static std::vector<StringRef> commandNames() {
+  std::vector<StringRef> Names = {"help"};
+  for (const Command &C : Commands)
+    Names.push_back(C.Name);
+  return Names;
+}
 
 namespace pyox {
 
@@ -123,7 +132,24 @@ int main(int argc, char **argv) {
     }
     return C.Run(*Args);
   }
-  WithColor::error(errs(), "pyox-inject")
-      << "unknown command '" << Name << "' (see pyox-inject --help)\n";
+  // A typo: the nearest command within two edits, as LLVM's option parser
+  // suggests the nearest option (OptTable::findNearest).
+  StringRef Nearest;
+  unsigned Best = 3;
+  for (StringRef Candidate : commandNames()) {
+    unsigned Distance =
+        Name.edit_distance(Candidate, /*AllowReplacements=*/true,
+                           /*MaxEditDistance=*/Best - 1);
+    if (Distance < Best) {
+      Best = Distance;
+      Nearest = Candidate;
+    }
+  }
+  raw_ostream &OS = WithColor::error(errs(), "pyox-inject")
+                    << "unknown command '" << Name << "'";
+  if (!Nearest.empty())
+    OS << "; did you mean '" << Nearest << "'?\n";
+  else
+    OS << " (see pyox-inject --help)\n";
   return 1;
 }
