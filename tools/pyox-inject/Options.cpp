@@ -60,6 +60,21 @@ Expected<InputArgList> parseCommandArgs(StringRef Command, unsigned Visibility,
                   "?");
     return Fail("unknown option " + Spelling);
   }
+  // A one-letter option takes "-o FILE" or "-oFILE", so "-o=FILE" names
+  // "=FILE", as it does to clang, ld.lld and llvm-strip: never what was
+  // meant. Refused, with the spellings that work.
+  for (const Arg *A : List) {
+    // As typed: an alias (-o) parses as the option it stands for (--output).
+    StringRef Spelling = (A->getAlias() ? A->getAlias() : A)->getSpelling();
+    StringRef Token = List.getArgString(A->getIndex());
+    if (Spelling.size() != 2 || Spelling[0] != '-' ||
+        !Token.substr(2).starts_with("="))
+      continue;
+    StringRef Value = Token.drop_front(3);
+    return Fail(Token + " would mean the value '" + Token.drop_front(2) +
+                "'; write " + Spelling + " " + Value + " or " +
+                A->getOption().getPrefixedName() + "=" + Value);
+  }
   return std::move(List);
 }
 

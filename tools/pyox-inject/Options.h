@@ -49,8 +49,8 @@ enum OptionFlag : unsigned {
 const llvm::opt::OptTable &optionTable();
 
 // Parses a command's arguments against the options Visibility shows. An
-// unknown option (with the nearest known one), a missing value or a stray
-// "-x" is a one-line error starting with "COMMAND: ".
+// unknown option (with the nearest known one), a missing value, a stray
+// "-x" or a "-x=VALUE" is a one-line error starting with "COMMAND: ".
 llvm::Expected<llvm::opt::InputArgList>
 parseCommandArgs(llvm::StringRef Command, unsigned Visibility,
                  llvm::ArrayRef<const char *> Args);

@@ -6,7 +6,8 @@
 // from here. A command sees the options whose Visibility names it.
 //
 // Long options take `--name VALUE` and `--name=VALUE` (the Eq multiclass);
-// one-letter ones `-x VALUE` and `-xVALUE`.
+// one-letter ones `-x VALUE` and `-xVALUE` (`-x=VALUE`, the value "=VALUE"
+// as clang and ld.lld read it, is refused: Options.cpp).
 //
 //===----------------------------------------------------------------------===//
 
