@@ -711,6 +711,24 @@ static Error runPipeline(const PackConfig &Config, PayloadSink Write) {
               writeSelectionReport(Config, Entry, *Files, Selected, Items))
         return E;
   }
+  // From here on a file is read only if it may be a shared object
+  // (packSharedLibraries), and nothing else reads the per-file records of
+  // the steps above: they go, so that a large tree's memory is its items
+  // and, as it is written, its index (~0.3 KiB a module of 100,000 less).
+  auto Release = [](auto &V) { std::decay_t<decltype(V)>().swap(V); };
+  llvm::erase_if(*Files, [](const CollectedFile &F) {
+    return F.Kind != PYOX_KIND_EXTENSION && F.Kind != PYOX_KIND_RESOURCE;
+  });
+  Files->shrink_to_fit();
+  Release(Jobs);
+  Release(JobOf);
+  Release(Bytecode);
+  Release(CodeAt);
+  Release(Sources);
+  Release(Keys);
+  Release(Misses);
+  Release(Selected.Why);
+  Release(Selected.Unresolved);
 
   Region = Time(WriteTimer);
   Progress("layout");
