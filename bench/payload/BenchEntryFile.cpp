@@ -5,7 +5,7 @@
 // sealed memfd it is loaded from (runtime/lib/EntryFile.h), once, at its
 // first import. For each named entry of a payload made by `pyox-inject
 // pack`, stored compressed (PYOX_ENTRY_ZSTD), this times that memfd made
-// from the compressed entry (decompressed into the memfd's pages) against
+// from the compressed entry (decompressed into the memfd) against
 // the same bytes stored raw (checked against their CRC32C and written),
 // interleaved, medians of REPEATS, and prints the ratio; with LOAD, also
 // one dlopen of each memfd (a library that needs no symbols from the

@@ -9,6 +9,9 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Parallel.h"
 
+// ZSTD_c_literalCompressionMode is in zstd's experimental API, which is
+// stable for a given library: pack links the static archive (PyoxDependencies).
+#define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 
 using namespace llvm;
@@ -20,29 +23,60 @@ namespace pyox {
 // source is compressed once, then comes from the compile cache.
 static constexpr int SourceLevel = 9;
 
-// For native code too (docs/performance.md, "Sizes"): level 19 makes the
+// For files too (docs/performance.md, "Sizes"): level 19 makes the
 // standard library's extension modules and carried libraries ~11% smaller
 // than level 9 does, at ~15 times the time (1.5 s for OpenSSL alone), which
-// a cold build could not afford; decompression runs at the same speed
-// either way.
+// a cold build could not afford, and decompresses more slowly.
 static constexpr int FileLevel = 9;
 
 static constexpr size_t MinFileSize = 4096;
 
-// Data compressed at Level, with Prefix (may be empty) as a raw-content
+// How frames of one kind of data are made: part of their cache key.
+struct FrameSettings {
+  int Level;
+  // Native code (ELF objects: extension modules, the shared libraries
+  // carried for them) is decompressed before it can be loaded, on the
+  // import that needs it, so it is compressed for the decoder's speed
+  // (docs/performance.md, "Carried libraries"): its literals (the bytes no
+  // match covers) stored raw rather than Huffman-coded, which makes the 21
+  // libraries of the standard library decompress ~1.4 times as fast for
+  // ~6% more bytes (machine code is dense: Huffman saves little on it), and
+  // a 1 MiB window instead of 4 MiB (level 9), which costs ~0.3% and bounds the
+  // memory of the runtime's streamed decompression (pyox/payload.h,
+  // pyox_entry_decompress_each).
+  bool NativeCode;
+
+  std::string key() const {
+    return std::to_string(Level) + (NativeCode ? "/native" : "");
+  }
+};
+
+static constexpr unsigned NativeCodeWindowLog = 20;
+
+static bool isNativeCode(StringRef Data) {
+  return Data.starts_with("\x7f"
+                          "ELF");
+}
+
+// Data compressed as S says, with Prefix (may be empty) as a raw-content
 // prefix the reader passes too.
 static Expected<std::string> compressFrame(StringRef Data, StringRef Prefix,
-                                           int Level) {
+                                           const FrameSettings &S) {
   ZSTD_CCtx *C = ZSTD_createCCtx();
   if (!C)
     return createStringError(std::errc::not_enough_memory,
                              "cannot allocate a zstd compressor");
   std::string Out(ZSTD_compressBound(Data.size()), '\0');
-  size_t R = ZSTD_CCtx_setParameter(C, ZSTD_c_compressionLevel, Level);
+  size_t R = ZSTD_CCtx_setParameter(C, ZSTD_c_compressionLevel, S.Level);
   // No zstd checksum: the entry's CRC32C covers the frame, and the runtime
   // checks the decompressed size against the entry's raw_size.
   if (!ZSTD_isError(R))
     R = ZSTD_CCtx_setParameter(C, ZSTD_c_checksumFlag, 0);
+  if (!ZSTD_isError(R) && S.NativeCode)
+    R = ZSTD_CCtx_setParameter(C, ZSTD_c_literalCompressionMode,
+                               ZSTD_ps_disable);
+  if (!ZSTD_isError(R) && S.NativeCode)
+    R = ZSTD_CCtx_setParameter(C, ZSTD_c_windowLog, NativeCodeWindowLog);
   if (!ZSTD_isError(R) && !Prefix.empty())
     R = ZSTD_CCtx_refPrefix(C, Prefix.data(), Prefix.size());
   if (!ZSTD_isError(R))
@@ -55,37 +89,44 @@ static Expected<std::string> compressFrame(StringRef Data, StringRef Prefix,
   return Out;
 }
 
+static constexpr FrameSettings SourceSettings = {SourceLevel, false};
+
+static FrameSettings fileSettings(StringRef File) {
+  return {FileLevel, isNativeCode(File)};
+}
+
 Expected<std::string> compressSource(StringRef Source, StringRef Code) {
-  return compressFrame(Source, Code, SourceLevel);
+  return compressFrame(Source, Code, SourceSettings);
 }
 
 Expected<std::string> compressFile(StringRef File) {
-  return compressFrame(File, {}, FileLevel);
+  return compressFrame(File, {}, fileSettings(File));
 }
 
 // The cache key of a frame: what it depends on, the data by its digest
 // (contentDigest), so that a build that knows a source's digest from its
 // stat (CompileCache.h, SourceIndex) finds the frame without reading it.
-static CacheKey frameKey(StringRef Domain, int Level, StringRef Prefix,
-                         const CacheKey &Data) {
+static CacheKey frameKey(StringRef Domain, const FrameSettings &S,
+                         StringRef Prefix, const CacheKey &Data) {
   return makeCacheKey(
       Domain,
-      {std::to_string(Level), ZSTD_versionString(), Prefix,
+      {S.key(), ZSTD_versionString(), Prefix,
        StringRef(reinterpret_cast<const char *>(Data.data()), Data.size())});
 }
 
 static constexpr const char *SourceDomain = "zstd-source-of-digest";
 
 CacheKey sourceFrameKey(StringRef Code, const CacheKey &Source) {
-  return frameKey(SourceDomain, SourceLevel, Code, Source);
+  return frameKey(SourceDomain, SourceSettings, Code, Source);
 }
 
 namespace {
 
-// One item to compress: Items[Item], against Items[Prefix]'s data unless
-// Prefix is SIZE_MAX.
+// One item to compress: Items[Item] as Settings says, against
+// Items[Prefix]'s data unless Prefix is SIZE_MAX.
 struct Work {
   size_t Item, Prefix;
+  FrameSettings Settings;
   CacheKey Key;
   std::string Frame;
   std::string Failure; // a message: Errors cannot cross threads unchecked
@@ -94,7 +135,7 @@ struct Work {
 // Compresses each of Todo (in parallel; through Cache), and stores a frame
 // in its item when Worth(raw size, frame size).
 Error compressItems(std::vector<PayloadItem> &Items, std::vector<Work> &Todo,
-                    StringRef Domain, int Level, CompileCache *Cache,
+                    StringRef Domain, CompileCache *Cache,
                     function_ref<bool(size_t, size_t)> Worth) {
   auto PrefixOf = [&](const Work &W) {
     return W.Prefix == SIZE_MAX ? StringRef() : StringRef(Items[W.Prefix].Data);
@@ -110,7 +151,7 @@ Error compressItems(std::vector<PayloadItem> &Items, std::vector<Work> &Todo,
   for (Work &W : Todo) {
     PayloadItem &It = Items[W.Item];
     if (Cache) {
-      W.Key = frameKey(Domain, Level, PrefixOf(W), contentDigest(It.Data));
+      W.Key = frameKey(Domain, W.Settings, PrefixOf(W), contentDigest(It.Data));
       if (std::optional<std::string> Hit = Cache->lookup(W.Key)) {
         Store(It, std::move(*Hit));
         continue;
@@ -121,7 +162,7 @@ Error compressItems(std::vector<PayloadItem> &Items, std::vector<Work> &Todo,
   parallelFor(0, Misses.size(), [&](size_t K) {
     Work &W = Misses[K];
     Expected<std::string> Frame =
-        compressFrame(Items[W.Item].Data, PrefixOf(W), Level);
+        compressFrame(Items[W.Item].Data, PrefixOf(W), W.Settings);
     if (Frame)
       W.Frame = std::move(*Frame);
     else
@@ -157,10 +198,10 @@ Error compressSources(std::vector<PayloadItem> &Items, CompileCache *Cache) {
     if (It.Kind != PYOX_KIND_SOURCE || It.Flags != 0 || Code == CodeOf.end() ||
         It.Data.size() > UINT32_MAX)
       continue;
-    Todo.push_back({I, Code->second, {}, {}, {}});
+    Todo.push_back({I, Code->second, SourceSettings, {}, {}, {}});
   }
   // A tiny file is stored as it is when its frame is no smaller.
-  return compressItems(Items, Todo, SourceDomain, SourceLevel, Cache,
+  return compressItems(Items, Todo, SourceDomain, Cache,
                        [](size_t Raw, size_t Frame) { return Frame < Raw; });
 }
 
@@ -173,10 +214,10 @@ Error compressFiles(std::vector<PayloadItem> &Items, CompileCache *Cache) {
         It.Flags != 0 || It.Data.size() < MinFileSize ||
         It.Data.size() > UINT32_MAX || It.Name == PYOX_HOST_DATA_ROOTS)
       continue;
-    Todo.push_back({I, SIZE_MAX, {}, {}, {}});
+    Todo.push_back({I, SIZE_MAX, fileSettings(It.Data), {}, {}, {}});
   }
   return compressItems(
-      Items, Todo, "zstd-file-of-digest", FileLevel, Cache,
+      Items, Todo, "zstd-file-of-digest", Cache,
       [](size_t Raw, size_t Frame) { return Frame <= Raw - Raw / 8; });
 }
 

@@ -17,7 +17,7 @@ namespace pyox {
 // A sealed memfd named NAME (what /proc/self/maps and dladdr show) holding
 // the contents of entry E of P, or nothing when E is null: the data copied
 // after its checksum is checked, or, for a compressed entry
-// (PYOX_ENTRY_ZSTD), decompressed straight into the memfd's pages. Sealed
+// (PYOX_ENTRY_ZSTD), decompressed into it a piece at a time. Sealed
 // against every change (F_SEAL_WRITE, _SHRINK, _GROW, _SEAL). -1 with errno
 // set on failure: EBADMSG when the entry is damaged.
 int entryMemoryFile(const pyox_payload *P, const pyox_entry *E,

@@ -8,8 +8,12 @@
 // other files are frames on their own: they are copied before use (into a
 // memfd to be loaded, into a bytes object to be read), and the copy is the
 // decompression. Decompression happens only when something reads the entry,
-// so it allocates its state per call rather than keeping ~100 KB around,
-// and it is one-shot into the caller's buffer (no window buffer).
+// so it allocates its state per call rather than keeping ~100 KB around.
+// Into a buffer of the whole size, it is one-shot (no window buffer); into a
+// file, it is streamed (pyox_entry_decompress_each): pieces of a block that
+// stay in the cache are handed to write(), so the file's pages are written
+// once by the kernel's copy, where a mapping of the file would have them
+// cleared first and then written by the decoder (EntryFile.cpp).
 //
 // A separate object in the archive: programs that never read a compressed
 // entry do not link zstd.
@@ -20,13 +24,18 @@
 
 #include <zstd.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-extern "C" int pyox_entry_decompress(const pyox_payload *P, const pyox_entry *E,
-                                     void *Out) {
+namespace {
+
+// A decompressor for compressed entry E, its checksum checked (and, for a
+// source, that of the code it was compressed against, its prefix), or null
+// when either is damaged or E may not be compressed.
+ZSTD_DCtx *entryDecompressor(const pyox_payload *P, const pyox_entry *E) {
   if (!(E->flags & PYOX_ENTRY_ZSTD))
-    return -1;
+    return nullptr;
   const void *Prefix = nullptr;
   size_t PrefixSize = 0;
   if (E->kind == PYOX_KIND_SOURCE) {
@@ -35,24 +44,73 @@ extern "C" int pyox_entry_decompress(const pyox_payload *P, const pyox_entry *E,
     if (!Code ||
         (Code->kind != PYOX_KIND_MODULE && Code->kind != PYOX_KIND_PACKAGE) ||
         pyox_entry_verify(P, Code) != 0)
-      return -1;
+      return nullptr;
     Prefix = pyox_entry_data(P, Code);
     PrefixSize = Code->data_size;
   } else if (pyox_kind_group(E->kind) == PYOX_GROUP_MODULE &&
              E->kind != PYOX_KIND_EXTENSION) {
-    return -1; // bytecode is never compressed (the reader refuses the flag)
+    return nullptr; // bytecode is never compressed (the reader refuses it)
   }
   if (pyox_entry_verify(P, E) != 0)
-    return -1;
+    return nullptr;
   ZSTD_DCtx *D = ZSTD_createDCtx();
+  if (D && Prefix && ZSTD_isError(ZSTD_DCtx_refPrefix(D, Prefix, PrefixSize))) {
+    ZSTD_freeDCtx(D);
+    return nullptr;
+  }
+  return D;
+}
+
+} // namespace
+
+extern "C" int pyox_entry_decompress(const pyox_payload *P, const pyox_entry *E,
+                                     void *Out) {
+  ZSTD_DCtx *D = entryDecompressor(P, E);
   if (!D)
     return -1;
-  size_t R = Prefix ? ZSTD_DCtx_refPrefix(D, Prefix, PrefixSize) : 0;
-  if (!ZSTD_isError(R))
-    R = ZSTD_decompressDCtx(D, Out, E->raw_size, pyox_entry_data(P, E),
-                            E->data_size);
+  size_t R = ZSTD_decompressDCtx(D, Out, E->raw_size, pyox_entry_data(P, E),
+                                 E->data_size);
   ZSTD_freeDCtx(D);
   return ZSTD_isError(R) || R != E->raw_size ? -1 : 0;
+}
+
+extern "C" int pyox_entry_decompress_each(const pyox_payload *P,
+                                          const pyox_entry *E,
+                                          pyox_piece_sink Sink, void *Ctx) {
+  ZSTD_DCtx *D = entryDecompressor(P, E);
+  // 64 KiB: half a block, so that the piece stays in the L2 cache between
+  // the decoder's copy and the sink's, and below malloc's mmap threshold.
+  constexpr size_t PieceSize = 64 << 10;
+  void *Piece = D ? malloc(PieceSize) : nullptr;
+  int Result = D && !Piece ? ENOMEM : -1;
+  if (Piece) {
+    ZSTD_inBuffer In = {pyox_entry_data(P, E), size_t(E->data_size), 0};
+    uint64_t Total = 0;
+    for (;;) {
+      ZSTD_outBuffer Out = {Piece, PieceSize, 0};
+      size_t Read = In.pos;
+      size_t R = ZSTD_decompressStream(D, &Out, &In);
+      if (ZSTD_isError(R) || Out.pos > E->raw_size - Total)
+        break;
+      if (Out.pos == 0 && In.pos == Read && R != 0)
+        break; // no progress: the frame is cut short
+      Total += Out.pos;
+      if (Out.pos) {
+        int SinkResult = Sink(Ctx, Piece, Out.pos);
+        if (SinkResult) {
+          Result = SinkResult;
+          break;
+        }
+      }
+      if (R == 0 && In.pos == In.size) {
+        Result = Total == E->raw_size ? 0 : -1;
+        break;
+      }
+    }
+  }
+  free(Piece);
+  ZSTD_freeDCtx(D);
+  return Result;
 }
 
 extern "C" int pyox_payload_verify_compressed(const pyox_payload *P,

@@ -9,6 +9,11 @@
 
 #include "../fuzz/PayloadRepair.h"
 
+#define ZSTD_STATIC_LINKING_ONLY // ZSTD_getFrameHeader, ZSTD_frameHeaderSize
+#include <zstd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <cstddef>
 #include <cstring>
 #include <random>
@@ -354,6 +359,151 @@ TEST(Payload, CompressedFiles) {
   ASSERT_TRUE(bool(Out)) << errorOf(Out.takeError());
   EXPECT_NE(pyox_payload_open(&P, Out->data(), Out->size(), &Error), 0);
   EXPECT_STREQ(Error, "payload entry has bad flags");
+}
+
+// 2 MiB after Prefix, made of a few hundred 8-byte words, so that there
+// are matches and literals: like machine code (Text false: any byte) or
+// like text (lower-case letters and spaces, which Huffman coding shrinks).
+std::string generated(const std::string &Prefix, bool Text, unsigned Seed) {
+  std::mt19937 Random(Seed);
+  std::vector<std::string> Words(300);
+  for (std::string &W : Words)
+    for (int K = 0; K < 8; ++K)
+      W += Text ? (K == 7 ? ' ' : char('a' + Random() % 26)) : char(Random());
+  std::string Out = Prefix;
+  while (Out.size() < (2u << 20))
+    Out += Words[Random() % Words.size()];
+  return Out;
+}
+
+// The literals section type (RFC 8878, 3.1.1.3.1.1) of each compressed
+// block of the zstd frame Frame: 0 raw, 1 RLE, 2 Huffman, 3 Huffman with
+// the previous block's tree.
+std::vector<int> literalTypes(const std::string &Frame) {
+  std::vector<int> Types;
+  size_t Off = ZSTD_frameHeaderSize(Frame.data(), Frame.size());
+  EXPECT_FALSE(ZSTD_isError(Off));
+  for (bool Last = false; !Last && Off + 3 <= Frame.size();) {
+    uint32_t Header = uint8_t(Frame[Off]) | uint8_t(Frame[Off + 1]) << 8 |
+                      uint8_t(Frame[Off + 2]) << 16;
+    Off += 3;
+    Last = Header & 1;
+    uint32_t Type = (Header >> 1) & 3, Size = Header >> 3;
+    if (Type == 2 && Off < Frame.size())
+      Types.push_back(uint8_t(Frame[Off]) & 3);
+    Off += Type == 1 ? 1 : Size;
+  }
+  EXPECT_EQ(Off, Frame.size());
+  return Types;
+}
+
+// Native code (an ELF object, extension module or carried library) is
+// compressed for the decoder's speed: literals stored raw, a window of at
+// most 1 MiB; other files keep Huffman-coded literals and zstd's window.
+TEST(Payload, NativeCodeFramesDecodeFast) {
+  std::string Elf = generated(std::string("\x7f"
+                                          "ELF",
+                                          4),
+                              false, 1);
+  std::string Data = generated("data", true, 2);
+  std::vector<PayloadItem> Items = {
+      {PYOX_KIND_EXTENSION, "pkg._ext", "pkg/_ext.so", Elf},
+      {PYOX_KIND_RESOURCE, ".pyox-libs/libx.so.1", ".pyox-libs/libx.so.1", Elf},
+      {PYOX_KIND_RESOURCE, "pkg/data.bin", "pkg/data.bin", Data},
+  };
+  ASSERT_FALSE(bool(compressFiles(Items, nullptr)));
+  for (const PayloadItem &It : Items) {
+    ASSERT_EQ(It.Flags, PYOX_ENTRY_ZSTD) << It.Path;
+    ZSTD_frameHeader Header;
+    ASSERT_EQ(ZSTD_getFrameHeader(&Header, It.Data.data(), It.Data.size()), 0u);
+    std::vector<int> Types = literalTypes(It.Data);
+    ASSERT_FALSE(Types.empty());
+    bool Huffman = std::count(Types.begin(), Types.end(), 2) +
+                       std::count(Types.begin(), Types.end(), 3) >
+                   0;
+    if (It.Path == "pkg/data.bin") {
+      EXPECT_TRUE(Huffman);
+      EXPECT_GT(Header.windowSize, 1u << 20);
+    } else {
+      EXPECT_FALSE(Huffman) << It.Path;
+      EXPECT_LE(Header.windowSize, 1u << 20) << It.Path;
+    }
+  }
+}
+
+struct Pieces {
+  std::string Bytes;
+  size_t Count = 0, Largest = 0;
+  size_t FailAt = SIZE_MAX; // the piece the sink refuses with EIO
+};
+
+int collectPiece(void *Ctx, const void *Data, size_t Size) {
+  Pieces *P = static_cast<Pieces *>(Ctx);
+  if (P->Count++ == P->FailAt)
+    return EIO;
+  P->Bytes.append(static_cast<const char *>(Data), Size);
+  P->Largest = std::max(P->Largest, Size);
+  return 0;
+}
+
+// P opened on Bytes, and its entry "pkg._ext" (null when either fails).
+const pyox_entry *openedExtension(pyox_payload &P,
+                                  std::vector<uint8_t> &Bytes) {
+  const char *Error = nullptr;
+  if (pyox_payload_open(&P, Bytes.data(), Bytes.size(), &Error) != 0)
+    return nullptr;
+  return pyox_payload_find(&P, PYOX_GROUP_MODULE, "pkg._ext", 8);
+}
+
+// The streamed decompression (what a memfd is filled from) hands over the
+// file in order, in pieces of at most 64 KiB; stops at the sink's error
+// and returns it; hands over nothing from a damaged frame; and refuses a
+// frame that does not decompress to the entry's raw size.
+TEST(Payload, CompressedEntryStreamsInPieces) {
+  std::string Elf = generated(std::string("\x7f"
+                                          "ELF",
+                                          4),
+                              false, 3);
+  std::vector<PayloadItem> Items = {
+      {PYOX_KIND_EXTENSION, "pkg._ext", "pkg/_ext.so", Elf}};
+  ASSERT_FALSE(bool(compressFiles(Items, nullptr)));
+  auto Written = writePayload(Items, {0x030b0000, 0x0a0d0da7, "", 0, false});
+  ASSERT_TRUE(bool(Written)) << errorOf(Written.takeError());
+  std::vector<uint8_t> Bytes = *Written;
+  pyox_payload P;
+  const pyox_entry *E = openedExtension(P, Bytes);
+  ASSERT_NE(E, nullptr);
+  ASSERT_EQ(E->flags, PYOX_ENTRY_ZSTD);
+
+  Pieces Whole;
+  ASSERT_EQ(pyox_entry_decompress_each(&P, E, collectPiece, &Whole), 0);
+  EXPECT_TRUE(Whole.Bytes == Elf);
+  EXPECT_GE(Whole.Count, Elf.size() / (64 << 10));
+  EXPECT_LE(Whole.Largest, size_t(64 << 10));
+
+  Pieces Refused;
+  Refused.FailAt = 2;
+  EXPECT_EQ(pyox_entry_decompress_each(&P, E, collectPiece, &Refused), EIO);
+  EXPECT_EQ(Refused.Count, 3u);
+
+  std::vector<uint8_t> Bad = Bytes;
+  Bad[E->data_offset + E->data_size / 2] ^= 0x10;
+  E = openedExtension(P, Bad);
+  ASSERT_NE(E, nullptr);
+  Pieces Damaged;
+  EXPECT_EQ(pyox_entry_decompress_each(&P, E, collectPiece, &Damaged), -1);
+  EXPECT_EQ(Damaged.Count, 0u);
+
+  for (int Delta : {-1, 1}) {
+    Bad = Bytes;
+    firstEntry(Bad)->raw_size += Delta;
+    resealIndex(Bad);
+    E = openedExtension(P, Bad);
+    ASSERT_NE(E, nullptr);
+    Pieces Wrong;
+    EXPECT_EQ(pyox_entry_decompress_each(&P, E, collectPiece, &Wrong), -1)
+        << Delta;
+  }
 }
 
 // Payloads of versions 1 and 2 (no chunk table) still open, lazily too

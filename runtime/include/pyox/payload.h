@@ -129,6 +129,21 @@ static inline uint64_t pyox_entry_content_size(const pyox_entry *e) {
 int pyox_entry_decompress(const pyox_payload *p, const pyox_entry *e,
                           void *out);
 
+/* What pyox_entry_decompress_each hands each piece to: 0 to go on, or a
+ * positive value (an errno) to stop with. */
+typedef int (*pyox_piece_sink)(void *ctx, const void *data, size_t size);
+
+/* The same, streamed: hands the decompressed bytes to SINK in order, in
+ * pieces of at most 64 KiB, and keeps no more than the frame's window
+ * (at most 1 MiB for native code: lib/Pack/SourceCompression.cpp).
+ * Returns 0; -1 when the entry is damaged (found before anything reaches
+ * SINK when its checksum fails; after some pieces when the frame does not
+ * decompress to exactly raw_size bytes, which a checked entry written by
+ * pack never does); ENOMEM when the piece cannot be allocated; or the
+ * non-zero value SINK returned. */
+int pyox_entry_decompress_each(const pyox_payload *p, const pyox_entry *e,
+                               pyox_piece_sink sink, void *ctx);
+
 /* Full structural check for `verify` (on a payload opened with
  * pyox_payload_open): everything pyox_payload_open checks,
  * plus every entry's checksum, sorted unique names, a consistent hash table,
