@@ -6,7 +6,7 @@
 // fills a new page of the memfd by copying into it; a shared mapping of
 // the memfd for the decoder to write into (what this did before) had each
 // page cleared by the kernel first and then written again, which on a
-// carried OpenSSL is 4.7 MB more memory written and ~10-15% of the time.
+// carried OpenSSL is 4.7 MB more memory written and 6-16% of the time.
 // The bytes are produced once, where they are loaded from, with no buffer
 // the size of the file in between.
 //
