@@ -368,7 +368,11 @@ using PayloadSink = function_ref<Error(std::vector<PayloadItem>,
 // of a few thousand modules (the standard library's is 15 MB) is laid out
 // from memory; beyond, memory holds the index and one batch of files.
 static constexpr uint64_t InMemoryData = 32 << 20;
-static constexpr size_t SpoolBatch = 2048; // files per batch
+// A batch ends at this many files or once it holds this many bytes (code
+// and source), whichever comes first: large modules must not make a batch
+// hold hundreds of megabytes.
+static constexpr size_t SpoolBatch = 2048;
+static constexpr uint64_t SpoolBatchBytes = 16 << 20;
 // From this many modules on, compiled code goes to the spool as soon as it
 // is compiled or found in the cache.
 static constexpr size_t SpoolModules = 4096;
@@ -482,22 +486,41 @@ static Error runPipeline(const PackConfig &Config, PayloadSink Write) {
     }
   }
   std::vector<std::string> Bytecode(Jobs.size());
-  // A large tree's code is spooled as it comes (CodeAt[J]: where), not held
+  // A large tree's code is spooled as it comes (CodeAt[J]: where; a size of
+  // zero, which marshal data never has: held in Bytecode[J]), not held
   // until the payload is written; the spool takes the sources later too.
+  // Large means many modules, or code past InMemoryData: then what was
+  // held goes to the spool too.
   std::optional<DataSpool> Spool;
-  std::vector<PayloadItem::SpoolExtent> CodeAt;
-  if (Jobs.size() >= SpoolModules) {
+  std::vector<PayloadItem::SpoolExtent> CodeAt(Jobs.size());
+  uint64_t HeldCode = 0;
+  auto StartSpool = [&]() -> Error {
     auto Created = DataSpool::create();
     if (!Created)
       return Created.takeError();
     Spool.emplace(std::move(*Created));
-    CodeAt.resize(Jobs.size());
-  }
+    for (size_t J = 0; J < Bytecode.size(); ++J) {
+      if (Bytecode[J].empty())
+        continue;
+      auto At = Spool->append(Bytecode[J]);
+      if (!At)
+        return At.takeError();
+      CodeAt[J] = *At;
+      std::string().swap(Bytecode[J]);
+    }
+    return Error::success();
+  };
+  if (Jobs.size() >= SpoolModules)
+    if (Error E = StartSpool())
+      return E;
   auto KeepCode = [&](size_t J, std::string Code) -> Error {
-    if (!Spool) {
+    if (!Spool && (HeldCode += Code.size()) < InMemoryData) {
       Bytecode[J] = std::move(Code);
       return Error::success();
     }
+    if (!Spool)
+      if (Error E = StartSpool())
+        return E;
     auto At = Spool->append(Code);
     if (!At)
       return At.takeError();
@@ -593,29 +616,23 @@ static Error runPipeline(const PackConfig &Config, PayloadSink Write) {
     auto OnCompiled = [&](size_t K, StringRef Code) {
       if (Cache)
         Store(Keys[Misses[K]], Code);
-      if (Spool) {
-        auto At = Spool->append(Code);
-        if (At)
-          CodeAt[Misses[K]] = *At;
-        else if (!SpoolFailure)
-          SpoolFailure = At.takeError();
+      if (Error E = KeepCode(Misses[K], Code.str())) {
+        if (!SpoolFailure)
+          SpoolFailure = std::move(E);
         else
-          consumeError(At.takeError());
+          consumeError(std::move(E));
       }
       Bytes += Code.size();
       Progress("compile", ++Done, Misses.size(), Bytes);
     };
     Expected<CompileOutput> Compiled =
         compileSources(ToCompile, Config.Optimize, Config.Jobs, OnCompiled,
-                       /*KeepBytecode=*/!Spool);
+                       /*KeepBytecode=*/false);
     if (!Compiled)
       return joinErrors(Compiled.takeError(), std::move(SpoolFailure));
     if (SpoolFailure)
       return SpoolFailure;
     Magic = Compiled->BytecodeMagic;
-    if (!Spool)
-      for (size_t K = 0; K < Misses.size(); ++K)
-        Bytecode[Misses[K]] = std::move(Compiled->Bytecode[K]);
   } else if (Magic == 0) {
     Expected<uint32_t> Started = bytecodeMagic();
     if (!Started)
@@ -638,8 +655,11 @@ static Error runPipeline(const PackConfig &Config, PayloadSink Write) {
   // of a large tree) spooled. Resources and extensions stay (compressFiles
   // and packSharedLibraries read them).
   uint64_t HeldBytes = 0;
-  size_t BatchBegin = 0;
+  size_t BatchBegin = 0, BatchFiles = 0;
+  uint64_t BatchBytes = 0;
   auto EndBatch = [&]() -> Error {
+    BatchFiles = 0;
+    BatchBytes = 0;
     std::vector<PayloadItem> Batch(
         std::make_move_iterator(Items.begin() + BatchBegin),
         std::make_move_iterator(Items.end()));
@@ -668,13 +688,15 @@ static Error runPipeline(const PackConfig &Config, PayloadSink Write) {
     return Error::success();
   };
   for (size_t I = 0; I < Files->size(); ++I) {
-    if (I && I % SpoolBatch == 0)
+    if (BatchFiles == SpoolBatch || BatchBytes >= SpoolBatchBytes)
       if (Error E = EndBatch())
         return E;
+    ++BatchFiles;
+    const size_t ItemsBefore = Items.size();
     CollectedFile &F = (*Files)[I];
     PayloadItem It{F.Kind, F.Name, F.Path, {}};
     if (JobOf[I] != SIZE_MAX) {
-      if (!CodeAt.empty()) { // spooled; the sources' compression needs it
+      if (CodeAt[JobOf[I]].Size) { // spooled; the sources' compression needs it
         auto Code = Spool->read(CodeAt[JobOf[I]]);
         if (!Code)
           return Code.takeError();
@@ -698,6 +720,8 @@ static Error runPipeline(const PackConfig &Config, PayloadSink Write) {
       It.Data = std::move(*Bytes);
     }
     Items.push_back(std::move(It));
+    for (size_t K = ItemsBefore; K < Items.size(); ++K)
+      BatchBytes += Items[K].Data.size();
   }
   if (Error E = EndBatch())
     return E;
