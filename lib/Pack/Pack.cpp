@@ -650,10 +650,15 @@ static Error runPipeline(const PackConfig &Config, PayloadSink Write) {
   Progress("read");
   std::vector<PayloadItem> Items;
   Items.reserve(Files->size() * (Config.Sources ? 2 : 1));
-  // In batches: each batch's sources compressed, then, past InMemoryData
-  // (or from the start for a large tree), its modules and sources (the bulk
-  // of a large tree) spooled. Resources and extensions stay (compressFiles
-  // and packSharedLibraries read them).
+  // In batches: each batch's sources and data files compressed, then, past
+  // InMemoryData (or from the start for a large tree), its modules, sources
+  // and data files spooled. Native objects stay (packSharedLibraries reads
+  // them, compressFiles compresses them after).
+  auto IsData = [](const PayloadItem &It) {
+    return (It.Kind == PYOX_KIND_RESOURCE || It.Kind == PYOX_KIND_METADATA) &&
+           !mayBeSharedObject(It.Kind, It.Path) &&
+           It.Name != PYOX_HOST_DATA_ROOTS;
+  };
   uint64_t HeldBytes = 0;
   size_t BatchBegin = 0, BatchFiles = 0;
   uint64_t BatchBytes = 0;
@@ -666,6 +671,9 @@ static Error runPipeline(const PackConfig &Config, PayloadSink Write) {
     Items.erase(Items.begin() + BatchBegin, Items.end());
     if (Error E = compressSources(Batch, Cache ? &*Cache : nullptr))
       return E;
+    if (Config.Compress)
+      if (Error E = compressFiles(Batch, Cache ? &*Cache : nullptr, IsData))
+        return E;
     for (PayloadItem &It : Batch) {
       if (HeldBytes >= InMemoryData && !Spool) {
         auto Created = DataSpool::create();
@@ -676,7 +684,7 @@ static Error runPipeline(const PackConfig &Config, PayloadSink Write) {
       bool Code = It.Kind == PYOX_KIND_MODULE || It.Kind == PYOX_KIND_PACKAGE;
       if (It.Spooled) { // code read back for the sources' compression
         std::string().swap(It.Data);
-      } else if (Spool && (Code || It.Kind == PYOX_KIND_SOURCE)) {
+      } else if (Spool && (Code || It.Kind == PYOX_KIND_SOURCE || IsData(It))) {
         if (Error E = Spool->add(It))
           return E;
       } else {

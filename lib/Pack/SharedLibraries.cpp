@@ -414,11 +414,11 @@ resolveCarriedLibraries(ArrayRef<ClosureInput> Inputs,
 
 // Whether a packed file may be a shared object whose DT_NEEDED counts:
 // extension modules and the libraries pack keeps as resources.
-static bool mayBeSharedObject(const CollectedFile &F) {
-  if (F.Kind == PYOX_KIND_EXTENSION)
+bool mayBeSharedObject(uint8_t Kind, StringRef Path) {
+  if (Kind == PYOX_KIND_EXTENSION)
     return true;
-  StringRef Name = sys::path::filename(F.Path);
-  return F.Kind == PYOX_KIND_RESOURCE &&
+  StringRef Name = sys::path::filename(Path);
+  return Kind == PYOX_KIND_RESOURCE &&
          (Name.ends_with(".so") || Name.contains(".so."));
 }
 
@@ -437,7 +437,7 @@ Error packSharedLibraries(const PackConfig &Config,
   // 1. The closure of the packed objects' DT_NEEDED, carried as files.
   std::vector<ClosureInput> Inputs;
   for (const CollectedFile &F : Files)
-    if (mayBeSharedObject(F) && !F.File.empty())
+    if (mayBeSharedObject(F.Kind, F.Path) && !F.File.empty())
       Inputs.push_back({F.File, F.Path});
   ClosureConfig CC;
   CC.ExcludeLibs = Config.ExcludeLibs;

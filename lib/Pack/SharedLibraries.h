@@ -127,6 +127,11 @@ struct CollectedFile;
 struct PayloadItem;
 struct PayloadInfo;
 
+// Whether a packed file of KIND at tree path PATH is one of the objects
+// packSharedLibraries reads: an extension module, or a resource named like
+// a shared library (NAME.so, NAME.so.N).
+bool mayBeSharedObject(uint8_t Kind, llvm::StringRef Path);
+
 // The pack pass: adds to ITEMS the libraries that the ELF objects of FILES
 // (extension modules, bundled libraries) need beyond the policy, under
 // PYOX_CARRIED_LIBS_DIR; computes the glibc floor of everything in ITEMS

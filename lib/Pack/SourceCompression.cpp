@@ -205,14 +205,16 @@ Error compressSources(std::vector<PayloadItem> &Items, CompileCache *Cache) {
                        [](size_t Raw, size_t Frame) { return Frame < Raw; });
 }
 
-Error compressFiles(std::vector<PayloadItem> &Items, CompileCache *Cache) {
+Error compressFiles(std::vector<PayloadItem> &Items, CompileCache *Cache,
+                    function_ref<bool(const PayloadItem &)> Only) {
   std::vector<Work> Todo;
   for (size_t I = 0; I < Items.size(); ++I) {
     const PayloadItem &It = Items[I];
     if ((It.Kind != PYOX_KIND_EXTENSION && It.Kind != PYOX_KIND_RESOURCE &&
          It.Kind != PYOX_KIND_METADATA) ||
         It.Flags != 0 || It.Data.size() < MinFileSize ||
-        It.Data.size() > UINT32_MAX || It.Name == PYOX_HOST_DATA_ROOTS)
+        It.Data.size() > UINT32_MAX || It.Name == PYOX_HOST_DATA_ROOTS ||
+        (Only && !Only(It)))
       continue;
     Todo.push_back({I, SIZE_MAX, fileSettings(It.Data), {}, {}, {}});
   }

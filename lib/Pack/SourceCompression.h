@@ -25,6 +25,7 @@
 
 #include "Pack/PayloadWriter.h"
 
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
@@ -62,7 +63,10 @@ llvm::Error compressSources(std::vector<PayloadItem> &Items,
 // they are read) that compression makes at least an eighth smaller
 // (already-compressed data stays as it is, read without zstd). The list of
 // --host-data paths, which the runtime reads in place, stays as it is.
-llvm::Error compressFiles(std::vector<PayloadItem> &Items, CompileCache *Cache);
+// With Only, just the items it accepts.
+llvm::Error
+compressFiles(std::vector<PayloadItem> &Items, CompileCache *Cache,
+              llvm::function_ref<bool(const PayloadItem &)> Only = nullptr);
 
 } // namespace pyox
 
