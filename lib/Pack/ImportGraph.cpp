@@ -97,7 +97,7 @@ struct Obj {
   KindT Kind = Other;
   Obj() = default;
   explicit Obj(KindT K) : Kind(K) {}
-  std::string Text;               // Str, Bytes
+  StringRef Text;                 // Str, Bytes: in the marshal data
   int64_t Value = 0;              // small Int
   std::vector<const Obj *> Items; // Tuple
   // Code
@@ -132,7 +132,7 @@ public:
   }
   void string(uint8_t Type, size_t, StringRef Text) {
     Open.back()->Kind = Type == 's' ? Obj::Bytes : Obj::Str;
-    Open.back()->Text = Text.str();
+    Open.back()->Text = Text;
   }
   void integer(int32_t Value) {
     Open.back()->Kind = Obj::Int;
@@ -250,9 +250,9 @@ public:
     if (C.Names)
       for (const Obj *N : C.Names->Items)
         if (N->Kind == Obj::Str && NamesSeen.insert(N->Text).second)
-          Result.Names.push_back(N->Text);
+          Result.Names.push_back(N->Text.str());
     auto Ranges = tryRanges(C.ExcTable && C.ExcTable->Kind == Obj::Bytes
-                                ? StringRef(C.ExcTable->Text)
+                                ? C.ExcTable->Text
                                 : StringRef());
     auto InTry = [&](uint32_t Unit) {
       return any_of(Ranges,
@@ -304,7 +304,7 @@ public:
         if (From && From->Kind == Obj::Tuple)
           for (const Obj *F : From->Items)
             if (F->Kind == Obj::Str)
-              S.FromList.push_back(F->Text);
+              S.FromList.push_back(F->Text.str());
         S.InTry = InTry(Unit);
         S.InScriptMain = InScript;
         Result.Imports.push_back(std::move(S));
@@ -345,10 +345,10 @@ public:
         code(*K, Depth + 1, InScript);
       else if (K->Kind == Obj::Tuple && Depth < 200)
         constants(*K, Depth, InScript);
-      else if (K->Kind == Obj::Str && StringRef(K->Text).contains('.') &&
+      else if (K->Kind == Obj::Str && K->Text.contains('.') &&
                K->Text.size() < 200 && isDottedName(K->Text)) {
         ImportSite S;
-        S.Name = K->Text;
+        S.Name = K->Text.str();
         S.How = ImportSite::Table;
         Result.Imports.push_back(std::move(S));
       }
