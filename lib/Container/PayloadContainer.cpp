@@ -36,23 +36,27 @@ Expected<std::vector<EmbeddedPayload>> findPayloads(MemoryBufferRef File) {
                            File.getBufferIdentifier().str().c_str());
 }
 
+Expected<std::optional<FormatRange>> readableFormats(const elf::Image &Img,
+                                                     StringRef File) {
+  std::optional<StringRef> Section =
+      elf::sectionContents(Img, PYOX_FORMATS_SECTION);
+  if (!Section)
+    return std::nullopt;
+  Expected<FormatRange> Range =
+      parseFormatRecords(arrayRefFromStringRef(*Section));
+  if (!Range)
+    return fileError(File, "section " PYOX_FORMATS_SECTION ": " +
+                               toString(Range.takeError()));
+  return *Range;
+}
+
 Expected<std::optional<FormatRange>> readableFormats(MemoryBufferRef Binary) {
   if (!elf::isElf(Binary.getBuffer()))
     return std::nullopt;
   Expected<elf::Image> Img = elf::readImage(Binary);
   if (!Img)
     return Img.takeError();
-  std::optional<StringRef> Section =
-      elf::sectionContents(*Img, PYOX_FORMATS_SECTION);
-  if (!Section)
-    return std::nullopt;
-  Expected<FormatRange> Range =
-      parseFormatRecords(arrayRefFromStringRef(*Section));
-  if (!Range)
-    return fileError(Binary.getBufferIdentifier(),
-                     "section " PYOX_FORMATS_SECTION ": " +
-                         toString(Range.takeError()));
-  return *Range;
+  return readableFormats(*Img, Binary.getBufferIdentifier());
 }
 
 } // namespace pyox

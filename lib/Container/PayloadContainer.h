@@ -22,6 +22,10 @@
 
 namespace pyox {
 
+namespace elf {
+struct Image;
+}
+
 struct EmbeddedPayload {
   std::string Name;        // payload name ("" for a bare payload file)
   std::string Where;       // human-readable location, e.g. "section .pyox"
@@ -40,6 +44,10 @@ findPayloads(llvm::MemoryBufferRef File);
 // images. An error names the file and what is wrong with it.
 llvm::Expected<std::optional<FormatRange>>
 readableFormats(llvm::MemoryBufferRef Binary);
+
+// The same for an ELF image already read (File names it in errors).
+llvm::Expected<std::optional<FormatRange>>
+readableFormats(const elf::Image &Img, llvm::StringRef File);
 
 } // namespace pyox
 

@@ -84,10 +84,14 @@ int runBuild(const CommandArgs &Args) {
         "%s: not an ELF executable (the template; see --template)",
         Template.c_str()));
 
+  Expected<elf::Image> Image = elf::readImage((*Binary)->getMemBufferRef());
+  if (!Image)
+    return reportError(Image.takeError());
+
   // A template must read the payload this tool writes: one from an older
   // pyox would refuse it only when the program starts (pyox/format_record.h).
   Expected<std::optional<FormatRange>> Formats =
-      readableFormats((*Binary)->getMemBufferRef());
+      readableFormats(*Image, Template);
   if (!Formats)
     return reportError(Formats.takeError());
   if (!*Formats)
@@ -108,9 +112,6 @@ int runBuild(const CommandArgs &Args) {
   // new standard library on the old interpreter (Pack/PythonBuild.h). A
   // template that records no build (linked by other means) is taken as is.
   if (Config.Stdlib && Config.StdlibDir.empty()) {
-    Expected<elf::Image> Image = elf::readImage((*Binary)->getMemBufferRef());
-    if (!Image)
-      return reportError(Image.takeError());
     if (std::optional<StringRef> Recorded =
             elf::sectionContents(*Image, CPythonBuildSection)) {
       Expected<std::string> Host = hostPythonBuild();
