@@ -656,8 +656,7 @@ static Error runPipeline(const PackConfig &Config, PayloadSink Write) {
   // them, compressFiles compresses them after).
   auto IsData = [](const PayloadItem &It) {
     return (It.Kind == PYOX_KIND_RESOURCE || It.Kind == PYOX_KIND_METADATA) &&
-           !mayBeSharedObject(It.Kind, It.Path) &&
-           It.Name != PYOX_HOST_DATA_ROOTS;
+           !mayBeSharedObject(It.Kind, It.Path);
   };
   uint64_t HeldBytes = 0;
   size_t BatchBegin = 0, BatchFiles = 0;
@@ -675,12 +674,9 @@ static Error runPipeline(const PackConfig &Config, PayloadSink Write) {
       if (Error E = compressFiles(Batch, Cache ? &*Cache : nullptr, IsData))
         return E;
     for (PayloadItem &It : Batch) {
-      if (HeldBytes >= InMemoryData && !Spool) {
-        auto Created = DataSpool::create();
-        if (!Created)
-          return Created.takeError();
-        Spool.emplace(std::move(*Created));
-      }
+      if (HeldBytes >= InMemoryData && !Spool)
+        if (Error E = StartSpool())
+          return E;
       bool Code = It.Kind == PYOX_KIND_MODULE || It.Kind == PYOX_KIND_PACKAGE;
       if (It.Spooled) { // code read back for the sources' compression
         std::string().swap(It.Data);
@@ -746,10 +742,10 @@ static Error runPipeline(const PackConfig &Config, PayloadSink Write) {
   // From here on a file is read only if it may be a shared object
   // (packSharedLibraries), and nothing else reads the per-file records of
   // the steps above: they go, so that a large tree's memory is its items
-  // and, as it is written, its index (~0.3 KiB a module of 100,000 less).
+  // and, as it is written, its index.
   auto Release = [](auto &V) { std::decay_t<decltype(V)>().swap(V); };
   llvm::erase_if(*Files, [](const CollectedFile &F) {
-    return F.Kind != PYOX_KIND_EXTENSION && F.Kind != PYOX_KIND_RESOURCE;
+    return !mayBeSharedObject(F.Kind, F.Path);
   });
   Files->shrink_to_fit();
   Release(Jobs);
