@@ -17,7 +17,6 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstring>
-#include <vector>
 
 using namespace llvm;
 using namespace pyox;
@@ -47,14 +46,6 @@ static const Command Commands[] = {
 };
 
 static const char *Argv0;
-
-// Every first argument pyox-inject takes.
-static std::vector<StringRef> commandNames() {
-  std::vector<StringRef> Names = {"help"};
-  for (const Command &C : Commands)
-    Names.push_back(C.Name);
-  return Names;
-}
 
 namespace pyox {
 
@@ -136,7 +127,7 @@ int main(int argc, char **argv) {
   // suggests the nearest option (OptTable::findNearest).
   StringRef Nearest;
   unsigned Best = 3;
-  for (StringRef Candidate : commandNames()) {
+  auto Consider = [&](StringRef Candidate) {
     unsigned Distance =
         Name.edit_distance(Candidate, /*AllowReplacements=*/true,
                            /*MaxEditDistance=*/Best - 1);
@@ -144,7 +135,10 @@ int main(int argc, char **argv) {
       Best = Distance;
       Nearest = Candidate;
     }
-  }
+  };
+  Consider("help");
+  for (const Command &C : Commands)
+    Consider(C.Name);
   raw_ostream &OS = WithColor::error(errs(), "pyox-inject")
                     << "unknown command '" << Name << "'";
   if (!Nearest.empty())
