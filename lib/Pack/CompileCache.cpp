@@ -20,6 +20,7 @@
 #include <ctime>
 #include <dirent.h>
 #include <fcntl.h>
+#include <map>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
@@ -210,21 +211,18 @@ static bool writeAll(int FD, const char *Data, size_t Size) {
   return transferAll(FD, Data, Size, ::write);
 }
 
-// Checks a whole entry file read into Bytes against Key.
-static bool entryIsIntact(StringRef Bytes, const CacheKey &Key) {
+// Checks an entry file, its header and the data after it, against Key.
+static bool entryIsIntact(const char *Header, StringRef Data,
+                          const CacheKey &Key) {
   using namespace support::endian;
-  if (Bytes.size() < sizeof(CacheEntryHeader))
+  if (std::memcmp(Header, EntryMagic, 8) != 0 ||
+      std::memcmp(Header + 8, Key.data(), 32))
     return false;
-  const char *P = Bytes.data();
-  if (std::memcmp(P, EntryMagic, 8) != 0 || std::memcmp(P + 8, Key.data(), 32))
+  if (read32le(Header + 52) != pyox_crc32c(0, Header, 52))
     return false;
-  if (read32le(P + 52) != pyox_crc32c(0, P, 52))
+  if (read64le(Header + 40) != Data.size())
     return false;
-  uint64_t DataSize = read64le(P + 40);
-  if (DataSize != Bytes.size() - sizeof(CacheEntryHeader))
-    return false;
-  return read32le(P + 48) ==
-         pyox_crc32c(0, P + sizeof(CacheEntryHeader), size_t(DataSize));
+  return read32le(Header + 48) == pyox_crc32c(0, Data.data(), Data.size());
 }
 
 std::optional<std::string> CompileCache::lookup(const CacheKey &Key) {
@@ -234,15 +232,20 @@ std::optional<std::string> CompileCache::lookup(const CacheKey &Key) {
     ++Counters.Misses;
     return std::nullopt;
   }
+  // The header and the data are read apart: the data goes straight into the
+  // string returned, not moved down over the header afterwards.
   struct stat St;
-  std::string Bytes;
+  char Header[sizeof(CacheEntryHeader)];
+  std::string Data;
   bool Read = ::fstat(FD, &St) == 0 && S_ISREG(St.st_mode) &&
+              St.st_size >= int64_t(sizeof Header) &&
               St.st_size < (int64_t(1) << 32);
   if (Read) {
-    Bytes.resize(size_t(St.st_size));
-    Read = readAll(FD, Bytes.data(), Bytes.size());
+    Data.resize(size_t(St.st_size) - sizeof Header);
+    Read = readAll(FD, Header, sizeof Header) &&
+           readAll(FD, Data.data(), Data.size());
   }
-  if (!Read || !entryIsIntact(Bytes, Key)) {
+  if (!Read || !entryIsIntact(Header, Data, Key)) {
     ::close(FD);
     // Never used: removed here, recompiled and stored again by the caller.
     ::unlink(Path.c_str());
@@ -254,8 +257,7 @@ std::optional<std::string> CompileCache::lookup(const CacheKey &Key) {
     ::futimens(FD, nullptr); // the LRU stamp; may fail on a shared dir
   ::close(FD);
   ++Counters.Hits;
-  Bytes.erase(0, sizeof(CacheEntryHeader));
-  return Bytes;
+  return Data;
 }
 
 // Writes the concatenation of Parts to Final through a temporary file in
@@ -368,24 +370,49 @@ static int64_t nanoseconds(const struct timespec &T) {
   return int64_t(T.tv_sec) * 1000000000 + T.tv_nsec;
 }
 
-SourceIndex::SourceIndex(StringRef CacheDir, StringRef Scope) {
+// An index file, DIR/v1/KIND/<hash of Domain and Scope>: magic, u64 count,
+// records, u32 CRC32C of what precedes it. Records is empty unless it is whole.
+namespace {
+struct IndexFile {
+  std::string Path;
+  std::unique_ptr<MemoryBuffer> Buf;
+  uint64_t Count = 0;
+  std::optional<StringRef> Records;
+};
+} // namespace
+
+static IndexFile openIndex(StringRef CacheDir, StringRef Kind, StringRef Domain,
+                           StringRef Scope, const char (&Magic)[8]) {
   using namespace support::endian;
-  CacheKey ScopeKey = makeCacheKey("source-index", {Scope});
-  Path = (CacheDir + "/" + LayoutDir + "/sources/" +
-          toHex(ArrayRef<uint8_t>(ScopeKey.data(), 16), /*LowerCase=*/true))
-             .str();
-  auto Buf = MemoryBuffer::getFile(Path, /*IsText=*/false,
+  IndexFile F;
+  CacheKey ScopeKey = makeCacheKey(Domain, {Scope});
+  F.Path = (CacheDir + "/" + LayoutDir + "/" + Kind + "/" +
+            toHex(ArrayRef<uint8_t>(ScopeKey.data(), 16), /*LowerCase=*/true))
+               .str();
+  auto Buf = MemoryBuffer::getFile(F.Path, /*IsText=*/false,
                                    /*RequiresNullTerminator=*/false);
   if (!Buf)
-    return;
-  StringRef B = (*Buf)->getBuffer();
-  if (B.size() < 20 || std::memcmp(B.data(), IndexMagic, 8) != 0 ||
+    return F;
+  F.Buf = std::move(*Buf);
+  StringRef B = F.Buf->getBuffer();
+  if (B.size() < 20 || std::memcmp(B.data(), Magic, 8) != 0 ||
       read32le(B.end() - 4) != pyox_crc32c(0, B.data(), B.size() - 4))
+    return F;
+  F.Count = read64le(B.data() + 8);
+  F.Records = B.slice(16, B.size() - 4);
+  return F;
+}
+
+SourceIndex::SourceIndex(StringRef CacheDir, StringRef Scope) {
+  using namespace support::endian;
+  IndexFile F =
+      openIndex(CacheDir, "sources", "source-index", Scope, IndexMagic);
+  Path = F.Path;
+  if (!F.Records)
     return;
-  uint64_t Count = read64le(B.data() + 8);
-  StringRef Rest = B.slice(16, B.size() - 4);
+  StringRef Rest = *F.Records;
   std::map<std::string, Record> Parsed;
-  for (uint64_t I = 0; I < Count; ++I) {
+  for (uint64_t I = 0; I < F.Count; ++I) {
     if (Rest.size() < RecordFixed)
       return;
     const char *P = Rest.data();
@@ -531,6 +558,86 @@ Expected<SourceState> CompileCache::readSource(const std::string &File) {
   return S;
 }
 
+//===- The result index ---------------------------------------------------===//
+//
+// DIR/v1/results/SCOPE, little-endian:
+//   "pyoxri1\n", u64 count, then count records sorted by key:
+//     u8[32] key, u32 size, bytes
+//   then u32 CRC32C of everything before it.
+
+static constexpr char ResultMagic[8] = {'p', 'y', 'o', 'x',
+                                        'r', 'i', '1', '\n'};
+
+ResultIndex::ResultIndex(StringRef CacheDir, StringRef Scope) {
+  using namespace support::endian;
+  IndexFile F =
+      openIndex(CacheDir, "results", "result-index", Scope, ResultMagic);
+  Path = F.Path;
+  std::map<CacheKey, std::string> Parsed;
+  StringRef Rest = F.Records.value_or("");
+  for (uint64_t I = 0; F.Records && I < F.Count; ++I) {
+    if (Rest.size() < 36)
+      return;
+    CacheKey Key;
+    std::memcpy(Key.data(), Rest.data(), 32);
+    uint32_t Size = read32le(Rest.data() + 32);
+    if (Rest.size() - 36 < Size)
+      return;
+    Parsed.emplace(Key, Rest.substr(36, Size).str());
+    Rest = Rest.drop_front(36 + size_t(Size));
+  }
+  if (F.Records && Rest.empty())
+    Loaded = std::move(Parsed);
+}
+
+std::optional<StringRef> ResultIndex::find(const CacheKey &Key) {
+  if (auto It = Used.find(Key); It != Used.end())
+    return StringRef(It->second);
+  auto It = Loaded.find(Key);
+  if (It == Loaded.end())
+    return std::nullopt;
+  auto &Moved = Used[Key] = std::move(It->second);
+  Loaded.erase(It);
+  return StringRef(Moved);
+}
+
+void ResultIndex::put(const CacheKey &Key, std::string Data) {
+  Used[Key] = std::move(Data);
+  Changed = true;
+}
+
+Error ResultIndex::save() {
+  using namespace support::endian;
+  // Unchanged: every record loaded was used and none was added.
+  if (Path.empty() || (!Changed && Loaded.empty()))
+    return Error::success();
+  std::string Out(ResultMagic, 8);
+  char B[8];
+  write64le(B, count_if(Used, [](const auto &KV) {
+              return KV.second.size() <= UINT32_MAX;
+            }));
+  Out.append(B, 8);
+  for (const auto &[Key, Data] : Used) {
+    if (Data.size() > UINT32_MAX)
+      continue;
+    Out.append(reinterpret_cast<const char *>(Key.data()), Key.size());
+    write32le(B, uint32_t(Data.size()));
+    Out.append(B, 4);
+    Out += Data;
+  }
+  write32le(B, pyox_crc32c(0, Out.data(), Out.size()));
+  Out.append(B, 4);
+  if (Error E = writeByRename(Path, {Out}))
+    return E;
+  Loaded.clear();
+  Changed = false;
+  return Error::success();
+}
+
+void CompileCache::useResultIndex(StringRef Scope) {
+  Results = ResultIndex(Dir, Scope);
+}
+
 std::string defaultCacheDir() {
   if (const char *D = std::getenv("PYOX_CACHE_DIR"); D && *D)
     return D;
@@ -599,7 +706,10 @@ Expected<CacheUsage> cacheUsage(StringRef Dir) {
   return U;
 }
 
-// A source index not rewritten for this long belongs to roots nobody
+// The directories of the indexes (the source and the result index).
+static constexpr const char *IndexDirs[] = {"/sources", "/results"};
+
+// An index not rewritten for this long belongs to roots nobody
 // builds any more (or to a build machine gone): removed by a trim.
 static constexpr time_t IndexAge = 30 * 24 * 3600;
 
@@ -612,13 +722,15 @@ Expected<CacheUsage> trimCache(StringRef Dir, uint64_t MaxBytes) {
   forEachShard(
       Dir, [](const std::string &) {},
       [](const std::string &Layout) {
-        std::string Indexes = Layout + "/sources";
-        for (const std::string &Name : listDirectory(Indexes)) {
-          std::string Path = Indexes + "/" + Name;
-          struct stat St;
-          if (isIndexName(Name) && ::lstat(Path.c_str(), &St) == 0 &&
-              St.st_mtim.tv_sec < std::time(nullptr) - IndexAge)
-            ::unlink(Path.c_str());
+        for (const char *Kind : IndexDirs) {
+          std::string Indexes = Layout + Kind;
+          for (const std::string &Name : listDirectory(Indexes)) {
+            std::string Path = Indexes + "/" + Name;
+            struct stat St;
+            if (isIndexName(Name) && ::lstat(Path.c_str(), &St) == 0 &&
+                St.st_mtim.tv_sec < std::time(nullptr) - IndexAge)
+              ::unlink(Path.c_str());
+          }
         }
       });
   return Removed;
@@ -644,11 +756,13 @@ Expected<CacheUsage> clearCache(StringRef Dir) {
   forEachShard(
       Dir, [](const std::string &Shard) { ::rmdir(Shard.c_str()); },
       [](const std::string &Layout) {
-        std::string Indexes = Layout + "/sources";
-        for (const std::string &Name : listDirectory(Indexes))
-          if (isTempName(Name) || isIndexName(Name))
-            ::unlink((Indexes + "/" + Name).c_str());
-        ::rmdir(Indexes.c_str());
+        for (const char *Kind : IndexDirs) {
+          std::string Indexes = Layout + Kind;
+          for (const std::string &Name : listDirectory(Indexes))
+            if (isTempName(Name) || isIndexName(Name))
+              ::unlink((Indexes + "/" + Name).c_str());
+          ::rmdir(Indexes.c_str());
+        }
         ::rmdir(Layout.c_str());
       });
   return Removed;

@@ -81,6 +81,8 @@ struct CacheCounters {
   unsigned Stored = 0;
   unsigned SourcesByStat = 0; // sources known from the index, not read
   unsigned SourcesRead = 0;   // sources read and hashed
+  unsigned ScansKnown = 0;    // import scans from the result index
+  unsigned ObjectsKnown = 0;  // shared objects prepared by an earlier build
 };
 
 // A source file as a build knows it: its contents' digest and size, and
@@ -141,6 +143,30 @@ private:
   std::map<std::string, std::pair<CacheKey, uint64_t>> Seen; // this build
 };
 
+// Small results kept in one file per scope, not a file each: the import
+// analysis's scan of each module it follows (ImportGraph.h), hundreds a
+// build at a few hundred bytes, which a warm build then reads in one go.
+// The file keeps the records the last build used; one that fails its
+// checks is ignored (the results are made again).
+class ResultIndex {
+public:
+  ResultIndex() = default;
+  // Loads Dir/v1/results/<hash of Scope> (missing or damaged: empty).
+  ResultIndex(llvm::StringRef CacheDir, llvm::StringRef Scope);
+
+  // The record under Key; valid until this index is destroyed.
+  std::optional<llvm::StringRef> find(const CacheKey &Key);
+  void put(const CacheKey &Key, std::string Data);
+  // Writes the records this build found or put (temporary file, rename),
+  // if they are not those the file holds.
+  llvm::Error save();
+
+private:
+  std::string Path; // empty: nothing to load or save
+  std::map<CacheKey, std::string> Loaded, Used;
+  bool Changed = false;
+};
+
 class CompileCache {
 public:
   // Creates Dir's layout if needed. MaxSize bounds the total entry bytes.
@@ -164,8 +190,14 @@ public:
   llvm::Expected<SourceState> readSource(const std::string &File);
   // Saves the source index; a failure is only a lost speed-up.
   llvm::Error saveSourceIndex() { return Sources.save(); }
+  // The result index of Scope (as for the sources), loaded now.
+  void useResultIndex(llvm::StringRef Scope);
+  ResultIndex &results() { return Results; }
 
   const CacheCounters &counters() const { return Counters; }
+  // Counts what a caller found through the cache without its own entry.
+  void countKnownScan() { ++Counters.ScansKnown; }
+  void countKnownObject() { ++Counters.ObjectsKnown; }
   const std::string &directory() const { return Dir; }
 
 private:
@@ -178,6 +210,7 @@ private:
   CacheCounters Counters;
   std::set<std::string> WrittenShards;
   SourceIndex Sources;
+  ResultIndex Results;
 };
 
 // PYOX_CACHE_DIR, else $XDG_CACHE_HOME/pyox, else $HOME/.cache/pyox; empty

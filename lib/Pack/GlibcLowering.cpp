@@ -152,6 +152,7 @@ Error readHostGlibc(GlibcLoweringContext &Ctx) {
     if (!Buf)
       return createStringError(Buf.getError(), "%s: cannot read: %s",
                                Path.c_str(), Buf.getError().message().c_str());
+    Ctx.HostFiles.push_back(Path);
     auto &Symbols = Ctx.HostLibraries[Soname];
     if (Error E = forEachDefinition(
             (*Buf)->getBuffer(), Path,

@@ -59,6 +59,8 @@ struct GlibcLoweringContext {
     uint64_t Value = 0;
   };
   llvm::StringMap<llvm::StringMap<std::vector<Definition>>> HostLibraries;
+  // The files HostLibraries was read from.
+  std::vector<std::string> HostFiles;
 };
 
 // Reads the definitions of the glibc libraries this process runs on (libc,

@@ -18,6 +18,7 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/Support/Endian.h"
 #include "llvm/Support/MemoryBuffer.h"
 
 #define PY_SSIZE_T_CLEAN
@@ -358,6 +359,97 @@ public:
 
 } // namespace
 
+// A scan's bytes: u32 count of imports, each: name, u32 level, u8 flags
+// (in try, in script main), u8 form, u32 count of from-names, the names;
+// then u32 count of names, the names. Strings: u32 size, bytes.
+std::string encodeScan(const ModuleScan &Scan) {
+  std::string Out;
+  auto U32 = [&](uint64_t V) {
+    char B[4];
+    support::endian::write32le(B, uint32_t(V));
+    Out.append(B, 4);
+  };
+  auto Str = [&](StringRef S) {
+    U32(S.size());
+    Out += S;
+  };
+  U32(Scan.Imports.size());
+  for (const ImportSite &I : Scan.Imports) {
+    Str(I.Name);
+    U32(I.Level);
+    Out += char((I.InTry ? 1 : 0) | (I.InScriptMain ? 2 : 0));
+    Out += char(I.How);
+    U32(I.FromList.size());
+    for (const std::string &F : I.FromList)
+      Str(F);
+  }
+  U32(Scan.Names.size());
+  for (const std::string &N : Scan.Names)
+    Str(N);
+  return Out;
+}
+
+std::optional<ModuleScan> decodeScan(StringRef Bytes) {
+  bool Bad = false;
+  auto U32 = [&]() -> uint32_t {
+    if (Bad || Bytes.size() < 4) {
+      Bad = true;
+      return 0;
+    }
+    uint32_t V = support::endian::read32le(Bytes.data());
+    Bytes = Bytes.drop_front(4);
+    return V;
+  };
+  auto Byte = [&]() -> uint8_t {
+    if (Bad || Bytes.empty()) {
+      Bad = true;
+      return 0;
+    }
+    uint8_t V = uint8_t(Bytes[0]);
+    Bytes = Bytes.drop_front(1);
+    return V;
+  };
+  auto Str = [&]() -> std::string {
+    uint32_t N = U32();
+    if (Bad || Bytes.size() < N) {
+      Bad = true;
+      return "";
+    }
+    std::string S = Bytes.take_front(N).str();
+    Bytes = Bytes.drop_front(N);
+    return S;
+  };
+  // Counts are bounded by the bytes left (each element takes at least 4),
+  // so damaged bytes cannot make a huge allocation.
+  auto Count = [&]() -> uint32_t {
+    uint32_t N = U32();
+    if (N > Bytes.size() / 4)
+      Bad = true;
+    return Bad ? 0 : N;
+  };
+  ModuleScan Scan;
+  for (uint32_t I = 0, N = Count(); I < N && !Bad; ++I) {
+    ImportSite Site;
+    Site.Name = Str();
+    Site.Level = U32();
+    uint8_t Flags = Byte();
+    uint8_t How = Byte();
+    Site.InTry = Flags & 1;
+    Site.InScriptMain = Flags & 2;
+    if (Flags > 3 || How > ImportSite::Table)
+      Bad = true;
+    Site.How = ImportSite::Form(How);
+    for (uint32_t F = 0, M = Count(); F < M && !Bad; ++F)
+      Site.FromList.push_back(Str());
+    Scan.Imports.push_back(std::move(Site));
+  }
+  for (uint32_t I = 0, N = Count(); I < N && !Bad; ++I)
+    Scan.Names.push_back(Str());
+  if (Bad || !Bytes.empty())
+    return std::nullopt;
+  return Scan;
+}
+
 Expected<ModuleScan> scanImports(StringRef Marshal) {
   ObjBuilder B;
   Expected<const Obj *> Top = B.build(Marshal);
@@ -541,17 +633,11 @@ public:
     while (!Pending.empty()) {
       std::vector<size_t> Round = std::move(Pending);
       Pending.clear();
-      auto Code = Config.Compile(Round);
-      if (!Code)
-        return Code.takeError();
-      for (size_t K = 0; K < Round.size(); ++K) {
-        auto Scan = scanImports((*Code)[K]);
-        if (!Scan)
-          return createStringError(std::errc::illegal_byte_sequence, "%s: %s",
-                                   Files[Round[K]].File.c_str(),
-                                   toString(Scan.takeError()).c_str());
-        follow(Round[K], *Scan);
-      }
+      auto Scans = Config.Scan(Round);
+      if (!Scans)
+        return Scans.takeError();
+      for (size_t K = 0; K < Round.size(); ++K)
+        follow(Round[K], (*Scans)[K]);
     }
     takeMetadata();
     for (auto &[Name, U] : Unresolved)

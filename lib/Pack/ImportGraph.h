@@ -42,6 +42,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -77,6 +78,13 @@ struct ModuleScan {
 // Scans one marshalled code object (as the compiler writes it).
 llvm::Expected<ModuleScan> scanImports(llvm::StringRef Marshal);
 
+// A scan as bytes (for the compile cache's result index) and back; none
+// for bytes that are not one. ScanForm names the scanner's output: it
+// changes whenever scanImports would give another scan of the same code.
+inline constexpr llvm::StringLiteral ScanForm = "import-scan-1";
+std::string encodeScan(const ModuleScan &Scan);
+std::optional<ModuleScan> decodeScan(llvm::StringRef Bytes);
+
 struct UnresolvedImport {
   std::string Module;   // the absolute name that resolved to nothing
   std::string Importer; // the first module found importing it
@@ -93,11 +101,11 @@ struct ImportGraphConfig {
   std::vector<std::pair<std::string, std::string>> WholePackages;
   // Which collected files came from the standard library's roots.
   std::vector<bool> FromStdlib;
-  // Gives the marshalled code of the given module files (indices into the
-  // collected list), in that order; called once per round of the closure.
-  std::function<llvm::Expected<std::vector<std::string>>(
-      llvm::ArrayRef<size_t>)>
-      Compile;
+  // Gives the scans (scanImports) of the given module files (indices into
+  // the collected list), in that order; called once per round of the
+  // closure. The caller compiles, or finds the scans known.
+  std::function<llvm::Expected<std::vector<ModuleScan>>(llvm::ArrayRef<size_t>)>
+      Scan;
 };
 
 struct ImportGraph {

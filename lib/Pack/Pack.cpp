@@ -37,7 +37,7 @@ namespace pyox {
 std::string defaultStdlibDir() { return PYOX_PYTHON_STDLIB; }
 std::string defaultDynloadDir() { return PYOX_PYTHON_DYNLOAD; }
 
-static Expected<std::string> readFile(const std::string &File) {
+Expected<std::string> readFile(const std::string &File) {
   auto Buf = MemoryBuffer::getFile(File, /*IsText=*/false,
                                    /*RequiresNullTerminator=*/false);
   if (!Buf)
@@ -449,7 +449,9 @@ static Error runPipeline(const PackConfig &Config, PayloadSink Write) {
         Config.CacheMaxSize ? Config.CacheMaxSize : defaultCacheMaxSize());
     if (Opened) {
       Cache.emplace(std::move(*Opened));
-      Cache->useSourceIndex(sourceIndexScope(Config));
+      const std::string Scope = sourceIndexScope(Config);
+      Cache->useSourceIndex(Scope);
+      Cache->useResultIndex(Scope);
     } else
       reportCacheProblem(Config, Opened.takeError(),
                          "; packing without the compile cache");
@@ -768,7 +770,8 @@ static Error runPipeline(const PackConfig &Config, PayloadSink Write) {
   Info.HasSources = Config.Sources;
   Info.Isolated = Config.Isolated;
   // The shared libraries extension modules need, and the glibc floor.
-  if (Error E = packSharedLibraries(Config, *Files, Items, Info))
+  if (Error E = packSharedLibraries(Config, *Files, Items, Info,
+                                    Cache ? &*Cache : nullptr))
     return E;
   if (Error E = packHostData(Config, Items))
     return E;
@@ -779,10 +782,14 @@ static Error runPipeline(const PackConfig &Config, PayloadSink Write) {
       return E;
   if (Cache) {
     Cache->trimWrittenShards();
-    if (Storing)
+    if (Storing) {
       if (Error E = Cache->saveSourceIndex())
         reportCacheProblem(Config, std::move(E),
                            "; not writing the source index");
+      else if (Error E = Cache->results().save())
+        reportCacheProblem(Config, std::move(E),
+                           "; not writing the result index");
+    }
     const CacheCounters &C = Cache->counters();
     if (Config.Remark)
       Config.Remark("compile cache " + Cache->directory() + ": " +
@@ -793,6 +800,10 @@ static Error runPipeline(const PackConfig &Config, PayloadSink Write) {
       Config.Remark("sources: " + Twine(C.SourcesByStat) +
                     " unchanged by their stat, " + Twine(C.SourcesRead) +
                     " read and hashed");
+    if (Config.Remark)
+      Config.Remark("known from earlier builds: " + Twine(C.ScansKnown) +
+                    " modules' imports, " + Twine(C.ObjectsKnown) +
+                    " shared objects' frames and floors");
   }
   if (!Config.MappedCodeTemplate.empty()) {
     Expected<MappedCodeCounts> Mapped = addMappedCode(

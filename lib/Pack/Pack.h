@@ -91,6 +91,9 @@ llvm::Error writePayloadFile(const PackConfig &Config, llvm::StringRef Path);
 std::string defaultStdlibDir();
 std::string defaultDynloadDir();
 
+// File's contents; the error names the file.
+llvm::Expected<std::string> readFile(const std::string &File);
+
 } // namespace pyox
 
 #endif

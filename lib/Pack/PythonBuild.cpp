@@ -2,6 +2,8 @@
 
 #include "Pack/PythonBuild.h"
 
+#include "Pack/CompileCache.h"
+
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Support/FileSystem.h"
@@ -9,12 +11,15 @@
 #include "llvm/Support/Program.h"
 
 #include <optional>
+#include <sys/stat.h>
+#include <time.h>
 
 using namespace llvm;
 
 namespace pyox {
 
-Expected<std::string> hostPythonBuild() {
+// Runs the host python3.11 for its sys.version.
+static Expected<std::string> runHostPython() {
   static const char *const Python = PYOX_PYTHON;
   SmallString<128> Out;
   if (std::error_code EC =
@@ -35,6 +40,40 @@ Expected<std::string> hostPythonBuild() {
         std::errc::io_error, "%s: cannot run it to read its version%s%s",
         Python, Message.empty() ? "" : ": ", Message.c_str());
   return (*Text)->getBuffer().str();
+}
+
+// sys.version is compiled into the interpreter, so the file's identity
+// (inode, size, times: an upgrade replaces the file) keys it; none for a
+// file changed within SourceIndex's racy margin, whose stat cannot tell.
+static std::optional<CacheKey> hostPythonKey() {
+  struct stat St;
+  if (::stat(PYOX_PYTHON, &St) != 0)
+    return std::nullopt;
+  auto Ns = [](const timespec &T) {
+    return int64_t(T.tv_sec) * 1'000'000'000 + T.tv_nsec;
+  };
+  timespec Now;
+  ::clock_gettime(CLOCK_REALTIME, &Now);
+  if (Ns(St.st_mtim) > Ns(Now) - SourceIndex::RacyMarginNs)
+    return std::nullopt;
+  std::string Identity;
+  for (uint64_t V :
+       {uint64_t(St.st_dev), uint64_t(St.st_ino), uint64_t(St.st_size),
+        uint64_t(Ns(St.st_mtim)), uint64_t(Ns(St.st_ctim))})
+    Identity += std::to_string(V) + ' ';
+  return makeCacheKey("host-python-build", {PYOX_PYTHON, Identity});
+}
+
+Expected<std::string> hostPythonBuild(CompileCache *Cache) {
+  std::optional<CacheKey> Key = Cache ? hostPythonKey() : std::nullopt;
+  if (Key)
+    if (std::optional<std::string> Known = Cache->lookup(*Key))
+      if (!Known->empty())
+        return *Known;
+  Expected<std::string> Version = runHostPython();
+  if (Version && Key)
+    consumeError(Cache->store(*Key, *Version)); // a lost speed-up at worst
+  return Version;
 }
 
 Error checkTemplateBuild(StringRef Template, StringRef Recorded,

@@ -24,9 +24,13 @@ namespace pyox {
 // The section a template records its CPython's sys.version in.
 inline constexpr llvm::StringLiteral CPythonBuildSection = ".cpython_build";
 
+class CompileCache;
+
 // sys.version of the host python3.11, the interpreter of the standard
-// library pack takes.
-llvm::Expected<std::string> hostPythonBuild();
+// library pack takes: the interpreter run to print it (~10 ms), or, with
+// CACHE, found there while the interpreter's file is the one that printed
+// it.
+llvm::Expected<std::string> hostPythonBuild(CompileCache *Cache = nullptr);
 
 // Fails, in one line naming Template and the fix, when the build it records
 // (Recorded, the section's bytes) is not the host's.

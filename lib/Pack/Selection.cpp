@@ -166,13 +166,22 @@ selectByImports(const PackConfig &Config, StringRef Entry,
   bool Storing = Cache != nullptr;
   size_t Compiled = 0;
   uint64_t CompiledBytes = 0;
-  G.Compile =
-      [&](ArrayRef<size_t> Indices) -> Expected<std::vector<std::string>> {
-    std::vector<std::string> Out(Indices.size());
+  // A module's scan is known without its code when the result index has it
+  // under the key of that code (CompileCache.h: a warm build reads no
+  // code here; the pack reads it once, later). Otherwise the code comes
+  // from the cache or the compiler, and stays for the pack (Sel.Code).
+  auto ScanKey = [](const CacheKey &Code) {
+    return makeCacheKey(
+        ScanForm,
+        {StringRef(reinterpret_cast<const char *>(Code.data()), Code.size())});
+  };
+  G.Scan = [&](ArrayRef<size_t> Indices) -> Expected<std::vector<ModuleScan>> {
+    std::vector<ModuleScan> Out(Indices.size());
+    std::vector<std::string> Code(Indices.size());
     std::vector<std::string> Sources(Indices.size());
     std::vector<CacheKey> Keys(Indices.size());
     std::vector<CompileJob> Jobs;
-    std::vector<size_t> Misses;
+    std::vector<size_t> Misses, ToScan;
     for (size_t K = 0; K < Indices.size(); ++K) {
       const CollectedFile &F = Files[Indices[K]];
       if (Cache) {
@@ -182,8 +191,16 @@ selectByImports(const PackConfig &Config, StringRef Entry,
         if (!State)
           return State.takeError();
         Keys[K] = bytecodeKey(Identity, Config.Optimize, F.Path, State->Digest);
+        if (std::optional<StringRef> Known =
+                Cache->results().find(ScanKey(Keys[K])))
+          if (std::optional<ModuleScan> Scan = decodeScan(*Known)) {
+            Cache->countKnownScan();
+            Out[K] = std::move(*Scan);
+            continue;
+          }
+        ToScan.push_back(K);
         if (std::optional<std::string> Hit = Cache->lookup(Keys[K])) {
-          Out[K] = std::move(*Hit);
+          Code[K] = std::move(*Hit);
           continue;
         }
         if (!State->Text) { // compiled from the text its key was made of
@@ -192,6 +209,8 @@ selectByImports(const PackConfig &Config, StringRef Entry,
             return State.takeError();
         }
         Sources[K] = std::move(*State->Text);
+      } else {
+        ToScan.push_back(K);
       }
       Misses.push_back(K);
       Jobs.push_back({F.File, F.Path, Cache ? &Sources[K] : nullptr});
@@ -211,11 +230,20 @@ selectByImports(const PackConfig &Config, StringRef Entry,
         return Compiled.takeError();
       Sel.BytecodeMagic = Compiled->BytecodeMagic;
       for (size_t J = 0; J < Misses.size(); ++J)
-        Out[Misses[J]] = std::move(Compiled->Bytecode[J]);
+        Code[Misses[J]] = std::move(Compiled->Bytecode[J]);
     }
-    for (size_t K = 0; K < Indices.size(); ++K) {
-      Sel.Code[Files[Indices[K]].File] = Out[K];
-      CompiledBytes += Out[K].size();
+    for (size_t K : ToScan) {
+      const CollectedFile &F = Files[Indices[K]];
+      Expected<ModuleScan> Scan = scanImports(Code[K]);
+      if (!Scan)
+        return createStringError(std::errc::illegal_byte_sequence, "%s: %s",
+                                 F.File.c_str(),
+                                 toString(Scan.takeError()).c_str());
+      if (Cache)
+        Cache->results().put(ScanKey(Keys[K]), encodeScan(*Scan));
+      Out[K] = std::move(*Scan);
+      CompiledBytes += Code[K].size();
+      Sel.Code[F.File] = std::move(Code[K]);
     }
     Compiled += Indices.size();
     if (Config.Progress)

@@ -3,9 +3,11 @@
 #include "Pack/SharedLibraries.h"
 
 #include "Pack/Collector.h"
+#include "Pack/CompileCache.h"
 #include "Pack/GlibcLowering.h"
 #include "Pack/Pack.h"
 #include "Pack/PayloadWriter.h"
+#include "Pack/SourceCompression.h"
 
 #include "pyox/format.h"
 
@@ -20,6 +22,7 @@
 #include "llvm/Support/Path.h"
 
 #include <cstdio>
+#include <cstring>
 #include <fnmatch.h>
 #include <map>
 #include <optional>
@@ -422,9 +425,43 @@ bool mayBeSharedObject(uint8_t Kind, StringRef Path) {
          (Name.ends_with(".so") || Name.contains(".so."));
 }
 
+namespace {
+// What a warm build keeps of a native object it packed (NativeMemo below).
+struct PreparedObject {
+  GlibcVersion Floor;
+  uint32_t RawSize = 0; // of the bytes the frame holds
+  CacheKey Frame{};     // the frame's key in the compile cache
+  std::string Remark;   // the lowering's, without the object's path
+};
+
+std::string encodePrepared(const PreparedObject &P) {
+  std::string Out(8, '\0');
+  support::endian::write32le(Out.data(), P.Floor.encode());
+  support::endian::write32le(Out.data() + 4, P.RawSize);
+  Out.append(reinterpret_cast<const char *>(P.Frame.data()), P.Frame.size());
+  return Out + P.Remark;
+}
+
+std::optional<PreparedObject> decodePrepared(StringRef Bytes) {
+  if (Bytes.size() < 8 + sizeof(CacheKey))
+    return std::nullopt;
+  PreparedObject P;
+  P.Floor = GlibcVersion::decode(support::endian::read32le(Bytes.data()));
+  P.RawSize = support::endian::read32le(Bytes.data() + 4);
+  std::memcpy(P.Frame.data(), Bytes.data() + 8, P.Frame.size());
+  P.Remark = Bytes.drop_front(8 + P.Frame.size()).str();
+  return P;
+}
+} // namespace
+
+// Bump when lowering or the floor's reading changes what they give for the
+// same inputs: memo records made by another version are then not found.
+static constexpr const char *NativeMemoVersion = "native-object-1";
+
 Error packSharedLibraries(const PackConfig &Config,
                           ArrayRef<CollectedFile> Files,
-                          std::vector<PayloadItem> &Items, PayloadInfo &Info) {
+                          std::vector<PayloadItem> &Items, PayloadInfo &Info,
+                          CompileCache *Cache) {
   std::optional<GlibcVersion> Max;
   if (!Config.MaxGlibc.empty()) {
     Expected<GlibcVersion> V = parseGlibcVersion(Config.MaxGlibc);
@@ -434,7 +471,8 @@ Error packSharedLibraries(const PackConfig &Config,
     Max = *V;
   }
 
-  // 1. The closure of the packed objects' DT_NEEDED, carried as files.
+  // 1. The closure of the packed objects' DT_NEEDED, carried as files (read
+  // in step 3).
   std::vector<ClosureInput> Inputs;
   for (const CollectedFile &F : Files)
     if (mayBeSharedObject(F.Kind, F.Path) && !F.File.empty())
@@ -449,15 +487,8 @@ Error packSharedLibraries(const PackConfig &Config,
   uint64_t CarriedBytes = 0;
   const size_t FirstCarried = Items.size();
   for (const CarriedLibrary &L : *Carried) {
-    auto Buf = MemoryBuffer::getFile(L.File, /*IsText=*/false,
-                                     /*RequiresNullTerminator=*/false);
-    if (!Buf)
-      return createStringError(Buf.getError(), "%s: cannot read: %s",
-                               L.File.c_str(),
-                               Buf.getError().message().c_str());
     std::string Rel = std::string(PYOX_CARRIED_LIBS_DIR) + "/" + L.Soname;
-    CarriedBytes += (*Buf)->getBufferSize();
-    Items.push_back({PYOX_KIND_RESOURCE, Rel, Rel, (*Buf)->getBuffer().str()});
+    Items.push_back({PYOX_KIND_RESOURCE, Rel, Rel, {}});
   }
 
   // 2. Lowering: the objects above the template's floor (pack: above
@@ -492,30 +523,30 @@ Error packSharedLibraries(const PackConfig &Config,
   if (Lower)
     if (Error E = readHostGlibc(*Lower))
       return E;
-  auto Lowered = [&](PayloadItem &It) -> Error {
+  // The lowering's remark for the object at tree path Path, if any.
+  auto Lowered = [&](PayloadItem &It) -> Expected<std::string> {
     if (!Lower)
-      return Error::success();
+      return std::string();
     Expected<GlibcLowering> L = lowerGlibcNeeds(It.Data, It.Path, *Lower);
     if (!L)
       return L.takeError();
     if (L->Bytes)
       It.Data = std::move(*L->Bytes);
-    if (Config.Remark && (L->Bytes || !L->Kept.empty()))
-      Config.Remark(It.Path + ": glibc needs " +
-                    (L->Bytes ? "lowered to " + Lower->Target.str()
-                              : "kept: " + join(L->Kept, ", ")));
-    return Error::success();
+    if (!L->Bytes && L->Kept.empty())
+      return std::string();
+    return "glibc needs " + (L->Bytes ? "lowered to " + Lower->Target.str()
+                                      : "kept: " + join(L->Kept, ", "));
   };
 
   // 3. The glibc floor: the template and every ELF object in the payload.
   GlibcVersion Floor;
   std::map<std::string, std::vector<std::string>> TooNew; // object: symbols
-  auto Account = [&](StringRef Bytes, StringRef Name) -> Error {
+  // The floor of Bytes, the object Name.
+  auto Account = [&](StringRef Bytes,
+                     StringRef Name) -> Expected<GlibcVersion> {
     Expected<ElfDynamicInfo> I = readElfDynamicInfo(Bytes, Name);
     if (!I)
       return I.takeError();
-    if (Floor < I->Floor)
-      Floor = I->Floor;
     if (Max && *Max < I->Floor) {
       std::vector<std::string> &Syms = TooNew[Name.str()];
       for (const ElfDynamicInfo::VersionedImport &V : I->GlibcImports)
@@ -524,11 +555,111 @@ Error packSharedLibraries(const PackConfig &Config,
       llvm::sort(Syms);
       Syms.erase(std::unique(Syms.begin(), Syms.end()), Syms.end());
     }
+    return I->Floor;
+  };
+  if (Template) {
+    Expected<GlibcVersion> F =
+        Account(Template->getBuffer(), Config.TemplateFile);
+    if (!F)
+      return F.takeError();
+    Floor = *F;
+  }
+
+  // The memo of native objects. An object is read, lowered, its floor read
+  // and its bytes compressed the same way by every build that packs it
+  // unchanged, with the same template and host glibc; a warm build knows it
+  // unchanged by its stat (SourceIndex) and finds in the compile cache a
+  // record of the outcome (the floor, the lowering's remark, the key of the
+  // frame compressFiles made): it reads the frame, some 40% of the file,
+  // and nothing else. A record whose frame is gone (trimmed, or the bytes
+  // were stored raw), or whose floor is above --max-glibc (the error names
+  // symbols), is passed by: the object is prepared in full.
+  const bool Memo = Cache && Config.Compress;
+  CacheKey Context{};
+  if (Memo) {
+    std::vector<std::string> Parts = {NativeMemoVersion};
+    if (Lower) {
+      Parts.push_back(Lower->Target.str());
+      std::vector<std::string> Read = Lower->HostFiles;
+      if (!Config.TemplateFile.empty())
+        Read.push_back(Config.TemplateFile);
+      for (const std::string &File : Read) {
+        Expected<SourceState> State = Cache->source(File);
+        if (!State)
+          return State.takeError();
+        Parts.push_back(File);
+        Parts.emplace_back(reinterpret_cast<const char *>(State->Digest.data()),
+                           State->Digest.size());
+      }
+    }
+    Context = makeCacheKey("native-object-context",
+                           std::vector<StringRef>(Parts.begin(), Parts.end()));
+  }
+  // Prepares It, the object File on disk (its bytes already in It.Data when
+  // Read), and adds its floor; Size: the file's.
+  auto Prepare = [&](PayloadItem &It, const std::string &File, bool Read,
+                     uint64_t &Size) -> Error {
+    auto Note = [&](StringRef Remark) {
+      if (Config.Remark && !Remark.empty())
+        Config.Remark(It.Path + ": " + Remark);
+    };
+    std::optional<CacheKey> Key;
+    if (Memo) {
+      Expected<SourceState> State = Cache->source(File);
+      if (!State)
+        return State.takeError();
+      Size = State->Size;
+      Key = makeCacheKey(
+          "native-object",
+          {StringRef(reinterpret_cast<const char *>(Context.data()),
+                     Context.size()),
+           StringRef(reinterpret_cast<const char *>(State->Digest.data()),
+                     State->Digest.size())});
+      std::optional<std::string> Record = Cache->lookup(*Key);
+      std::optional<PreparedObject> P;
+      if (Record)
+        P = decodePrepared(*Record);
+      std::optional<std::string> Frame;
+      if (P && !(Max && *Max < P->Floor))
+        Frame = Cache->lookup(P->Frame);
+      if (Frame && fileFrameWorth(P->RawSize, Frame->size())) {
+        It.Data = std::move(*Frame);
+        It.Flags = PYOX_ENTRY_ZSTD;
+        It.RawSize = P->RawSize;
+        Cache->countKnownObject();
+        Note(P->Remark);
+        Floor = std::max(Floor, P->Floor);
+        return Error::success();
+      }
+      if (!Read && State->Text) { // read for its digest: the same bytes
+        It.Data = std::move(*State->Text);
+        Read = true;
+      }
+    }
+    if (!Read) {
+      auto Bytes = readFile(File);
+      if (!Bytes)
+        return Bytes.takeError();
+      It.Data = std::move(*Bytes);
+    }
+    Size = It.Data.size();
+    Expected<std::string> Remark = Lowered(It);
+    if (!Remark)
+      return Remark.takeError();
+    Note(*Remark);
+    Expected<GlibcVersion> Own = Account(It.Data, It.Path);
+    if (!Own)
+      return Own.takeError();
+    Floor = std::max(Floor, *Own);
+    if (Key && It.Data.size() <= UINT32_MAX) {
+      PreparedObject P{*Own, uint32_t(It.Data.size()), fileFrameKey(It.Data),
+                       *Remark};
+      // Best effort, as every store: compressFiles reports a cache that
+      // cannot be written.
+      consumeError(Cache->store(*Key, encodePrepared(P)));
+    }
     return Error::success();
   };
-  if (Template)
-    if (Error E = Account(Template->getBuffer(), Config.TemplateFile))
-      return E;
   // The packed objects' items hold their bytes as read (compressed later).
   StringMap<size_t> ItemOf;
   for (size_t I = 0; I < FirstCarried; ++I)
@@ -539,17 +670,16 @@ Error packSharedLibraries(const PackConfig &Config,
     auto It = ItemOf.find(In.TreeRel);
     if (It == ItemOf.end())
       continue;
-    PayloadItem &Item = Items[It->second];
-    if (Error E = Lowered(Item))
-      return E;
-    if (Error E = Account(Item.Data, In.TreeRel))
+    uint64_t Size;
+    if (Error E = Prepare(Items[It->second], In.File, /*Read=*/true, Size))
       return E;
   }
   for (size_t I = FirstCarried; I < Items.size(); ++I) {
-    if (Error E = Lowered(Items[I]))
+    const CarriedLibrary &L = (*Carried)[I - FirstCarried];
+    uint64_t Size;
+    if (Error E = Prepare(Items[I], L.File, /*Read=*/false, Size))
       return E;
-    if (Error E = Account(Items[I].Data, Items[I].Path))
-      return E;
+    CarriedBytes += Size;
   }
   Info.GlibcFloor = Floor.encode();
 

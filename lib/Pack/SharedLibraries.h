@@ -122,6 +122,7 @@ llvm::Expected<std::vector<CarriedLibrary>>
 resolveCarriedLibraries(llvm::ArrayRef<ClosureInput> Inputs,
                         const ClosureConfig &Config);
 
+class CompileCache;
 struct PackConfig;
 struct CollectedFile;
 struct PayloadItem;
@@ -136,11 +137,13 @@ bool mayBeSharedObject(uint8_t Kind, llvm::StringRef Path);
 // (extension modules, bundled libraries) need beyond the policy, under
 // PYOX_CARRIED_LIBS_DIR; computes the glibc floor of everything in ITEMS
 // and Config.TemplateFile into INFO; fails when it exceeds
-// Config.MaxGlibc, naming the objects and symbols responsible.
+// Config.MaxGlibc, naming the objects and symbols responsible. With CACHE
+// (and compression), an object unchanged since a build that recorded it is
+// not read again: its frame and floor come from the cache.
 llvm::Error packSharedLibraries(const PackConfig &Config,
                                 llvm::ArrayRef<CollectedFile> Files,
                                 std::vector<PayloadItem> &Items,
-                                PayloadInfo &Info);
+                                PayloadInfo &Info, CompileCache *Cache);
 
 // --host-data: adds the files under each of Config.HostData (absolute
 // paths of the build host, files or directories; symbolic links to files

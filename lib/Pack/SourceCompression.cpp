@@ -226,6 +226,14 @@ Error compressSources(std::vector<PayloadItem> &Items, CompileCache *Cache) {
                        [](size_t Raw, size_t Frame) { return Frame < Raw; });
 }
 
+static constexpr const char *FileDomain = "zstd-file-of-digest";
+
+CacheKey fileFrameKey(StringRef Data) {
+  return frameKey(FileDomain, fileSettings(Data), {}, contentDigest(Data));
+}
+
+bool fileFrameWorth(size_t Raw, size_t Frame) { return Frame <= Raw - Raw / 8; }
+
 Error compressFiles(std::vector<PayloadItem> &Items, CompileCache *Cache,
                     function_ref<bool(const PayloadItem &)> Only) {
   std::vector<Work> Todo;
@@ -239,9 +247,7 @@ Error compressFiles(std::vector<PayloadItem> &Items, CompileCache *Cache,
       continue;
     Todo.push_back({I, SIZE_MAX, fileSettings(It.Data), {}, {}, {}});
   }
-  return compressItems(
-      Items, Todo, "zstd-file-of-digest", Cache,
-      [](size_t Raw, size_t Frame) { return Frame <= Raw - Raw / 8; });
+  return compressItems(Items, Todo, FileDomain, Cache, fileFrameWorth);
 }
 
 } // namespace pyox

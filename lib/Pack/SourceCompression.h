@@ -50,6 +50,12 @@ std::array<uint8_t, 32> sourceFrameKey(llvm::StringRef Code,
 // File compressed alone: one zstd frame. Deterministic.
 llvm::Expected<std::string> compressFile(llvm::StringRef File);
 
+// The compile cache's key of the frame compressFiles makes of a file whose
+// contents are Data, and whether it keeps a frame of Frame bytes made of
+// Raw bytes (it stores the file as it is otherwise).
+std::array<uint8_t, 32> fileFrameKey(llvm::StringRef Data);
+bool fileFrameWorth(size_t Raw, size_t Frame);
+
 // Compresses every SOURCE item of Items against the MODULE or PACKAGE item
 // of the same name (in parallel; through Cache, if any, so that a warm
 // build does no compression), setting its flags and raw size. A source

@@ -92,6 +92,43 @@ TEST(ImportGraphTest, ScansImportForms) {
   EXPECT_EQ(I->How, ImportSite::Table);
 }
 
+// A scan survives the result index's encoding whole (every field of every
+// site, the names); cut or padded bytes are not a scan.
+TEST(ImportGraphTest, ScanEncodingRoundTrips) {
+  ModuleScan S = scanSource("import os.path\n"
+                            "from ..pkg import a, b\n"
+                            "try:\n"
+                            "    import optional_mod\n"
+                            "except ImportError:\n"
+                            "    pass\n"
+                            "__import__('other')\n"
+                            "def main():\n"
+                            "    import inmain\n"
+                            "TABLE = {'x': 'thispkg.plugins.one'}\n"
+                            "print(time.strptime)\n");
+  ASSERT_GE(S.Imports.size(), 5u);
+  std::string Bytes = encodeScan(S);
+  std::optional<ModuleScan> Back = decodeScan(Bytes);
+  ASSERT_TRUE(Back);
+  ASSERT_EQ(Back->Imports.size(), S.Imports.size());
+  for (size_t I = 0; I < S.Imports.size(); ++I) {
+    const ImportSite &A = S.Imports[I], &B = Back->Imports[I];
+    EXPECT_EQ(A.Name, B.Name);
+    EXPECT_EQ(A.Level, B.Level);
+    EXPECT_EQ(A.FromList, B.FromList);
+    EXPECT_EQ(A.InTry, B.InTry);
+    EXPECT_EQ(A.InScriptMain, B.InScriptMain);
+    EXPECT_EQ(A.How, B.How);
+  }
+  EXPECT_EQ(Back->Names, S.Names);
+  EXPECT_EQ(encodeScan(*Back), Bytes);
+  for (size_t Cut = 0; Cut < Bytes.size(); ++Cut)
+    EXPECT_FALSE(decodeScan(llvm::StringRef(Bytes).take_front(Cut)))
+        << "cut at " << Cut;
+  EXPECT_FALSE(decodeScan(Bytes + "x"));
+  EXPECT_FALSE(decodeScan(std::string("\xff\xff\xff\xff", 4)));
+}
+
 TEST(ImportGraphTest, RejectsDamagedMarshal) {
   auto Scan = scanImports(std::string("\xe3\x01", 2));
   EXPECT_FALSE(bool(Scan));

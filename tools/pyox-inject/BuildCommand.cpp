@@ -16,6 +16,7 @@
 #include "Common/PayloadSection.h"
 #include "Container/PayloadContainer.h"
 #include "ELF/ElfImage.h"
+#include "Pack/CompileCache.h"
 #include "Pack/Pack.h"
 #include "Pack/PythonBuild.h"
 
@@ -114,7 +115,19 @@ int runBuild(const CommandArgs &Args) {
   if (Config.Stdlib && Config.StdlibDir.empty()) {
     if (std::optional<StringRef> Recorded =
             elf::sectionContents(*Image, CPythonBuildSection)) {
-      Expected<std::string> Host = hostPythonBuild();
+      // Through the compile cache, when there is one: the pack reports a
+      // cache it cannot open.
+      std::optional<CompileCache> Cache;
+      if (!Config.CacheDir.empty()) {
+        auto Opened = CompileCache::open(
+            Config.CacheDir,
+            Config.CacheMaxSize ? Config.CacheMaxSize : defaultCacheMaxSize());
+        if (Opened)
+          Cache.emplace(std::move(*Opened));
+        else
+          consumeError(Opened.takeError());
+      }
+      Expected<std::string> Host = hostPythonBuild(Cache ? &*Cache : nullptr);
       if (!Host)
         return reportError(Host.takeError());
       if (Error E = checkTemplateBuild(Template, *Recorded, *Host))
