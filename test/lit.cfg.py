@@ -56,3 +56,6 @@ for tool in ("strip", "readelf", "eu-elflint", "strace", "unshare", "gcc", "patc
         config.available_features.add(tool)
 if os.geteuid() == 0:
     config.available_features.add("root")
+# Work the runtime does side by side needs a second CPU to be seen.
+if len(os.sched_getaffinity(0)) >= 2:
+    config.available_features.add("cpus-2")

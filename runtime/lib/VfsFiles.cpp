@@ -242,6 +242,11 @@ int openNode(const Node &N, const char *Rel, size_t RelLen, int Flags) {
   return int(syscall(SYS_openat, AT_FDCWD, Path, O_RDONLY | (Flags & Keep)));
 }
 
+const Master *madeMaster(const Node &N) {
+  Slot *S = slotFor(ByNode.load(std::memory_order_acquire), N.Ino, false);
+  return S ? S->Value.load(std::memory_order_acquire) : nullptr;
+}
+
 const Master *masterOfStat(const struct stat &St) {
   dev_t Dev = MemfdDev.load(std::memory_order_acquire);
   if (!Dev || St.st_dev != Dev)

@@ -20,6 +20,9 @@ struct Master {
 // when it cannot be made. A file's bytes are checked (CRC32C) first.
 const Master *masterOf(const Node &N, const char *Rel, size_t RelLen);
 
+// The master of node N if it has been made, else nullptr (nothing is made).
+const Master *madeMaster(const Node &N);
+
 // A new read-only descriptor of node N with its own file offset; FLAGS
 // contributes O_CLOEXEC, O_NONBLOCK, O_NOATIME, O_NOCTTY and O_PATH. -1
 // with errno set on failure.

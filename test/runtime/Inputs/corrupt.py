@@ -6,6 +6,9 @@ never a crash or a hang.
   corrupt.py entry APP NAME     one byte of module NAME's data flipped (of
                                 its code as the program imports it: the
                                 mapped code when there is some)
+  corrupt.py file APP NAME CODE one byte of data file NAME flipped (a
+                                resource: ".pyox-libs/libcrypto.so.3"),
+                                then APP -c CODE, which prints nothing
   corrupt.py verify-mapped APP N SEED
                                 N copies, each with one random byte of
                                 mapped code flipped: `pyox-inject verify`
@@ -68,14 +71,14 @@ def entries(blob, base):
         yield name, e[2], e[9], e[10]
 
 
-def run(app):
+def run(app, check=CHECK, good=GOOD):
     try:
-        r = subprocess.run([app, "-c", CHECK], capture_output=True, text=True,
+        r = subprocess.run([app, "-c", check], capture_output=True, text=True,
                            timeout=60)
     except subprocess.TimeoutExpired:
         return "hang"
     lines = r.stderr.splitlines()
-    if r.returncode == 0 and r.stdout == GOOD:
+    if r.returncode == 0 and r.stdout == good:
         return "ok"
     if r.returncode == 1 and len(lines) == 1 and lines[0].startswith("pyox: "):
         return "error " + lines[0]
@@ -119,6 +122,14 @@ def main():
                     blob[base + off + n // 2] ^= 0x40
         path = damaged_copy(app, mutate)
         print(run(path).replace(path, "APP"))
+        os.unlink(path)
+    elif mode == "file":
+        def mutate(blob, base, size):
+            for name, kind, off, n in entries(blob, base):
+                if name == sys.argv[3] and kind in (6, 7):
+                    blob[base + off + n // 2] ^= 0x40
+        path = damaged_copy(app, mutate)
+        print(run(path, sys.argv[4], "").replace(path, "APP"))
         os.unlink(path)
     elif mode == "verify-mapped":
         runs, rng = int(sys.argv[3]), random.Random(int(sys.argv[4]))
