@@ -11,6 +11,7 @@
 #include "llvm/Support/Endian.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Parallel.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/RandomNumberGenerator.h"
 
@@ -225,18 +226,18 @@ static bool entryIsIntact(const char *Header, StringRef Data,
   return read32le(Header + 48) == pyox_crc32c(0, Data.data(), Data.size());
 }
 
-std::optional<std::string> CompileCache::lookup(const CacheKey &Key) {
-  std::string Path = entryPath(Key);
+// Reads the entry at Path into Data if it is Key's and intact; removes it
+// if it is damaged.
+CompileCache::Entry CompileCache::readEntry(const std::string &Path,
+                                            const CacheKey &Key,
+                                            std::string &Data) {
   int FD = ::open(Path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (FD < 0) {
-    ++Counters.Misses;
-    return std::nullopt;
-  }
+  if (FD < 0)
+    return Entry::Missing;
   // The header and the data are read apart: the data goes straight into the
   // string returned, not moved down over the header afterwards.
   struct stat St;
   char Header[sizeof(CacheEntryHeader)];
-  std::string Data;
   bool Read = ::fstat(FD, &St) == 0 && S_ISREG(St.st_mode) &&
               St.st_size >= int64_t(sizeof Header) &&
               St.st_size < (int64_t(1) << 32);
@@ -249,15 +250,49 @@ std::optional<std::string> CompileCache::lookup(const CacheKey &Key) {
     ::close(FD);
     // Never used: removed here, recompiled and stored again by the caller.
     ::unlink(Path.c_str());
-    ++Counters.Damaged;
-    ++Counters.Misses;
-    return std::nullopt;
+    std::string().swap(Data);
+    return Entry::Damaged;
   }
   if (St.st_mtim.tv_sec < std::time(nullptr) - RefreshAge)
     ::futimens(FD, nullptr); // the LRU stamp; may fail on a shared dir
   ::close(FD);
-  ++Counters.Hits;
+  return Entry::Hit;
+}
+
+std::optional<std::string> CompileCache::lookup(const CacheKey &Key) {
+  std::string Data;
+  if (!count(readEntry(entryPath(Key), Key, Data)))
+    return std::nullopt;
   return Data;
+}
+
+std::vector<std::optional<std::string>>
+CompileCache::lookup(ArrayRef<CacheKey> Keys) {
+  std::vector<std::string> Data(Keys.size());
+  std::vector<Entry> Found(Keys.size());
+  parallelFor(0, Keys.size(), [&](size_t I) {
+    Found[I] = readEntry(entryPath(Keys[I]), Keys[I], Data[I]);
+  });
+  std::vector<std::optional<std::string>> Out(Keys.size());
+  for (size_t I = 0; I < Keys.size(); ++I)
+    if (count(Found[I]))
+      Out[I] = std::move(Data[I]);
+  return Out;
+}
+
+bool CompileCache::count(Entry Found) {
+  switch (Found) {
+  case Entry::Hit:
+    ++Counters.Hits;
+    return true;
+  case Entry::Damaged:
+    ++Counters.Damaged;
+    [[fallthrough]];
+  case Entry::Missing:
+    ++Counters.Misses;
+    return false;
+  }
+  return false;
 }
 
 // Writes the concatenation of Parts to Final through a temporary file in

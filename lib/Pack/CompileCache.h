@@ -46,6 +46,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace pyox {
 
@@ -175,6 +176,8 @@ public:
 
   // The data stored under Key, if an intact entry is there.
   std::optional<std::string> lookup(const CacheKey &Key);
+  // The same for each of Keys, the files read in parallel.
+  std::vector<std::optional<std::string>> lookup(llvm::ArrayRef<CacheKey> Keys);
 
   // Stores Data under Key (temporary file, rename).
   llvm::Error store(const CacheKey &Key, llvm::StringRef Data);
@@ -204,6 +207,12 @@ private:
   CompileCache(std::string Dir, uint64_t MaxSize)
       : Dir(std::move(Dir)), MaxSize(MaxSize) {}
   std::string entryPath(const CacheKey &Key) const;
+  // What reading an entry found. readEntry is safe to call from several
+  // threads; count tallies an outcome (true for a hit).
+  enum class Entry { Hit, Missing, Damaged };
+  static Entry readEntry(const std::string &Path, const CacheKey &Key,
+                         std::string &Data);
+  bool count(Entry Found);
 
   std::string Dir; // the root given to open()
   uint64_t MaxSize;

@@ -545,14 +545,32 @@ static Error runPipeline(const PackConfig &Config, PayloadSink Write) {
       Sources[J] = std::move(*State);
       Keys[J] = bytecodeKey(Identity, Config.Optimize, Jobs[J].CodeFilename,
                             Sources[J].Digest);
-      if (auto Known = Selected.Code.find(Jobs[J].File);
-          Known != Selected.Code.end()) {
-        if (Error E = KeepCode(J, std::move(Known->second)))
-          return E;
-      } else if (std::optional<std::string> Hit = Cache->lookup(Keys[J])) {
-        if (Error E = KeepCode(J, std::move(*Hit)))
-          return E;
-      } else {
+    }
+    // The code the analysis did not already give, looked up in batches:
+    // their files read in parallel, a batch's code held at a time.
+    constexpr size_t LookupBatch = 256;
+    for (size_t Begin = 0; Begin < Jobs.size(); Begin += LookupBatch) {
+      const size_t End = std::min(Jobs.size(), Begin + LookupBatch);
+      std::vector<size_t> Wanted;
+      std::vector<CacheKey> WantedKeys;
+      for (size_t J = Begin; J < End; ++J)
+        if (!Selected.Code.count(Jobs[J].File)) {
+          Wanted.push_back(J);
+          WantedKeys.push_back(Keys[J]);
+        }
+      std::vector<std::optional<std::string>> Hits = Cache->lookup(WantedKeys);
+      for (size_t J = Begin, W = 0; J < End; ++J) {
+        std::optional<std::string> Code;
+        if (auto Known = Selected.Code.find(Jobs[J].File);
+            Known != Selected.Code.end())
+          Code = std::move(Known->second);
+        else
+          Code = std::move(Hits[W++]);
+        if (Code) {
+          if (Error E = KeepCode(J, std::move(*Code)))
+            return E;
+          continue;
+        }
         // Compiled from the very text its key was made of.
         if (!Sources[J].Text) {
           auto Read = Cache->readSource(Jobs[J].File);
