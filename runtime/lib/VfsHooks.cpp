@@ -656,6 +656,12 @@ int walkResolved(const Resolved &R, const char *Dir, TreeWalk W) {
 // race (VfsFiles.cpp); a library a helper could not make is made again by
 // the load that needs it, which reports the failure (damage ends the
 // program from whichever thread finds it, with the same message).
+// A dlopen from an ELF constructor comes here with ld.so's load lock held
+// by this thread. For the new thread's TLS, pthread_create takes no lock
+// before glibc 2.34, that same lock again, recursively, in 2.34, and from
+// 2.35 a lock of its own that ld.so does not hold while constructors run
+// (glibc bug 28357); the helpers take no lock of ld.so's
+// (test/vfs/dlopen-in-constructor.test).
 struct NeededLibrary {
   std::string Rel;
   Node N;
