@@ -26,9 +26,14 @@ configure_file(${CMAKE_CURRENT_LIST_DIR}/PyoxConfig.cmake.in
 unset(PACKAGE_INIT_CODE)
 
 # The tools load the shared libLLVM-19 from LLVM's directory, installed or not.
+# In the build tree too they take exactly that RUNPATH: the one CMake
+# composes from their link lines has empty entries ("::::", a trailing
+# ":"), which make ld.so look for every library in the current directory
+# first (test/cli/runpath.test).
 foreach(t pyox-inject pyox-ld pyox-plugin)
   if(TARGET ${t})
-    set_target_properties(${t} PROPERTIES INSTALL_RPATH "${LLVM_LIBRARY_DIR}")
+    set_target_properties(${t} PROPERTIES INSTALL_RPATH "${LLVM_LIBRARY_DIR}"
+      BUILD_WITH_INSTALL_RPATH TRUE)
   endif()
 endforeach()
 install(TARGETS pyox-inject pyox-run pyox-ld RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
