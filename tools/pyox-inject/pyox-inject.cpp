@@ -10,11 +10,16 @@
 #include "Options.h"
 #include "Progress.h"
 
+#include "pyox/format.h"
+
+#include "llvm/Config/llvm-config.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <Python.h>
 
 #include <cstring>
 
@@ -79,7 +84,18 @@ static void printUsage(raw_ostream &OS) {
   OS << "usage: pyox-inject <command> [options]\n\ncommands:\n";
   for (const Command &C : Commands)
     OS << "  " << C.Name << " " << C.Usage << "\n      " << C.Summary << "\n";
-  OS << "\nSee 'pyox-inject <command> --help' for a command's options.\n";
+  OS << "\nSee 'pyox-inject <command> --help' for a command's options, "
+        "'pyox-inject --version' for what this one is built with.\n";
+}
+
+// What a bug report needs: this pyox, the payload formats it writes and
+// reads, the CPython it compiles with (the one templates must link), LLVM.
+static void printVersion(raw_ostream &OS) {
+  OS << "pyox-inject " << PYOX_VERSION << "\n"
+     << "payload format " << PYOX_FORMAT_VERSION << " (reads "
+     << PYOX_FORMAT_VERSION_MIN << "-" << PYOX_FORMAT_VERSION << ")\n"
+     << "CPython " << Py_GetVersion() << "\n"
+     << "LLVM " << LLVM_VERSION_STRING << "\n";
 }
 
 // A command's --help, from the option table: the options it sees.
@@ -110,6 +126,10 @@ int main(int argc, char **argv) {
     printUsage(outs());
     return 0;
   }
+  if (Name == "--version" || Name == "version") {
+    printVersion(outs());
+    return 0;
+  }
   for (const Command &C : Commands) {
     if (Name != C.Name)
       continue;
@@ -137,6 +157,7 @@ int main(int argc, char **argv) {
     }
   };
   Consider("help");
+  Consider("version");
   for (const Command &C : Commands)
     Consider(C.Name);
   raw_ostream &OS = WithColor::error(errs(), "pyox-inject")
