@@ -16,9 +16,11 @@
 #define PYOX_ELF_ELFIMAGE_H
 
 #include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <cstdint>
 #include <optional>
@@ -107,10 +109,22 @@ bool isElf(llvm::StringRef Bytes);
 std::optional<llvm::StringRef> sectionContents(const Image &Img,
                                                llvm::StringRef Name);
 
-// A payload to place in the output: name and bytes.
+// Writes a payload's bytes to a stream, once.
+using PayloadWriter = llvm::function_ref<llvm::Error(llvm::raw_ostream &)>;
+
+// A payload to place in the output: name and bytes, or (Write set) the
+// StreamSize bytes Write writes, streamed into the output from where their
+// parts are rather than held whole.
 struct PayloadInput {
+  PayloadInput(std::string Name, llvm::ArrayRef<uint8_t> Bytes)
+      : Name(std::move(Name)), Bytes(Bytes) {}
+  PayloadInput(std::string Name, uint64_t Size, PayloadWriter Write)
+      : Name(std::move(Name)), StreamSize(Size), Write(Write) {}
   std::string Name;
   llvm::ArrayRef<uint8_t> Bytes;
+  uint64_t StreamSize = 0;
+  PayloadWriter Write;
+  uint64_t size() const { return Write ? StreamSize : Bytes.size(); }
 };
 
 // The file a set of payloads gives: computed by planOutput, written by
@@ -121,11 +135,13 @@ struct OutputPlan {
   uint64_t SegmentOffset = 0;  // 0: no pyox segment
   uint64_t SegmentVAddr = 0;
   std::vector<uint8_t> SegmentHead; // the program header table
-  // Bytes at Offset, then zeros up to Size (when Size is larger).
+  // Bytes at Offset, then zeros up to Size (when Size is larger); or, with
+  // Write, the Size bytes it writes.
   struct Placed {
     uint64_t Offset = 0;
     llvm::ArrayRef<uint8_t> Bytes;
     uint64_t Size = 0;
+    PayloadWriter Write = {};
   };
   std::vector<Placed> Payloads; // in the segment, after SegmentHead
   // The PYOX records and their trailer, which end the segment.
@@ -161,6 +177,12 @@ std::string payloadSectionName(llvm::StringRef Name);
 // atomically. The input buffer is not modified.
 llvm::Error injectPayload(llvm::MemoryBufferRef Input, llvm::StringRef Name,
                           llvm::ArrayRef<uint8_t> Payload,
+                          llvm::StringRef OutputPath);
+// The same for a payload of Size bytes that Write writes, streamed into the
+// output (pyox-inject build: the payload is never held whole). A payload
+// refreshed in a link-time section is first written to memory.
+llvm::Error injectPayload(llvm::MemoryBufferRef Input, llvm::StringRef Name,
+                          uint64_t Size, PayloadWriter Write,
                           llvm::StringRef OutputPath);
 llvm::Error removePayload(llvm::MemoryBufferRef Input, llvm::StringRef Name,
                           llvm::StringRef OutputPath);

@@ -264,6 +264,10 @@ Expected<OutputPlan> planOutput(const Image &Img,
     if (Bad)
       return problem(Img, "link-time payload '" + In.Name +
                               "' overlaps the ELF headers or notes");
+    if (In.Write) // injectPayload writes such a payload to memory first
+      return problem(Img, "payload '" + In.Name +
+                              "': a link-time section is refreshed from "
+                              "bytes in memory, not from a stream");
     if (In.Bytes.size() > Old->Size)
       return problem(Img, "payload '" + In.Name + "' (" +
                               Twine(In.Bytes.size()) +
@@ -450,14 +454,14 @@ Expected<OutputPlan> planOutput(const Image &Img,
     // segment, where the runtime looks for them (pyox/runtime.h).
     uint64_t At = alignTo(P + Phnum * Img.phdrSize(), PYOX_DATA_ALIGN);
     for (const PayloadInput &In : PostLink) {
-      Plan.Payloads.push_back({At, In.Bytes});
-      At = alignTo(At + In.Bytes.size(), PYOX_DATA_ALIGN);
+      Plan.Payloads.push_back({At, In.Bytes, In.size(), In.Write});
+      At = alignTo(At + In.size(), PYOX_DATA_ALIGN);
     }
-    uint64_t NotesAt = PostLink.empty()
-                           ? alignTo(P + Phnum * Img.phdrSize(), 8)
-                           : alignTo(Plan.Payloads.back().Offset +
-                                         Plan.Payloads.back().Bytes.size(),
-                                     8);
+    uint64_t NotesAt =
+        PostLink.empty()
+            ? alignTo(P + Phnum * Img.phdrSize(), 8)
+            : alignTo(Plan.Payloads.back().Offset + Plan.Payloads.back().Size,
+                      8);
     std::vector<uint8_t> Notes;
     std::vector<uint8_t> Layout(PYOX_ELF_LAYOUT_NOTE_SIZE, 0);
     put64(Layout, 0, Img.OriginalPhOff ? *Img.OriginalPhOff : Img.PhOff);
@@ -475,7 +479,7 @@ Expected<OutputPlan> planOutput(const Image &Img,
       size_t DescAt = appendNote(Notes, PYOX_NOTE_PAYLOAD, Desc);
       // The same delta in memory; negative, as the payload comes first.
       put64(Notes, DescAt, Plan.Payloads[I].Offset - (NotesAt + DescAt));
-      put64(Notes, DescAt + 8, In.Bytes.size());
+      put64(Notes, DescAt + 8, In.size());
       put32(Notes, DescAt + 16, static_cast<uint32_t>(In.Name.size()));
     }
     Notes.resize(alignTo(Notes.size(), 8), 0);
@@ -565,7 +569,7 @@ Expected<OutputPlan> planOutput(const Image &Img,
         S.Flags = ELF::SHF_ALLOC;
         S.Offset = Plan.Payloads[I].Offset;
         S.Addr = Plan.SegmentVAddr + (S.Offset - Plan.SegmentOffset);
-        S.Size = PostLink[I].Bytes.size();
+        S.Size = PostLink[I].size();
         S.AddrAlign = PYOX_DATA_ALIGN;
         Sections.push_back(S);
       }
@@ -669,8 +673,20 @@ Error writeOutput(const Image &Img, const OutputPlan &Plan, raw_ostream &OS) {
   Emit(Pos, Keep.slice(Pos), Keep.size() - Pos);
   if (Plan.SegmentOffset) {
     Emit(Plan.SegmentOffset, Plan.SegmentHead, Plan.SegmentHead.size());
-    for (const OutputPlan::Placed &P : Plan.Payloads)
-      Emit(P.Offset, P.Bytes, P.Bytes.size());
+    for (const OutputPlan::Placed &P : Plan.Payloads) {
+      if (!P.Write) {
+        Emit(P.Offset, P.Bytes, P.Size);
+        continue;
+      }
+      // A streamed payload: it must write exactly the bytes it announced.
+      Emit(P.Offset, {}, 0);
+      uint64_t Begin = OS.tell();
+      if (Error E = P.Write(OS))
+        return E;
+      if (OS.tell() - Begin != P.Size)
+        InOrder = false;
+      Pos = P.Offset + P.Size;
+    }
     Emit(Plan.RecordsOffset, Plan.Records, Plan.Records.size());
   }
   for (const OutputPlan::Placed &P : Plan.Tail)
@@ -707,6 +723,21 @@ static std::vector<PayloadInput> currentPayloads(const Image &Img) {
   return Result;
 }
 
+// Writes Img with In added, or in place of its payload of the same name:
+// in place in the list, so that the order (and with it the layout of the
+// other payloads) does not change on a refresh.
+static Error writeWith(const Image &Img, const PayloadInput &In,
+                       StringRef OutputPath) {
+  std::vector<PayloadInput> Payloads = currentPayloads(Img);
+  auto It = find_if(Payloads,
+                    [&](const PayloadInput &P) { return P.Name == In.Name; });
+  if (It != Payloads.end())
+    *It = In;
+  else
+    Payloads.push_back(In);
+  return writeImage(Img, Payloads, OutputPath);
+}
+
 Error injectPayload(MemoryBufferRef Input, StringRef Name,
                     ArrayRef<uint8_t> Payload, StringRef OutputPath) {
   if (Error E = checkPayloadName(Name))
@@ -717,16 +748,34 @@ Error injectPayload(MemoryBufferRef Input, StringRef Name,
   Expected<Image> Img = readImage(Input);
   if (!Img)
     return Img.takeError();
-  std::vector<PayloadInput> Payloads = currentPayloads(*Img);
-  // Replace in place in the list, so that the order (and with it the layout
-  // of the other payloads) does not change on a refresh.
-  auto It =
-      find_if(Payloads, [&](const PayloadInput &P) { return P.Name == Name; });
-  if (It != Payloads.end())
-    It->Bytes = *Bytes;
-  else
-    Payloads.push_back({Name.str(), *Bytes});
-  return writeImage(*Img, Payloads, OutputPath);
+  return writeWith(*Img, {Name.str(), *Bytes}, OutputPath);
+}
+
+Error injectPayload(MemoryBufferRef Input, StringRef Name, uint64_t Size,
+                    PayloadWriter Write, StringRef OutputPath) {
+  if (Error E = checkPayloadName(Name))
+    return E;
+  Expected<Image> Img = readImage(Input);
+  if (!Img)
+    return Img.takeError();
+  // A link-time section is overwritten in place, from bytes in memory.
+  if (any_of(Img->Payloads, [&](const PayloadRef &R) {
+        return R.Name == Name && !R.PostLink;
+      })) {
+    SmallVector<char, 0> Bytes;
+    Bytes.reserve(Size);
+    raw_svector_ostream OS(Bytes);
+    if (Error E = Write(OS))
+      return E;
+    if (Bytes.size() != Size)
+      return problem(*Img, "internal error: payload '" + Name +
+                               "' is not the size it was laid out with");
+    return injectPayload(Input, Name,
+                         arrayRefFromStringRef(StringRef(Bytes.data(), Size)),
+                         OutputPath);
+  }
+  PayloadInput In(Name.str(), Size, Write);
+  return writeWith(*Img, In, OutputPath);
 }
 
 Error removePayload(MemoryBufferRef Input, StringRef Name,

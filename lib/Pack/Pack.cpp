@@ -842,20 +842,13 @@ static Error runPipeline(const PackConfig &Config, PayloadSink Write) {
   return Written;
 }
 
-Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config) {
-  std::vector<uint8_t> Payload;
-  if (Error E = runPipeline(
-          Config,
-          [&](std::vector<PayloadItem> Items, const PayloadInfo &Info,
-              const DataSpool *Spool) -> Error {
-            auto Bytes = writePayload(std::move(Items), Info, Spool);
-            if (!Bytes)
-              return Bytes.takeError();
-            Payload = std::move(*Bytes);
-            return Error::success();
-          }))
-    return std::move(E);
-  return Payload;
+Error buildPayload(const PackConfig &Config,
+                   function_ref<Error(uint64_t, PayloadBody)> Then) {
+  return runPipeline(Config, [&](std::vector<PayloadItem> Items,
+                                 const PayloadInfo &Info,
+                                 const DataSpool *Spool) {
+    return layOutPayload(std::move(Items), Info, Spool, Then);
+  });
 }
 
 Error writePayloadFile(const PackConfig &Config, StringRef Path) {

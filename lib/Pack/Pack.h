@@ -12,6 +12,8 @@
 #ifndef PYOX_PACK_PACK_H
 #define PYOX_PACK_PACK_H
 
+#include "Pack/PayloadWriter.h"
+
 #include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/Twine.h"
 #include "llvm/Support/Error.h"
@@ -79,8 +81,12 @@ struct PackConfig {
   std::function<void(const llvm::Twine &)> Summary;
 };
 
-// Runs the whole pipeline and returns the payload bytes.
-llvm::Expected<std::vector<uint8_t>> buildPayload(const PackConfig &Config);
+// Runs the whole pipeline, then calls Then with the payload's size and its
+// writer (PayloadWriter.h, layOutPayload): the payload is written where
+// Then puts it, from where its parts are, never held whole.
+llvm::Error buildPayload(
+    const PackConfig &Config,
+    llvm::function_ref<llvm::Error(uint64_t Size, PayloadBody Write)> Then);
 
 // Runs the whole pipeline and writes the payload to Path (atomically, left
 // alone if unchanged), streaming its data: no copy of the whole payload is

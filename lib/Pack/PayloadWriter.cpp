@@ -102,8 +102,9 @@ Error DataSpool::copyTo(const PayloadItem &It, raw_ostream &OS) const {
   return Error::success();
 }
 
-Error writePayload(std::vector<PayloadItem> Items, const PayloadInfo &Info,
-                   raw_ostream &OS, const DataSpool *Spool) {
+Error layOutPayload(std::vector<PayloadItem> Items, const PayloadInfo &Info,
+                    const DataSpool *Spool,
+                    function_ref<Error(uint64_t, PayloadBody)> Then) {
   llvm::sort(Items, [](const PayloadItem &A, const PayloadItem &B) {
     uint32_t GA = pyox_kind_group(A.Kind), GB = pyox_kind_group(B.Kind);
     if (GA != GB)
@@ -283,25 +284,41 @@ Error writePayload(std::vector<PayloadItem> Items, const PayloadInfo &Info,
       Crc = pyox_crc32c(Crc, R.data(), R.size());
   std::memcpy(Head.data() + offsetof(pyox_header, index_crc), &Crc, sizeof Crc);
 
-  OS.reserveExtraSpace(Total);
-  OS << Head;
-  for (StringRef R : Regions)
-    OS << R;
-  uint64_t Written = IndexSize;
-  static const char Zeros[PYOX_DATA_ALIGN] = {};
-  for (uint32_t I = 0; I < Count; ++I) {
-    OS.write(Zeros, Entries[I].data_offset - Written);
-    if (Items[I].Spooled) {
-      if (Error E = Spool->copyTo(Items[I], OS))
-        return E;
-    } else {
-      OS << Items[I].Data;
+  bool Once = false;
+  auto Body = [&](raw_ostream &OS) -> Error {
+    if (Once) // each item's data is released as it is written
+      return createStringError(std::errc::invalid_argument,
+                               "internal error: a payload written twice");
+    Once = true;
+    OS << Head;
+    for (StringRef R : Regions)
+      OS << R;
+    uint64_t Written = IndexSize;
+    static const char Zeros[PYOX_DATA_ALIGN] = {};
+    for (uint32_t I = 0; I < Count; ++I) {
+      OS.write(Zeros, Entries[I].data_offset - Written);
+      if (Items[I].Spooled) {
+        if (Error E = Spool->copyTo(Items[I], OS))
+          return E;
+      } else {
+        OS << Items[I].Data;
+      }
+      Written = Entries[I].data_offset + Items[I].size();
+      std::string().swap(Items[I].Data);
     }
-    Written = Entries[I].data_offset + Items[I].size();
-    std::string().swap(Items[I].Data);
-  }
-  OS.write(Zeros, Total - Written);
-  return Error::success();
+    OS.write(Zeros, Total - Written);
+    return Error::success();
+  };
+  return Then(Total, Body);
+}
+
+Error writePayload(std::vector<PayloadItem> Items, const PayloadInfo &Info,
+                   raw_ostream &OS, const DataSpool *Spool) {
+  return layOutPayload(std::move(Items), Info, Spool,
+                       [&](uint64_t Size, PayloadBody Write) {
+                         OS.reserveExtraSpace(Size);
+                         return Write(OS);
+                       });
 }
 
 namespace {

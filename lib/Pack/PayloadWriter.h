@@ -13,6 +13,7 @@
 
 #include "pyox/format.h"
 
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -83,11 +84,20 @@ struct PayloadInfo {
   uint32_t FormatVersion = PYOX_FORMAT_VERSION;
 };
 
-// Lays out Items (any order; names must be unique within a lookup group)
-// and writes the payload to OS front to back: the header and the index,
-// which are built in memory, then each item's data, released once written
-// (no copy of the whole payload is made).
-// Spooled items' data comes from Spool.
+// Writes a laid-out payload to an output stream, front to back, once.
+using PayloadBody = llvm::function_ref<llvm::Error(llvm::raw_ostream &)>;
+
+// Lays out Items (any order; names must be unique within a lookup group),
+// then calls Then with the payload's size and its writer, which writes the
+// header and the index, built in memory, then each item's data, released
+// once written (no copy of the whole payload is made). Spooled items' data
+// comes from Spool. What Then returns is returned.
+llvm::Error layOutPayload(
+    std::vector<PayloadItem> Items, const PayloadInfo &Info,
+    const DataSpool *Spool,
+    llvm::function_ref<llvm::Error(uint64_t Size, PayloadBody Write)> Then);
+
+// The same, written to OS.
 llvm::Error writePayload(std::vector<PayloadItem> Items,
                          const PayloadInfo &Info, llvm::raw_ostream &OS,
                          const DataSpool *Spool = nullptr);

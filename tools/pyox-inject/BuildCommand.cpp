@@ -144,12 +144,13 @@ int runBuild(const CommandArgs &Args) {
       clearProgress();
       outs() << Output << ": " << Line << "\n";
     };
-  Expected<std::vector<uint8_t>> Payload = buildPayload(Config);
-  if (!Payload)
-    return reportError(Payload.takeError());
-  showProgress({"write", 0, 0, Payload->size()});
-  Error E = elf::injectPayload((*Binary)->getMemBufferRef(), Command->Name,
-                               *Payload, Output);
+  // The payload goes straight into the executable as it is written.
+  Error E =
+      buildPayload(Config, [&](uint64_t Size, PayloadBody Write) -> Error {
+        showProgress({"write", 0, 0, Size});
+        return elf::injectPayload((*Binary)->getMemBufferRef(), Command->Name,
+                                  Size, Write, Output);
+      });
   clearProgress();
   if (E)
     return reportError(std::move(E));
