@@ -383,10 +383,8 @@ CacheKey contentDigest(StringRef Bytes) {
 
 CacheKey bytecodeKey(StringRef Compiler, int Optimize, StringRef CodeFilename,
                      const CacheKey &Source) {
-  return makeCacheKey("bytecode-of-digest",
-                      {Compiler, std::to_string(Optimize), CodeFilename,
-                       StringRef(reinterpret_cast<const char *>(Source.data()),
-                                 Source.size())});
+  return makeCacheKey("bytecode-of-digest", {Compiler, std::to_string(Optimize),
+                                             CodeFilename, keyBytes(Source)});
 }
 
 //===- The source index ---------------------------------------------------===//
@@ -561,7 +559,7 @@ Error SourceIndex::save() {
     Put64(uint64_t(R.CTimeNs));
     Put64(R.Ino);
     Put64(R.Dev);
-    Out.append(reinterpret_cast<const char *>(R.Digest.data()), 32);
+    Out += keyBytes(R.Digest);
     char Size[2];
     write16le(Size, uint16_t(File.size()));
     Out.append(Size, 2);
@@ -655,7 +653,7 @@ Error ResultIndex::save() {
   for (const auto &[Key, Data] : Used) {
     if (Data.size() > UINT32_MAX)
       continue;
-    Out.append(reinterpret_cast<const char *>(Key.data()), Key.size());
+    Out += keyBytes(Key);
     write32le(B, uint32_t(Data.size()));
     Out.append(B, 4);
     Out += Data;

@@ -62,6 +62,12 @@ static_assert(sizeof(CacheEntryHeader) == 56, "on-disk layout");
 
 using CacheKey = std::array<uint8_t, 32>;
 
+// A key's (or a digest's) bytes, as a part of another key.
+inline llvm::StringRef keyBytes(const CacheKey &Key) {
+  return llvm::StringRef(reinterpret_cast<const char *>(Key.data()),
+                         Key.size());
+}
+
 // BLAKE3 of Domain and Parts, each length-prefixed, so no two different
 // lists hash the same stream.
 CacheKey makeCacheKey(llvm::StringRef Domain,

@@ -284,7 +284,7 @@ static void reportCacheProblem(const PackConfig &Config, Error E,
 // search roots: builds of different applications sharing a cache keep
 // their own, and so do machines sharing it (inodes and devices are
 // per-machine: one machine's records would never match another's stat).
-static std::string sourceIndexScope(const PackConfig &Config) {
+std::string sourceIndexScope(const PackConfig &Config) {
   char Host[256] = {};
   ::gethostname(Host, sizeof Host - 1);
   std::string Scope = std::string(Host) + '\0';

@@ -97,6 +97,10 @@ llvm::Error writePayloadFile(const PackConfig &Config, llvm::StringRef Path);
 std::string defaultStdlibDir();
 std::string defaultDynloadDir();
 
+// The scope of the compile cache's source and result indexes for a build
+// of Config (this machine and its roots: CompileCache.h).
+std::string sourceIndexScope(const PackConfig &Config);
+
 // File's contents; the error names the file.
 llvm::Expected<std::string> readFile(const std::string &File);
 

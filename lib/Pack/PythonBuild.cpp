@@ -11,8 +11,6 @@
 #include "llvm/Support/Program.h"
 
 #include <optional>
-#include <sys/stat.h>
-#include <time.h>
 
 using namespace llvm;
 
@@ -42,30 +40,16 @@ static Expected<std::string> runHostPython() {
   return (*Text)->getBuffer().str();
 }
 
-// sys.version is compiled into the interpreter, so the file's identity
-// (inode, size, times: an upgrade replaces the file) keys it; none for a
-// file changed within SourceIndex's racy margin, whose stat cannot tell.
-static std::optional<CacheKey> hostPythonKey() {
-  struct stat St;
-  if (::stat(PYOX_PYTHON, &St) != 0)
-    return std::nullopt;
-  auto Ns = [](const timespec &T) {
-    return int64_t(T.tv_sec) * 1'000'000'000 + T.tv_nsec;
-  };
-  timespec Now;
-  ::clock_gettime(CLOCK_REALTIME, &Now);
-  if (Ns(St.st_mtim) > Ns(Now) - SourceIndex::RacyMarginNs)
-    return std::nullopt;
-  std::string Identity;
-  for (uint64_t V :
-       {uint64_t(St.st_dev), uint64_t(St.st_ino), uint64_t(St.st_size),
-        uint64_t(Ns(St.st_mtim)), uint64_t(Ns(St.st_ctim))})
-    Identity += std::to_string(V) + ' ';
-  return makeCacheKey("host-python-build", {PYOX_PYTHON, Identity});
-}
-
 Expected<std::string> hostPythonBuild(CompileCache *Cache) {
-  std::optional<CacheKey> Key = Cache ? hostPythonKey() : std::nullopt;
+  // sys.version is compiled into the interpreter: the file's digest keys it
+  // (known by its stat through the cache's source index, as a source is).
+  std::optional<CacheKey> Key;
+  if (Cache) {
+    if (Expected<SourceState> File = Cache->source(PYOX_PYTHON))
+      Key = makeCacheKey("host-python-build", {keyBytes(File->Digest)});
+    else
+      consumeError(File.takeError()); // running it reports the trouble
+  }
   if (Key)
     if (std::optional<std::string> Known = Cache->lookup(*Key))
       if (!Known->empty())

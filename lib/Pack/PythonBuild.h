@@ -28,8 +28,8 @@ class CompileCache;
 
 // sys.version of the host python3.11, the interpreter of the standard
 // library pack takes: the interpreter run to print it (~10 ms), or, with
-// CACHE, found there while the interpreter's file is the one that printed
-// it.
+// CACHE, found there under the interpreter file's digest, which CACHE's
+// source index knows by the file's stat.
 llvm::Expected<std::string> hostPythonBuild(CompileCache *Cache = nullptr);
 
 // Fails, in one line naming Template and the fix, when the build it records

@@ -171,9 +171,7 @@ selectByImports(const PackConfig &Config, StringRef Entry,
   // code here; the pack reads it once, later). Otherwise the code comes
   // from the cache or the compiler, and stays for the pack (Sel.Code).
   auto ScanKey = [](const CacheKey &Code) {
-    return makeCacheKey(
-        ScanForm,
-        {StringRef(reinterpret_cast<const char *>(Code.data()), Code.size())});
+    return makeCacheKey(ScanForm, {keyBytes(Code)});
   };
   G.Scan = [&](ArrayRef<size_t> Indices) -> Expected<std::vector<ModuleScan>> {
     std::vector<ModuleScan> Out(Indices.size());

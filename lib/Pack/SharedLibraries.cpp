@@ -588,8 +588,7 @@ Error packSharedLibraries(const PackConfig &Config,
         if (!State)
           return State.takeError();
         Parts.push_back(File);
-        Parts.emplace_back(reinterpret_cast<const char *>(State->Digest.data()),
-                           State->Digest.size());
+        Parts.push_back(keyBytes(State->Digest).str());
       }
     }
     Context = makeCacheKey("native-object-context",
@@ -609,12 +608,8 @@ Error packSharedLibraries(const PackConfig &Config,
       if (!State)
         return State.takeError();
       Size = State->Size;
-      Key = makeCacheKey(
-          "native-object",
-          {StringRef(reinterpret_cast<const char *>(Context.data()),
-                     Context.size()),
-           StringRef(reinterpret_cast<const char *>(State->Digest.data()),
-                     State->Digest.size())});
+      Key = makeCacheKey("native-object",
+                         {keyBytes(Context), keyBytes(State->Digest)});
       std::optional<std::string> Record = Cache->lookup(*Key);
       std::optional<PreparedObject> P;
       if (Record)

@@ -129,10 +129,8 @@ Expected<std::string> compressFile(StringRef File) {
 // stat (CompileCache.h, SourceIndex) finds the frame without reading it.
 static CacheKey frameKey(StringRef Domain, const FrameSettings &S,
                          StringRef Prefix, const CacheKey &Data) {
-  return makeCacheKey(
-      Domain,
-      {S.key(), ZSTD_versionString(), Prefix,
-       StringRef(reinterpret_cast<const char *>(Data.data()), Data.size())});
+  return makeCacheKey(Domain,
+                      {S.key(), ZSTD_versionString(), Prefix, keyBytes(Data)});
 }
 
 static constexpr const char *SourceDomain = "zstd-source-of-digest";

@@ -122,12 +122,16 @@ int runBuild(const CommandArgs &Args) {
         auto Opened = CompileCache::open(
             Config.CacheDir,
             Config.CacheMaxSize ? Config.CacheMaxSize : defaultCacheMaxSize());
-        if (Opened)
+        if (Opened) {
           Cache.emplace(std::move(*Opened));
-        else
+          Cache->useSourceIndex(sourceIndexScope(Config));
+        } else {
           consumeError(Opened.takeError());
+        }
       }
       Expected<std::string> Host = hostPythonBuild(Cache ? &*Cache : nullptr);
+      if (Cache)
+        consumeError(Cache->saveSourceIndex());
       if (!Host)
         return reportError(Host.takeError());
       if (Error E = checkTemplateBuild(Template, *Recorded, *Host))
