@@ -551,14 +551,11 @@ static Error runPipeline(const PackConfig &Config, PayloadSink Write) {
     constexpr size_t LookupBatch = 256;
     for (size_t Begin = 0; Begin < Jobs.size(); Begin += LookupBatch) {
       const size_t End = std::min(Jobs.size(), Begin + LookupBatch);
-      std::vector<size_t> Wanted;
-      std::vector<CacheKey> WantedKeys;
+      std::vector<CacheKey> Wanted;
       for (size_t J = Begin; J < End; ++J)
-        if (!Selected.Code.count(Jobs[J].File)) {
-          Wanted.push_back(J);
-          WantedKeys.push_back(Keys[J]);
-        }
-      std::vector<std::optional<std::string>> Hits = Cache->lookup(WantedKeys);
+        if (!Selected.Code.count(Jobs[J].File))
+          Wanted.push_back(Keys[J]);
+      std::vector<std::optional<std::string>> Hits = Cache->lookup(Wanted);
       for (size_t J = Begin, W = 0; J < End; ++J) {
         std::optional<std::string> Code;
         if (auto Known = Selected.Code.find(Jobs[J].File);
