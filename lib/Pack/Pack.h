@@ -72,6 +72,9 @@ struct PackConfig {
   std::vector<std::string> ExcludeLibs; // --exclude-lib: sonames' globs
   std::vector<std::string> HostData;    // --host-data: absolute paths
   std::string MaxGlibc;                 // --max-glibc X.Y, empty for none
+  // false: --no-system-copies, no PYOX_SYSTEM_COPIES table (every ELF
+  // object loads from memory, even where the system has it unchanged).
+  bool SystemCopies = true;
   std::string TemplateFile; // build: the template, part of the floor
   // build: the template that lays the modules out as mapped code
   // (MappedCode.h); empty for none (pack, no --mapped-code, a template

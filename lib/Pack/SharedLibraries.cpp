@@ -10,6 +10,7 @@
 #include "Pack/SourceCompression.h"
 
 #include "pyox/format.h"
+#include "pyox/payload.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
@@ -431,32 +432,75 @@ struct PreparedObject {
   GlibcVersion Floor;
   uint32_t RawSize = 0; // of the bytes the frame holds
   CacheKey Frame{};     // the frame's key in the compile cache
-  std::string Remark;   // the lowering's, without the object's path
+  // The file as read, before lowering: its system copy's identity.
+  GlibcVersion FileFloor;
+  uint32_t FileCrc = 0;
+  bool Elf = false;   // not an ELF file: no system copy either
+  std::string Remark; // the lowering's, without the object's path
 };
 
+constexpr size_t PreparedHead = 20;
+
 std::string encodePrepared(const PreparedObject &P) {
-  std::string Out(8, '\0');
+  std::string Out(PreparedHead, '\0');
   support::endian::write32le(Out.data(), P.Floor.encode());
   support::endian::write32le(Out.data() + 4, P.RawSize);
+  support::endian::write32le(Out.data() + 8, P.FileFloor.encode());
+  support::endian::write32le(Out.data() + 12, P.FileCrc);
+  support::endian::write32le(Out.data() + 16, P.Elf);
   Out.append(reinterpret_cast<const char *>(P.Frame.data()), P.Frame.size());
   return Out + P.Remark;
 }
 
 std::optional<PreparedObject> decodePrepared(StringRef Bytes) {
-  if (Bytes.size() < 8 + sizeof(CacheKey))
+  if (Bytes.size() < PreparedHead + sizeof(CacheKey))
     return std::nullopt;
   PreparedObject P;
   P.Floor = GlibcVersion::decode(support::endian::read32le(Bytes.data()));
   P.RawSize = support::endian::read32le(Bytes.data() + 4);
-  std::memcpy(P.Frame.data(), Bytes.data() + 8, P.Frame.size());
-  P.Remark = Bytes.drop_front(8 + P.Frame.size()).str();
+  P.FileFloor =
+      GlibcVersion::decode(support::endian::read32le(Bytes.data() + 8));
+  P.FileCrc = support::endian::read32le(Bytes.data() + 12);
+  P.Elf = support::endian::read32le(Bytes.data() + 16) != 0;
+  std::memcpy(P.Frame.data(), Bytes.data() + PreparedHead, P.Frame.size());
+  P.Remark = Bytes.drop_front(PreparedHead + P.Frame.size()).str();
   return P;
+}
+
+// An object's line of PYOX_SYSTEM_COPIES (pyox/format.h).
+struct SystemCopy {
+  std::string Tree, File;
+  uint64_t Size;
+  uint32_t Crc;
+  GlibcVersion Floor;
+};
+
+// PYOX_SYSTEM_COPIES for COPIES, by tree path; objects whose paths cannot
+// be written on a line (a tab or newline in them), or whose file path is
+// not absolute, are left out: they load from memory.
+std::string systemCopiesTable(std::vector<SystemCopy> Copies) {
+  llvm::sort(Copies, [](const SystemCopy &A, const SystemCopy &B) {
+    return A.Tree < B.Tree;
+  });
+  std::string Out;
+  for (const SystemCopy &C : Copies) {
+    if (C.Tree.find_first_of("\t\n") != std::string::npos ||
+        C.File.find_first_of("\t\n") != std::string::npos ||
+        !sys::path::is_absolute(C.File, sys::path::Style::posix))
+      continue;
+    char Fields[64];
+    snprintf(Fields, sizeof Fields, "\t%llu\t%08x\t%u.%u\n",
+             static_cast<unsigned long long>(C.Size), C.Crc, C.Floor.Major,
+             C.Floor.Minor);
+    Out += C.Tree + "\t" + C.File + Fields;
+  }
+  return Out;
 }
 } // namespace
 
 // Bump when lowering or the floor's reading changes what they give for the
 // same inputs: memo records made by another version are then not found.
-static constexpr const char *NativeMemoVersion = "native-object-1";
+static constexpr const char *NativeMemoVersion = "native-object-2";
 
 Error packSharedLibraries(const PackConfig &Config,
                           ArrayRef<CollectedFile> Files,
@@ -596,6 +640,13 @@ Error packSharedLibraries(const PackConfig &Config,
   }
   // Prepares It, the object File on disk (its bytes already in It.Data when
   // Read), and adds its floor; Size: the file's.
+  std::vector<SystemCopy> Copies;
+  auto AddCopy = [&](const PayloadItem &It, StringRef File, uint64_t Size,
+                     uint32_t Crc, GlibcVersion FileFloor) {
+    SmallString<256> Abs(File);
+    if (!sys::fs::make_absolute(Abs))
+      Copies.push_back({It.Path, Abs.str().str(), Size, Crc, FileFloor});
+  };
   auto Prepare = [&](PayloadItem &It, const std::string &File, bool Read,
                      uint64_t &Size) -> Error {
     auto Note = [&](StringRef Remark) {
@@ -624,6 +675,8 @@ Error packSharedLibraries(const PackConfig &Config,
         Cache->countKnownObject();
         Note(P->Remark);
         Floor = std::max(Floor, P->Floor);
+        if (P->Elf)
+          AddCopy(It, File, Size, P->FileCrc, P->FileFloor);
         return Error::success();
       }
       if (!Read && State->Text) { // read for its digest: the same bytes
@@ -638,6 +691,16 @@ Error packSharedLibraries(const PackConfig &Config,
       It.Data = std::move(*Bytes);
     }
     Size = It.Data.size();
+    const uint32_t FileCrc = pyox_crc32c(0, It.Data.data(), It.Data.size());
+    const bool Elf = StringRef(It.Data).starts_with("\x7f"
+                                                    "ELF");
+    std::optional<GlibcVersion> FileFloor; // when lowering changed it
+    if (Lower) {
+      Expected<ElfDynamicInfo> I = readElfDynamicInfo(It.Data, It.Path);
+      if (!I)
+        return I.takeError();
+      FileFloor = I->Floor;
+    }
     Expected<std::string> Remark = Lowered(It);
     if (!Remark)
       return Remark.takeError();
@@ -646,8 +709,15 @@ Error packSharedLibraries(const PackConfig &Config,
     if (!Own)
       return Own.takeError();
     Floor = std::max(Floor, *Own);
+    if (Elf)
+      AddCopy(It, File, Size, FileCrc, FileFloor.value_or(*Own));
     if (Key && It.Data.size() <= UINT32_MAX) {
-      PreparedObject P{*Own, uint32_t(It.Data.size()), fileFrameKey(It.Data),
+      PreparedObject P{*Own,
+                       uint32_t(It.Data.size()),
+                       fileFrameKey(It.Data),
+                       FileFloor.value_or(*Own),
+                       FileCrc,
+                       Elf,
                        *Remark};
       // Best effort, as every store: compressFiles reports a cache that
       // cannot be written.
@@ -677,6 +747,9 @@ Error packSharedLibraries(const PackConfig &Config,
     CarriedBytes += Size;
   }
   Info.GlibcFloor = Floor.encode();
+  if (Config.SystemCopies && !Copies.empty())
+    Items.push_back({PYOX_KIND_RESOURCE, PYOX_SYSTEM_COPIES, PYOX_SYSTEM_COPIES,
+                     systemCopiesTable(std::move(Copies))});
 
   if (!Max || !(*Max < Floor)) {
     if (Config.Summary) {

@@ -241,7 +241,7 @@ Error compressFiles(std::vector<PayloadItem> &Items, CompileCache *Cache,
          It.Kind != PYOX_KIND_METADATA) ||
         It.Flags != 0 || It.Data.size() < MinFileSize ||
         It.Data.size() > UINT32_MAX || It.Name == PYOX_HOST_DATA_ROOTS ||
-        (Only && !Only(It)))
+        It.Name == PYOX_SYSTEM_COPIES || (Only && !Only(It)))
       continue;
     Todo.push_back({I, SIZE_MAX, fileSettings(It.Data), {}, {}, {}});
   }

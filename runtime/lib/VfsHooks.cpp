@@ -50,6 +50,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "VfsFiles.h"
+#include "VfsSystemCopies.h"
 
 #include "pyox/vfs.h"
 
@@ -691,7 +692,8 @@ void *makeQueuedMasters(void *Queue) {
 void makeMastersTogether(const std::vector<NeededLibrary> &Needed) {
   MakeQueue Q;
   for (const NeededLibrary &L : Needed)
-    if (L.N.Entry && !madeMaster(L.N))
+    if (L.N.Entry && !madeMaster(L.N) &&
+        systemCopyOf(L.N, L.Rel.data(), L.Rel.size()) < 0)
       Q.Libraries.push_back(&L);
   cpu_set_t Cpus;
   size_t Helpers = 0;
@@ -720,21 +722,26 @@ void makeMastersTogether(const std::vector<NeededLibrary> &Needed) {
     pthread_join(T, nullptr);
 }
 
-// Loads a shared object of the tree from its master memfd, after the
-// DT_NEEDED libraries its RUNPATH finds in the tree: ld.so then matches
-// them by soname instead of searching the filesystem, where they are not.
+// Loads a shared object of the tree from its master memfd, or from the
+// system's identical copy of it (VfsSystemCopies.h), after the DT_NEEDED
+// libraries its RUNPATH finds in the tree: ld.so then matches them by
+// soname instead of searching the filesystem, where they are not.
 void *dlopenNode(const Node &N, const char *Rel, size_t RelLen, int Mode,
                  int Depth) {
-  const Master *M = masterOf(N, Rel, RelLen);
-  if (!M)
-    return nullptr;
+  int Fd = systemCopyOf(N, Rel, RelLen);
+  if (Fd < 0) {
+    const Master *M = masterOf(N, Rel, RelLen);
+    if (!M)
+      return nullptr;
+    Fd = M->Fd;
+  }
   if (N.Entry && Depth < 16 && !(Mode & RTLD_NOLOAD)) {
-    // The headers are read from the memfd, where the object is whole
-    // (payload entries may be compressed); ld.so maps the same pages.
+    // The headers are read from the file ld.so maps, where the object is
+    // whole (payload entries may be compressed).
     std::vector<NeededLibrary> Needed;
     uint64_t Size = pyox_entry_content_size(N.Entry);
-    void *Image = Size ? mmap(nullptr, Size, PROT_READ, MAP_SHARED, M->Fd, 0)
-                       : MAP_FAILED;
+    void *Image =
+        Size ? mmap(nullptr, Size, PROT_READ, MAP_SHARED, Fd, 0) : MAP_FAILED;
     if (Image != MAP_FAILED) {
       forEachBundledNeeded(static_cast<const uint8_t *>(Image), Size, Rel,
                            RelLen, collectNeeded, &Needed);
@@ -745,7 +752,7 @@ void *dlopenNode(const Node &N, const char *Rel, size_t RelLen, int Mode,
       dlopenNode(L.N, L.Rel.data(), L.Rel.size(), Mode, Depth + 1);
   }
   char Path[32];
-  procPath(M->Fd, Path);
+  procPath(Fd, Path);
   return NEXT(dlopen)(Path, Mode);
 }
 

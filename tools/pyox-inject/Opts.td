@@ -116,6 +116,13 @@ def compress : Flag<["--"], "compress">, Visibility<PackAndBuild>,
 def no_compress : Flag<["--"], "no-compress">, Visibility<PackAndBuild>,
                   HelpText<"Store them raw: a faster first import, a larger "
                            "file">;
+def system_copies : Flag<["--"], "system-copies">, Visibility<PackAndBuild>,
+                    HelpText<"Load an extension module or shared library "
+                             "from the file it was packed from when the "
+                             "target has it unchanged (the default)">;
+def no_system_copies : Flag<["--"], "no-system-copies">,
+                       Visibility<PackAndBuild>,
+                       HelpText<"Load every one from memory">;
 def isolated : Flag<["--"], "isolated">, Visibility<PackAndBuild>,
                HelpText<"The program ignores PYTHON* environment variables">;
 defm optimize : Eq<"optimize", PackAndBuild, "0|1|2",

@@ -154,6 +154,12 @@ Error applyOption(const Arg &A, PackCommand &C) {
   case OPT_no_compress:
     P.Compress = false;
     break;
+  case OPT_system_copies:
+    P.SystemCopies = true;
+    break;
+  case OPT_no_system_copies:
+    P.SystemCopies = false;
+    break;
   case OPT_isolated:
     P.Isolated = true;
     break;
