@@ -117,6 +117,19 @@ Expected<ElfDynamicInfo> readElfDynamicInfo(StringRef Bytes, StringRef Name) {
     return Bad(Sections.takeError());
   Info.IsElf = true;
   Info.Machine = File->getHeader().e_machine;
+  auto Segments = File->program_headers();
+  if (!Segments)
+    return Bad(Segments.takeError());
+  for (const ELFT::Phdr &P : *Segments) {
+    if (P.p_type != ELF::PT_NOTE)
+      continue;
+    Error Err = Error::success();
+    for (const ELFT::Note &N : File->notes(P, Err))
+      if (N.getType() == ELF::NT_GNU_BUILD_ID && N.getName() == "GNU")
+        Info.BuildId = toStringRef(N.getDesc(P.p_align)).str();
+    if (Err)
+      return Bad(std::move(Err));
+  }
 
   const ELFT::Shdr *DynSym = nullptr, *VerSym = nullptr, *VerNeed = nullptr;
   for (const ELFT::Shdr &Sec : *Sections) {
@@ -435,11 +448,12 @@ struct PreparedObject {
   // The file as read, before lowering: its system copy's identity.
   GlibcVersion FileFloor;
   uint32_t FileCrc = 0;
-  bool Elf = false;   // not an ELF file: no system copy either
-  std::string Remark; // the lowering's, without the object's path
+  bool Elf = false;    // not an ELF file: no system copy either
+  std::string BuildId; // its GNU build-id, if any
+  std::string Remark;  // the lowering's, without the object's path
 };
 
-constexpr size_t PreparedHead = 20;
+constexpr size_t PreparedHead = 24;
 
 std::string encodePrepared(const PreparedObject &P) {
   std::string Out(PreparedHead, '\0');
@@ -448,8 +462,9 @@ std::string encodePrepared(const PreparedObject &P) {
   support::endian::write32le(Out.data() + 8, P.FileFloor.encode());
   support::endian::write32le(Out.data() + 12, P.FileCrc);
   support::endian::write32le(Out.data() + 16, P.Elf);
+  support::endian::write32le(Out.data() + 20, uint32_t(P.BuildId.size()));
   Out.append(reinterpret_cast<const char *>(P.Frame.data()), P.Frame.size());
-  return Out + P.Remark;
+  return Out + P.BuildId + P.Remark;
 }
 
 std::optional<PreparedObject> decodePrepared(StringRef Bytes) {
@@ -462,8 +477,13 @@ std::optional<PreparedObject> decodePrepared(StringRef Bytes) {
       GlibcVersion::decode(support::endian::read32le(Bytes.data() + 8));
   P.FileCrc = support::endian::read32le(Bytes.data() + 12);
   P.Elf = support::endian::read32le(Bytes.data() + 16) != 0;
+  uint32_t IdSize = support::endian::read32le(Bytes.data() + 20);
   std::memcpy(P.Frame.data(), Bytes.data() + PreparedHead, P.Frame.size());
-  P.Remark = Bytes.drop_front(PreparedHead + P.Frame.size()).str();
+  StringRef Rest = Bytes.drop_front(PreparedHead + P.Frame.size());
+  if (Rest.size() < IdSize)
+    return std::nullopt;
+  P.BuildId = Rest.take_front(IdSize).str();
+  P.Remark = Rest.drop_front(IdSize).str();
   return P;
 }
 
@@ -473,6 +493,7 @@ struct SystemCopy {
   uint64_t Size;
   uint32_t Crc;
   GlibcVersion Floor;
+  std::string BuildId;
 };
 
 // PYOX_SYSTEM_COPIES for COPIES, by tree path; objects whose paths cannot
@@ -489,10 +510,12 @@ std::string systemCopiesTable(std::vector<SystemCopy> Copies) {
         !sys::path::is_absolute(C.File, sys::path::Style::posix))
       continue;
     char Fields[64];
-    snprintf(Fields, sizeof Fields, "\t%llu\t%08x\t%u.%u\n",
+    snprintf(Fields, sizeof Fields, "\t%llu\t%08x\t%u.%u\t",
              static_cast<unsigned long long>(C.Size), C.Crc, C.Floor.Major,
              C.Floor.Minor);
-    Out += C.Tree + "\t" + C.File + Fields;
+    Out += C.Tree + "\t" + C.File + Fields +
+           (C.BuildId.empty() ? std::string("-") : toHex(C.BuildId, true)) +
+           "\n";
   }
   return Out;
 }
@@ -500,7 +523,7 @@ std::string systemCopiesTable(std::vector<SystemCopy> Copies) {
 
 // Bump when lowering or the floor's reading changes what they give for the
 // same inputs: memo records made by another version are then not found.
-static constexpr const char *NativeMemoVersion = "native-object-2";
+static constexpr const char *NativeMemoVersion = "native-object-3";
 
 Error packSharedLibraries(const PackConfig &Config,
                           ArrayRef<CollectedFile> Files,
@@ -642,10 +665,11 @@ Error packSharedLibraries(const PackConfig &Config,
   // Read), and adds its floor; Size: the file's.
   std::vector<SystemCopy> Copies;
   auto AddCopy = [&](const PayloadItem &It, StringRef File, uint64_t Size,
-                     uint32_t Crc, GlibcVersion FileFloor) {
+                     uint32_t Crc, GlibcVersion FileFloor, StringRef BuildId) {
     SmallString<256> Abs(File);
     if (!sys::fs::make_absolute(Abs))
-      Copies.push_back({It.Path, Abs.str().str(), Size, Crc, FileFloor});
+      Copies.push_back(
+          {It.Path, Abs.str().str(), Size, Crc, FileFloor, BuildId.str()});
   };
   auto Prepare = [&](PayloadItem &It, const std::string &File, bool Read,
                      uint64_t &Size) -> Error {
@@ -676,7 +700,7 @@ Error packSharedLibraries(const PackConfig &Config,
         Note(P->Remark);
         Floor = std::max(Floor, P->Floor);
         if (P->Elf)
-          AddCopy(It, File, Size, P->FileCrc, P->FileFloor);
+          AddCopy(It, File, Size, P->FileCrc, P->FileFloor, P->BuildId);
         return Error::success();
       }
       if (!Read && State->Text) { // read for its digest: the same bytes
@@ -694,12 +718,12 @@ Error packSharedLibraries(const PackConfig &Config,
     const uint32_t FileCrc = pyox_crc32c(0, It.Data.data(), It.Data.size());
     const bool Elf = StringRef(It.Data).starts_with("\x7f"
                                                     "ELF");
-    std::optional<GlibcVersion> FileFloor; // when lowering changed it
-    if (Lower) {
+    ElfDynamicInfo FileInfo; // before lowering
+    if (Elf) {
       Expected<ElfDynamicInfo> I = readElfDynamicInfo(It.Data, It.Path);
       if (!I)
         return I.takeError();
-      FileFloor = I->Floor;
+      FileInfo = std::move(*I);
     }
     Expected<std::string> Remark = Lowered(It);
     if (!Remark)
@@ -710,14 +734,15 @@ Error packSharedLibraries(const PackConfig &Config,
       return Own.takeError();
     Floor = std::max(Floor, *Own);
     if (Elf)
-      AddCopy(It, File, Size, FileCrc, FileFloor.value_or(*Own));
+      AddCopy(It, File, Size, FileCrc, FileInfo.Floor, FileInfo.BuildId);
     if (Key && It.Data.size() <= UINT32_MAX) {
       PreparedObject P{*Own,
                        uint32_t(It.Data.size()),
                        fileFrameKey(It.Data),
-                       FileFloor.value_or(*Own),
+                       FileInfo.Floor,
                        FileCrc,
                        Elf,
+                       FileInfo.BuildId,
                        *Remark};
       // Best effort, as every store: compressFiles reports a cache that
       // cannot be written.

@@ -82,7 +82,8 @@ struct ElfDynamicInfo {
     GlibcVersion Version;
   };
   std::vector<VersionedImport> GlibcImports;
-  GlibcVersion Floor; // the highest of GlibcImports and the version needs
+  GlibcVersion Floor;  // the highest of GlibcImports and the version needs
+  std::string BuildId; // the NT_GNU_BUILD_ID note's bytes; empty for none
 };
 
 // Reads BYTES (the file NAME, for errors). A file that is not ELF gives

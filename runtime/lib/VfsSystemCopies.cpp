@@ -11,12 +11,18 @@
 // process using them.
 //
 // So pack records, for each ELF object of the tree, the file it read
-// (PYOX_SYSTEM_COPIES, pyox/format.h): its absolute path, size, CRC32C and
-// glibc floor, before lowering rewrote anything. The first dlopen of the
-// object opens that path and uses the file instead of a memfd only if
-//   - it is a regular file of that size whose CRC32C is the recorded one,
-//     read through the descriptor that ld.so will map (/proc/self/fd/N), so
-//     no later rename can put another file in its place;
+// (PYOX_SYSTEM_COPIES, pyox/format.h): its absolute path, size, CRC32C,
+// glibc floor and GNU build-id, before lowering rewrote anything. The first
+// dlopen of the object opens that path and uses the file instead of a
+// memfd only if
+//   - it is a regular file of that size with the recorded build-id, or,
+//     for an object without one, the recorded CRC32C; read through the
+//     descriptor that ld.so will map (/proc/self/fd/N), so no later rename
+//     can put another file in its place. The build-id is the linker's
+//     hash of the object's contents, which a rebuilt or updated library
+//     changes, and reading the note costs two small preads where a
+//     checksum reads the whole file (14 MiB for the stdlib's modules and
+//     libraries: ~5 ms, as much as the copies it saves on small ones);
 //   - only root or the user running the program can write it (owner root
 //     or the effective user, no group or other write bits, which also
 //     bound what an ACL grants): nobody else can change it after the
@@ -40,6 +46,7 @@
 
 #include "pyox/format.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gnu/libc-version.h>
@@ -64,7 +71,8 @@ struct Copy {
   std::string_view Tree, File;
   uint64_t Size = 0;
   uint32_t Crc = 0;
-  uint32_t Floor = 0; // major << 16 | minor
+  uint32_t Floor = 0;       // major << 16 | minor
+  std::string_view BuildId; // hex; empty for none
   std::atomic<int> Fd{Unknown};
 };
 
@@ -110,24 +118,79 @@ bool parseVersion(std::string_view S, uint32_t &V) {
   return true;
 }
 
-// One line, "TREE\tHOST\tSIZE\tCRC\tFLOOR"; false when malformed.
+constexpr size_t MaxBuildId = 64; // bytes; GNU ld's SHA-1 is 20
+
+// One line, "TREE\tHOST\tSIZE\tCRC\tFLOOR\tBUILDID"; false when malformed.
 bool parseLine(std::string_view Line, Copy &C) {
-  std::string_view F[5];
-  for (int I = 0; I < 5; ++I) {
-    size_t Tab = I < 4 ? Line.find('\t') : Line.size();
+  constexpr int Fields = 6;
+  std::string_view F[Fields];
+  for (int I = 0; I < Fields; ++I) {
+    size_t Tab = I < Fields - 1 ? Line.find('\t') : Line.size();
     if (Tab == std::string_view::npos)
       return false;
     F[I] = Line.substr(0, Tab);
-    Line.remove_prefix(I < 4 ? Tab + 1 : Tab);
+    Line.remove_prefix(I < Fields - 1 ? Tab + 1 : Tab);
   }
   uint64_t Crc;
   C.Tree = F[0];
   C.File = F[1];
+  C.BuildId = F[5] == "-" ? std::string_view() : F[5];
   return !C.Tree.empty() && C.File.size() > 1 && C.File[0] == '/' &&
          C.File.size() < PATH_MAX &&
          parseUnsigned(F[2], 10, UINT64_MAX, C.Size) && C.Size > 0 &&
          F[3].size() == 8 && parseUnsigned(F[3], 16, UINT32_MAX, Crc) &&
-         (C.Crc = uint32_t(Crc), parseVersion(F[4], C.Floor));
+         (C.Crc = uint32_t(Crc), parseVersion(F[4], C.Floor)) &&
+         C.BuildId.size() % 2 == 0 && C.BuildId.size() <= 2 * MaxBuildId &&
+         C.BuildId.find_first_not_of("0123456789abcdef") ==
+             std::string_view::npos;
+}
+
+// Whether the ELF file FD (SIZE bytes) has the GNU build-id HEX: its
+// PT_NOTE segments read with pread, every bound checked.
+bool hasBuildId(int Fd, uint64_t Size, std::string_view Hex) {
+  Elf64_Ehdr Eh;
+  if (pread(Fd, &Eh, sizeof Eh, 0) != ssize_t(sizeof Eh) ||
+      memcmp(Eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+      Eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+      Eh.e_phentsize != sizeof(Elf64_Phdr) || Eh.e_phnum > 64 ||
+      Eh.e_phoff > Size || Eh.e_phnum * sizeof(Elf64_Phdr) > Size - Eh.e_phoff)
+    return false;
+  Elf64_Phdr Ph[64];
+  size_t PhSize = Eh.e_phnum * sizeof(Elf64_Phdr);
+  if (pread(Fd, Ph, PhSize, off_t(Eh.e_phoff)) != ssize_t(PhSize))
+    return false;
+  for (unsigned I = 0; I < Eh.e_phnum; ++I) {
+    const Elf64_Phdr &P = Ph[I];
+    alignas(8) uint8_t Notes[4096];
+    if (P.p_type != PT_NOTE || P.p_filesz > sizeof Notes || P.p_offset > Size ||
+        P.p_filesz > Size - P.p_offset ||
+        pread(Fd, Notes, P.p_filesz, off_t(P.p_offset)) != ssize_t(P.p_filesz))
+      continue;
+    size_t Align = P.p_align == 8 ? 8 : 4;
+    auto Up = [Align](size_t N) { return (N + Align - 1) & ~(Align - 1); };
+    for (size_t At = 0; At + sizeof(Elf64_Nhdr) <= P.p_filesz;) {
+      Elf64_Nhdr N;
+      memcpy(&N, Notes + At, sizeof N);
+      size_t Name = At + sizeof N, Desc = Name + Up(N.n_namesz);
+      if (N.n_namesz > P.p_filesz || N.n_descsz > P.p_filesz ||
+          Desc + N.n_descsz > P.p_filesz)
+        break;
+      if (N.n_type == NT_GNU_BUILD_ID && N.n_namesz == 4 &&
+          memcmp(Notes + Name, "GNU", 4) == 0) {
+        if (2 * size_t(N.n_descsz) != Hex.size())
+          return false;
+        static const char Digits[] = "0123456789abcdef";
+        for (size_t B = 0; B < N.n_descsz; ++B) {
+          uint8_t V = Notes[Desc + B];
+          if (Hex[2 * B] != Digits[V >> 4] || Hex[2 * B + 1] != Digits[V & 15])
+            return false;
+        }
+        return true;
+      }
+      At = Desc + Up(N.n_descsz);
+    }
+  }
+  return false;
 }
 
 // The payload's table, read once and copied out of the payload, whose
@@ -181,7 +244,9 @@ int openIdentical(const Copy &C, uint32_t Glibc) {
               S_ISREG(St.st_mode) && uint64_t(St.st_size) == C.Size &&
               (St.st_uid == 0 || St.st_uid == geteuid()) &&
               !(St.st_mode & (S_IWGRP | S_IWOTH));
-  if (Same) {
+  if (Same && !C.BuildId.empty()) {
+    Same = hasBuildId(Fd, C.Size, C.BuildId);
+  } else if (Same) {
     void *Map =
         mmap(nullptr, C.Size, PROT_READ, MAP_SHARED | MAP_POPULATE, Fd, 0);
     Same = Map != MAP_FAILED && pyox_crc32c(0, Map, C.Size) == C.Crc;

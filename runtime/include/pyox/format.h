@@ -135,13 +135,14 @@ static inline uint32_t pyox_chunk_buckets(uint32_t format_version) {
 
 /* System copies: the ELF objects of the tree (extension modules, bundled and
  * carried libraries) as the build host had them, one line each,
- * "TREE\tHOST\tSIZE\tCRC\tFLOOR\n": the object's path in the tree, the
- * absolute path it was packed from, that file's size and CRC32C (pyox_crc32c,
- * 8 hex digits) before pack rewrote anything, and its glibc floor ("2.34",
- * "0.0" for none). When the running system has a file at HOST that is
- * identical and that only root or the user can change, and its glibc is at
- * least FLOOR, the runtime loads that file instead of a copy from memory
- * (docs/runtime.md, "System copies"). Read in place: never compressed. */
+ * "TREE\tHOST\tSIZE\tCRC\tFLOOR\tBUILDID\n": the object's path in the
+ * tree, the absolute path it was packed from, that file's size and CRC32C
+ * (pyox_crc32c, 8 hex digits) before pack rewrote anything, its glibc floor
+ * ("2.34", "0.0" for none) and its GNU build-id (hex, "-" for none). When
+ * the running system has a file at HOST of that size and build-id (or
+ * CRC32C, without one) that only root or the user can change, and its glibc
+ * is at least FLOOR, the runtime loads that file instead of a copy from
+ * memory (docs/runtime.md, "System copies"). Never compressed. */
 #define PYOX_SYSTEM_COPIES ".pyox-system-copies"
 
 /* Entry flags. Bytecode (MODULE, PACKAGE) is never compressed: it is

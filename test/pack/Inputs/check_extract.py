@@ -5,8 +5,8 @@ compiler makes of the original source (same co_filename, the root-relative
 path). Resources and extension modules must be byte-identical to the files
 they came from; lib2to3's grammar pickles, which pack generates, must load.
 The system copies' table (.pyox-system-copies) must name, for every ELF
-object of the tree, the file it came from with that file's size, CRC32C
-and glibc floor (computed here independently).
+object of the tree, the file it came from with that file's size, CRC32C,
+glibc floor and GNU build-id (computed here independently).
 Usage: check_extract.py EXTRACTED_DIR ROOT [ROOT...]
 """
 import marshal
@@ -50,29 +50,31 @@ for n in range(256):
     CRC_TABLE.append(c)
 
 
-def glibc_floor(path):
+def glibc_floor_and_build_id(path):
     import re
     import subprocess
-    out = subprocess.run(["llvm-readelf-19", "-V", path], capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(["llvm-readelf-19", "-V", "-n", path],
+                         capture_output=True, text=True, check=True).stdout
     versions = [tuple(map(int, m.groups())) for m in
                 re.finditer(r"Name: GLIBC_(\d+)\.(\d+)", out)]
-    return "%d.%d" % max(versions, default=(0, 0))
+    build_id = re.search(r"Build ID: ([0-9a-f]+)", out)
+    return ("%d.%d" % max(versions, default=(0, 0)),
+            build_id.group(1) if build_id else "-")
 
 
 def check_system_copies(full):
     """Each line: TREE, HOST, SIZE, CRC, FLOOR of an extracted object."""
     seen = set()
     for line in open(full, encoding="utf-8").read().splitlines():
-        tree, host, size, crc, floor = line.split("\t")
+        tree, host, size, crc, floor, build_id = line.split("\t")
         seen.add(tree)
         with open(host, "rb") as fh:
             data = fh.read()
         with open(os.path.join(out_dir, tree), "rb") as fh:
             if fh.read() != data:  # pack lowers nothing without a template
                 bad.append(f"system copy of {tree}: {host} differs")
-        if (int(size), int(crc, 16), floor) != (
-                len(data), crc32c(data), glibc_floor(host)):
+        if (int(size), int(crc, 16), (floor, build_id)) != (
+                len(data), crc32c(data), glibc_floor_and_build_id(host)):
             bad.append(f"system copy of {tree}: wrong line {line!r}")
     for dirpath, dirs, files in os.walk(out_dir):
         for f in files:
