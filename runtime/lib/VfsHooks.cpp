@@ -74,6 +74,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/time.h>
 #include <sys/xattr.h>
@@ -729,9 +730,9 @@ void makeMastersTogether(const std::vector<NeededLibrary> &Needed) {
 void *dlopenNode(const Node &N, const char *Rel, size_t RelLen, int Mode,
                  int Depth) {
   int Fd = systemCopyOf(N, Rel, RelLen);
+  const Master *M = nullptr;
   if (Fd < 0) {
-    const Master *M = masterOf(N, Rel, RelLen);
-    if (!M)
+    if (!(M = masterOf(N, Rel, RelLen)))
       return nullptr;
     Fd = M->Fd;
   }
@@ -740,6 +741,9 @@ void *dlopenNode(const Node &N, const char *Rel, size_t RelLen, int Mode,
     // whole (payload entries may be compressed).
     std::vector<NeededLibrary> Needed;
     uint64_t Size = pyox_entry_content_size(N.Entry);
+    struct stat St; // a system copy is the file as read, before lowering
+    if (!M && syscall(SYS_newfstatat, Fd, "", &St, AT_EMPTY_PATH) == 0)
+      Size = uint64_t(St.st_size);
     void *Image =
         Size ? mmap(nullptr, Size, PROT_READ, MAP_SHARED, Fd, 0) : MAP_FAILED;
     if (Image != MAP_FAILED) {
