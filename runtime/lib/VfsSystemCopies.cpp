@@ -194,8 +194,8 @@ bool hasBuildId(int Fd, uint64_t Size, std::string_view Hex) {
 }
 
 // The payload's table, read once and copied out of the payload, whose
-// pages are then given back; empty when there is none, it is damaged
-// (reading the tree's files reports that) or a line is malformed.
+// pages are then given back; empty when there is none or a line is
+// malformed. A damaged table ends the program, as any damaged entry.
 const CopyTable &table() {
   static const CopyTable *T = [] {
     CopyTable *New = new CopyTable;
@@ -203,8 +203,11 @@ const CopyTable &table() {
     const char *Name = PYOX_SYSTEM_COPIES;
     const pyox_entry *E =
         pyox_payload_find(P, PYOX_GROUP_RESOURCE, Name, strlen(Name));
-    if (!E || E->flags != 0 || pyox_entry_verify(P, E) != 0 ||
-        !parseVersion(gnu_get_libc_version(), New->Glibc))
+    if (!E)
+      return New;
+    if (E->flags != 0 || pyox_entry_verify(P, E) != 0)
+      fatalDamaged(E);
+    if (!parseVersion(gnu_get_libc_version(), New->Glibc))
       return New;
     const uint8_t *Bytes = pyox_entry_data(P, E);
     New->Text.reset(new char[E->data_size]);
