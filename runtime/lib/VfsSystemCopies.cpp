@@ -29,7 +29,8 @@
 //     check. The checksum guards against a different build of the file,
 //     not against someone crafting one; the owner rule does that;
 //   - the running glibc is at least the file's own floor (pack lowers the
-//     copies it carries; the system's file needs what it needs).
+//     copies it carries; the system's file needs what it needs), and the
+//     file is not on a noexec mount, from which ld.so could not map it.
 // Anything else, and every object of a program packed with
 // --no-system-copies, loads from memory as before. The verdict is made
 // once per object and the descriptor kept open until exit: ld.so knows a
@@ -53,6 +54,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -243,10 +246,12 @@ int openIdentical(const Copy &C, uint32_t Glibc) {
   if (Fd < 0)
     return NoCopy;
   struct stat St;
+  struct statfs Fs; // ld.so cannot map code from a noexec mount
   bool Same = syscall(SYS_newfstatat, Fd, "", &St, AT_EMPTY_PATH) == 0 &&
               S_ISREG(St.st_mode) && uint64_t(St.st_size) == C.Size &&
               (St.st_uid == 0 || St.st_uid == geteuid()) &&
-              !(St.st_mode & (S_IWGRP | S_IWOTH));
+              !(St.st_mode & (S_IWGRP | S_IWOTH)) &&
+              syscall(SYS_fstatfs, Fd, &Fs) == 0 && !(Fs.f_flags & ST_NOEXEC);
   if (Same && !C.BuildId.empty()) {
     Same = hasBuildId(Fd, C.Size, C.BuildId);
   } else if (Same) {
