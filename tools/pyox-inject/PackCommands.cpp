@@ -105,9 +105,10 @@ static std::string describe(const EmbeddedPayload &E) {
   return E.Name.empty() ? "" : " payload '" + E.Name + "'";
 }
 
-// The libraries pack carried (PYOX_CARRIED_LIBS_DIR) and what needs each:
-// the packed ELF objects whose DT_NEEDED name them, read again here so that
-// the payload records nothing twice.
+// The libraries pack carried (PYOX_CARRIED_LIBS_DIR), what needs each (the
+// packed ELF objects whose DT_NEEDED name them, read again here so that
+// the payload records nothing twice) and the build host's file it came
+// from, which the program uses where it is unchanged (PYOX_SYSTEM_COPIES).
 static Error listCarriedLibraries(const pyox_payload &P) {
   const StringRef Dir = PYOX_CARRIED_LIBS_DIR "/";
   std::map<std::string, std::vector<std::string>> NeededBy;
@@ -145,10 +146,28 @@ static Error listCarriedLibraries(const pyox_payload &P) {
         It->second.push_back(Name.str());
     }
   }
-  for (const auto &[Soname, By] : NeededBy)
-    outs() << fmt::format("# carried {}/{}: needed by {}\n",
-                          PYOX_CARRIED_LIBS_DIR, Soname,
-                          By.empty() ? "nothing" : llvm::join(By, ", "));
+  std::map<std::string, std::string> From; // tree path: host file
+  const char *Table = PYOX_SYSTEM_COPIES;
+  if (const pyox_entry *T =
+          pyox_payload_find(&P, PYOX_GROUP_RESOURCE, Table, strlen(Table));
+      T && T->flags == 0) {
+    SmallVector<StringRef> Lines;
+    StringRef(reinterpret_cast<const char *>(pyox_entry_data(&P, T)),
+              T->data_size)
+        .split(Lines, '\n', -1, false);
+    for (StringRef Line : Lines) {
+      auto [Tree, Rest] = Line.split('\t');
+      From[Tree.str()] = Rest.split('\t').first.str();
+    }
+  }
+  for (const auto &[Soname, By] : NeededBy) {
+    std::string Rel = (Dir + Soname).str();
+    auto Host = From.find(Rel);
+    outs() << fmt::format("# carried {}: needed by {}{}\n", Rel,
+                          By.empty() ? "nothing" : llvm::join(By, ", "),
+                          Host == From.end() ? ""
+                                             : "; system copy " + Host->second);
+  }
   return Error::success();
 }
 
