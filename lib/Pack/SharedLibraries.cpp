@@ -661,8 +661,8 @@ Error packSharedLibraries(const PackConfig &Config,
     Context = makeCacheKey("native-object-context",
                            std::vector<StringRef>(Parts.begin(), Parts.end()));
   }
-  // Prepares It, the object File on disk (its bytes already in It.Data when
-  // Read), and adds its floor; Size: the file's.
+  // The system copies' lines (docs/runtime.md, "System copies"): each
+  // object's file as read, before lowering, by its absolute path.
   std::vector<SystemCopy> Copies;
   auto AddCopy = [&](const PayloadItem &It, StringRef File, uint64_t Size,
                      uint32_t Crc, GlibcVersion FileFloor, StringRef BuildId) {
@@ -671,6 +671,8 @@ Error packSharedLibraries(const PackConfig &Config,
       Copies.push_back(
           {It.Path, Abs.str().str(), Size, Crc, FileFloor, BuildId.str()});
   };
+  // Prepares It, the object File on disk (its bytes already in It.Data when
+  // Read), and adds its floor and its system copy's line; Size: the file's.
   auto Prepare = [&](PayloadItem &It, const std::string &File, bool Read,
                      uint64_t &Size) -> Error {
     auto Note = [&](StringRef Remark) {
