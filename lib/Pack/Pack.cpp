@@ -302,6 +302,20 @@ std::string sourceIndexScope(const PackConfig &Config) {
   return Scope;
 }
 
+Expected<CompileCache> openCompileCache(const PackConfig &Config,
+                                        bool Results) {
+  Expected<CompileCache> Cache = CompileCache::open(
+      Config.CacheDir,
+      Config.CacheMaxSize ? Config.CacheMaxSize : defaultCacheMaxSize());
+  if (Cache) {
+    const std::string Scope = sourceIndexScope(Config);
+    Cache->useSourceIndex(Scope);
+    if (Results)
+      Cache->useResultIndex(Scope);
+  }
+  return Cache;
+}
+
 // A module's SOURCE item, read from its file.
 static Expected<PayloadItem> readSourceItem(const CollectedFile &F) {
   Expected<std::string> Text = readFile(F.File);
@@ -444,15 +458,10 @@ static Error runPipeline(const PackConfig &Config, PayloadSink Write) {
       return E;
   std::optional<CompileCache> Cache;
   if (!Config.CacheDir.empty()) {
-    auto Opened = CompileCache::open(
-        Config.CacheDir,
-        Config.CacheMaxSize ? Config.CacheMaxSize : defaultCacheMaxSize());
-    if (Opened) {
+    Expected<CompileCache> Opened = openCompileCache(Config, /*Results=*/true);
+    if (Opened)
       Cache.emplace(std::move(*Opened));
-      const std::string Scope = sourceIndexScope(Config);
-      Cache->useSourceIndex(Scope);
-      Cache->useResultIndex(Scope);
-    } else
+    else
       reportCacheProblem(Config, Opened.takeError(),
                          "; packing without the compile cache");
   }

@@ -104,6 +104,14 @@ std::string defaultDynloadDir();
 // of Config (this machine and its roots: CompileCache.h).
 std::string sourceIndexScope(const PackConfig &Config);
 
+class CompileCache;
+
+// Config's compile cache (Config.CacheDir, which must be set), bounded by
+// Config.CacheMaxSize, its source index of sourceIndexScope(Config) in use,
+// and with RESULTS its result index too.
+llvm::Expected<CompileCache> openCompileCache(const PackConfig &Config,
+                                              bool Results);
+
 // File's contents; the error names the file.
 llvm::Expected<std::string> readFile(const std::string &File);
 

@@ -119,15 +119,12 @@ int runBuild(const CommandArgs &Args) {
       // cache it cannot open.
       std::optional<CompileCache> Cache;
       if (!Config.CacheDir.empty()) {
-        auto Opened = CompileCache::open(
-            Config.CacheDir,
-            Config.CacheMaxSize ? Config.CacheMaxSize : defaultCacheMaxSize());
-        if (Opened) {
+        Expected<CompileCache> Opened =
+            openCompileCache(Config, /*Results=*/false);
+        if (Opened)
           Cache.emplace(std::move(*Opened));
-          Cache->useSourceIndex(sourceIndexScope(Config));
-        } else {
+        else
           consumeError(Opened.takeError());
-        }
       }
       Expected<std::string> Host = hostPythonBuild(Cache ? &*Cache : nullptr);
       if (Cache)
