@@ -5,7 +5,6 @@
 #include "Progress.h"
 
 #include "Container/PayloadContainer.h"
-#include "ELF/ElfImage.h"
 #include "Pack/CompileCache.h"
 #include "Pack/Extract.h"
 #include "Pack/MappedCode.h"
@@ -18,7 +17,6 @@
 
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringExtras.h"
-#include "llvm/Support/Endian.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -214,26 +212,15 @@ static std::vector<uint8_t> binaryBuildId(StringRef File,
     return {};
   auto Buffer = MemoryBuffer::getFile(File, /*IsText=*/false,
                                       /*RequiresNullTerminator=*/false);
-  if (!Buffer || !elf::isElf((*Buffer)->getBuffer()))
+  if (!Buffer)
     return {};
-  Expected<elf::Image> Image = elf::readImage((*Buffer)->getMemBufferRef());
-  if (!Image) {
-    consumeError(Image.takeError());
+  Expected<ElfDynamicInfo> Info =
+      readElfDynamicInfo((*Buffer)->getBuffer(), File);
+  if (!Info) {
+    consumeError(Info.takeError());
     return {};
   }
-  for (const elf::Section &Sec : Image->Sections) {
-    // Elf_Nhdr (12 bytes), "GNU\0", then the id.
-    if (Sec.Name != ".note.gnu.build-id" || Sec.Size < 17 ||
-        Sec.Offset > Image->Bytes.size() ||
-        Sec.Size > Image->Bytes.size() - Sec.Offset)
-      continue;
-    StringRef Note = Image->Bytes.substr(Sec.Offset, Sec.Size);
-    uint32_t DescSize = support::endian::read32le(Note.data() + 4);
-    if (DescSize > Note.size() - 16)
-      return {};
-    return {Note.bytes_begin() + 16, Note.bytes_begin() + 16 + DescSize};
-  }
-  return {};
+  return {Info->BuildId.begin(), Info->BuildId.end()};
 }
 
 int runVerify(const CommandArgs &Args) {
