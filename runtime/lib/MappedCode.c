@@ -31,6 +31,7 @@
 
 #define Py_BUILD_CORE 1
 #include "MappedCode.h"
+#include "ElfNotes.h"
 
 #include "internal/pycore_code.h"
 #include "internal/pycore_gc.h"
@@ -116,23 +117,15 @@ static int findBuildId(struct dl_phdr_info *info, size_t size, void *arg) {
     return 0;
   for (int i = 0; i < info->dlpi_phnum; ++i) {
     const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-    if (ph->p_type != PT_NOTE)
-      continue;
-    const uint8_t *p = (const uint8_t *)(info->dlpi_addr + ph->p_vaddr);
-    const uint8_t *end = p + ph->p_memsz;
-    while (end - p >= (ptrdiff_t)sizeof(ElfW(Nhdr))) {
-      const ElfW(Nhdr) *n = (const ElfW(Nhdr) *)p;
-      size_t name = (n->n_namesz + 3u) & ~3u, desc = (n->n_descsz + 3u) & ~3u;
-      const uint8_t *d = p + sizeof(*n) + name;
-      if ((size_t)(end - p) < sizeof(*n) + name + desc)
-        break;
-      if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 &&
-          memcmp(p + sizeof(*n), "GNU", 4) == 0 && n->n_descsz > 0) {
-        memcpy(s->id, d, n->n_descsz < 20 ? n->n_descsz : 20);
-        s->found = 1;
-        return 1;
-      }
-      p += sizeof(*n) + name + desc;
+    const uint8_t *id;
+    size_t n;
+    if (ph->p_type == PT_NOTE &&
+        pyox_find_build_id((const uint8_t *)(info->dlpi_addr + ph->p_vaddr),
+                           ph->p_memsz, ph->p_align == 8 ? 8 : 4, &id, &n) &&
+        n > 0) {
+      memcpy(s->id, id, n < 20 ? n : 20);
+      s->found = 1;
+      return 1;
     }
   }
   return 1;

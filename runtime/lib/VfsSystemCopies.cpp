@@ -43,6 +43,7 @@
 
 #include "VfsSystemCopies.h"
 
+#include "ElfNotes.h"
 #include "VfsFiles.h"
 
 #include "pyox/format.h"
@@ -165,33 +166,23 @@ bool hasBuildId(int Fd, uint64_t Size, std::string_view Hex) {
   for (unsigned I = 0; I < Eh.e_phnum; ++I) {
     const Elf64_Phdr &P = Ph[I];
     alignas(8) uint8_t Notes[4096];
+    const uint8_t *Id;
+    size_t IdSize;
     if (P.p_type != PT_NOTE || P.p_filesz > sizeof Notes || P.p_offset > Size ||
         P.p_filesz > Size - P.p_offset ||
-        pread(Fd, Notes, P.p_filesz, off_t(P.p_offset)) != ssize_t(P.p_filesz))
+        pread(Fd, Notes, P.p_filesz, off_t(P.p_offset)) !=
+            ssize_t(P.p_filesz) ||
+        !pyox_find_build_id(Notes, P.p_filesz, P.p_align == 8 ? 8 : 4, &Id,
+                            &IdSize))
       continue;
-    size_t Align = P.p_align == 8 ? 8 : 4;
-    auto Up = [Align](size_t N) { return (N + Align - 1) & ~(Align - 1); };
-    for (size_t At = 0; At + sizeof(Elf64_Nhdr) <= P.p_filesz;) {
-      Elf64_Nhdr N;
-      memcpy(&N, Notes + At, sizeof N);
-      size_t Name = At + sizeof N, Desc = Name + Up(N.n_namesz);
-      if (N.n_namesz > P.p_filesz || N.n_descsz > P.p_filesz ||
-          Desc + N.n_descsz > P.p_filesz)
-        break;
-      if (N.n_type == NT_GNU_BUILD_ID && N.n_namesz == 4 &&
-          memcmp(Notes + Name, "GNU", 4) == 0) {
-        if (2 * size_t(N.n_descsz) != Hex.size())
-          return false;
-        static const char Digits[] = "0123456789abcdef";
-        for (size_t B = 0; B < N.n_descsz; ++B) {
-          uint8_t V = Notes[Desc + B];
-          if (Hex[2 * B] != Digits[V >> 4] || Hex[2 * B + 1] != Digits[V & 15])
-            return false;
-        }
-        return true;
-      }
-      At = Desc + Up(N.n_descsz);
-    }
+    static const char Digits[] = "0123456789abcdef";
+    if (2 * IdSize != Hex.size())
+      return false;
+    for (size_t B = 0; B < IdSize; ++B)
+      if (Hex[2 * B] != Digits[Id[B] >> 4] ||
+          Hex[2 * B + 1] != Digits[Id[B] & 15])
+        return false;
+    return true;
   }
   return false;
 }
