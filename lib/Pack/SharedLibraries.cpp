@@ -120,6 +120,8 @@ Expected<ElfDynamicInfo> readElfDynamicInfo(StringRef Bytes, StringRef Name) {
   auto Segments = File->program_headers();
   if (!Segments)
     return Bad(Segments.takeError());
+  // The build-id only identifies the object (system copies): notes LLVM
+  // cannot read leave it without one, not the build failed.
   for (const ELFT::Phdr &P : *Segments) {
     if (P.p_type != ELF::PT_NOTE)
       continue;
@@ -127,8 +129,10 @@ Expected<ElfDynamicInfo> readElfDynamicInfo(StringRef Bytes, StringRef Name) {
     for (const ELFT::Note &N : File->notes(P, Err))
       if (N.getType() == ELF::NT_GNU_BUILD_ID && N.getName() == "GNU")
         Info.BuildId = toStringRef(N.getDesc(P.p_align)).str();
-    if (Err)
-      return Bad(std::move(Err));
+    if (Err) {
+      consumeError(std::move(Err));
+      Info.BuildId.clear();
+    }
   }
 
   const ELFT::Shdr *DynSym = nullptr, *VerSym = nullptr, *VerNeed = nullptr;
