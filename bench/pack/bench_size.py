@@ -5,8 +5,9 @@ entry point, sources by default), checks that each prints what it should,
 and prints its size with a breakdown read back from `pyox-inject list`:
 
   template    the pyox-run the program was made from (the executable part)
-  bytecode    module and package entries (marshalled code, stored raw: the
-              runtime unmarshals them in place)
+  bytecode    module and package entries (marshalled code: what the
+              program imports at start stored raw, unmarshalled in place;
+              what it imports later, if at all, zstd-compressed)
   sources     source entries (zstd, against their code)
   extensions  extension modules
   carried     shared libraries carried for them (.pyox-libs/)

@@ -76,16 +76,17 @@ static Error extractEntry(StringRef File, StringRef Dir, const pyox_payload &P,
     return createStringError(std::errc::invalid_argument,
                              "%s: entry '%s': data checksum mismatch",
                              File.str().c_str(), Name.str().c_str());
-  std::vector<uint8_t> Bytes;
-  if (E.flags & PYOX_ENTRY_ZSTD) { // the file itself, decompressed
-    Bytes.resize(E.raw_size);
-    if (pyox_entry_decompress(&P, &E, Bytes.data()) != 0)
+  std::vector<uint8_t> Raw, Bytes;
+  if (E.flags & PYOX_ENTRY_ZSTD) { // the file or the code, decompressed
+    Raw.resize(E.raw_size);
+    if (pyox_entry_decompress(&P, &E, Raw.data()) != 0)
       return createStringError(std::errc::invalid_argument,
                                "%s: entry '%s': compressed data does not "
                                "decompress",
                                File.str().c_str(), Name.str().c_str());
-    Data = Bytes;
-  } else if (!PycPath.empty()) {
+    Data = Raw;
+  }
+  if (!PycPath.empty()) {
     uint32_t Header[4] = {P.header->bytecode_magic, 0x1 /* hash-based */, 0, 0};
     Bytes.resize(sizeof Header + Data.size());
     std::memcpy(Bytes.data(), Header, sizeof Header);

@@ -35,15 +35,17 @@ using namespace llvm;
 namespace pyox {
 
 // Found by running a program in the runtime and printing sorted(sys.modules)
-// at its first line (test/pack/imports-startup.test checks this list against
+// at its first line (test/imports/startup.test checks this list against
 // a packed program): what CPython's start-up imports, plus what the pyox
 // runtime imports from C (traceback, for errors it prints). encodings is
-// taken whole besides (Selection.cpp): codecs are imported by name.
+// taken whole besides (Selection.cpp): codecs are imported by name, and
+// UTF-8 mode's at start.
 const char *const StartupModules[] = {"abc",
                                       "codecs",
                                       "collections",
                                       "contextlib",
                                       "encodings",
+                                      "encodings.utf_8",
                                       "functools",
                                       "genericpath",
                                       "importlib",
@@ -77,6 +79,17 @@ bool isBuiltinModule(StringRef Name) {
   return false;
 }
 
+// CPython 3.11's table of the standard library's frozen modules
+// (Python/frozen.c; Include/internal/pycore_import.h, not installed).
+extern "C" const struct _frozen *_PyImport_FrozenStdlib;
+
+bool isFrozenModule(StringRef Name) {
+  for (const struct _frozen *P = _PyImport_FrozenStdlib; P && P->name; ++P)
+    if (Name == P->name)
+      return true;
+  return false;
+}
+
 bool isDottedName(StringRef S) {
   if (S.empty())
     return false;
@@ -104,26 +117,32 @@ struct Obj {
   // Code
   const Obj *CodeBytes = nullptr, *Consts = nullptr, *Names = nullptr,
             *ExcTable = nullptr, *CodeName = nullptr;
-  unsigned Fields = 0; // of a code object, read so far
+  uint32_t CodeFlags = 0; // co_flags
+  unsigned Fields = 0;    // of a code object, read so far
 };
 
 // Builds the Obj tree of a marshal stream as MarshalWalker walks it.
 class ObjBuilder {
 public:
   Expected<const Obj *> build(StringRef Data) {
+    this->Data = Data;
     MarshalWalker<ObjBuilder> Walker(Data, *this);
     if (Error E = Walker.walk(/*Whole=*/false))
       return std::move(E);
     return Top;
   }
 
-  void begin(uint8_t Code, size_t) {
+  void begin(uint8_t Code, size_t At) {
     const uint8_t Type = Code & ~MarshalFlagRef;
     Obj *O = &NoneObj;
     if (Type != 'N' && Type != '0' && Type != 'r') {
       O = &Arena.emplace_back();
+      // co_flags: the fifth i32 after the type byte (MarshalWalker
+      // checks that it is there).
       if (Type == 'c')
         O->Kind = Obj::Code;
+      if (Type == 'c' && At + 21 <= Data.size())
+        O->CodeFlags = support::endian::read32le(Data.data() + At + 17);
       else if (StringRef(")([<>").contains(char(Type)))
         O->Kind = Obj::Tuple; // lists and sets scan like tuples
     }
@@ -177,6 +196,7 @@ private:
   SmallVector<Obj *, 32> Open; // begun and not ended, outermost first
   Obj NoneObj{Obj::None};      // None and NULL
   const Obj *Top = nullptr;
+  StringRef Data;
 };
 
 //===-- Bytecode scan -----------------------------------------------------===//
@@ -228,9 +248,15 @@ public:
   ModuleScan Result;
   StringSet<> NamesSeen;
 
-  void code(const Obj &C, unsigned Depth = 0, bool InScript = false) {
+  void code(const Obj &C, unsigned Depth = 0, bool InScript = false,
+            bool OnImport = true) {
     if (Depth > 200 || !C.CodeBytes || C.CodeBytes->Kind != Obj::Bytes)
       return;
+    // A class body runs where it is defined; anything with its own fast
+    // locals (CO_OPTIMIZED, CO_NEWLOCALS: a function, lambda, generator
+    // expression or comprehension) when it is called.
+    if (Depth > 0 && (C.CodeFlags & 0x3))
+      OnImport = false;
     // A module's own main()/_test(): what its `if __name__ == "__main__"`
     // block runs, by the standard library's convention.
     if (Depth == 1 && C.CodeName &&
@@ -308,6 +334,7 @@ public:
               S.FromList.push_back(F->Text.str());
         S.InTry = InTry(Unit);
         S.InScriptMain = InScript;
+        S.Deferred = !OnImport;
         Result.Imports.push_back(std::move(S));
       } else if (Op == OpLoadConst) {
         // import_module("x") / __import__("x"): the name is the first
@@ -327,6 +354,7 @@ public:
           S.Name = Text.ltrim('.').str();
           S.How = ImportSite::Dynamic;
           S.InTry = InTry(Unit);
+          S.Deferred = !OnImport;
           if (isDottedName(S.Name) || (S.Level && S.Name.empty()))
             Result.Imports.push_back(std::move(S));
         }
@@ -336,21 +364,23 @@ public:
       Last[0] = {Op, Arg};
     }
     if (C.Consts)
-      constants(*C.Consts, Depth, InScript);
+      constants(*C.Consts, Depth, InScript, OnImport);
   }
 
   // Nested code objects, and dotted strings for plugin tables.
-  void constants(const Obj &Tuple, unsigned Depth, bool InScript) {
+  void constants(const Obj &Tuple, unsigned Depth, bool InScript,
+                 bool OnImport) {
     for (const Obj *K : Tuple.Items) {
       if (K->Kind == Obj::Code)
-        code(*K, Depth + 1, InScript);
+        code(*K, Depth + 1, InScript, OnImport);
       else if (K->Kind == Obj::Tuple && Depth < 200)
-        constants(*K, Depth, InScript);
+        constants(*K, Depth, InScript, OnImport);
       else if (K->Kind == Obj::Str && K->Text.contains('.') &&
                K->Text.size() < 200 && isDottedName(K->Text)) {
         ImportSite S;
         S.Name = K->Text.str();
         S.How = ImportSite::Table;
+        S.Deferred = true; // read by a loader when it is asked
         Result.Imports.push_back(std::move(S));
       }
     }
@@ -360,8 +390,8 @@ public:
 } // namespace
 
 // A scan's bytes: u32 count of imports, each: name, u32 level, u8 flags
-// (in try, in script main), u8 form, u32 count of from-names, the names;
-// then u32 count of names, the names. Strings: u32 size, bytes.
+// (in try, in script main, deferred), u8 form, u32 count of from-names, the
+// names; then u32 count of names, the names. Strings: u32 size, bytes.
 std::string encodeScan(const ModuleScan &Scan) {
   std::string Out;
   auto U32 = [&](uint64_t V) {
@@ -377,7 +407,8 @@ std::string encodeScan(const ModuleScan &Scan) {
   for (const ImportSite &I : Scan.Imports) {
     Str(I.Name);
     U32(I.Level);
-    Out += char((I.InTry ? 1 : 0) | (I.InScriptMain ? 2 : 0));
+    Out += char((I.InTry ? 1 : 0) | (I.InScriptMain ? 2 : 0) |
+                (I.Deferred ? 4 : 0));
     Out += char(I.How);
     U32(I.FromList.size());
     for (const std::string &F : I.FromList)
@@ -436,7 +467,8 @@ std::optional<ModuleScan> decodeScan(StringRef Bytes) {
     uint8_t How = Byte();
     Site.InTry = Flags & 1;
     Site.InScriptMain = Flags & 2;
-    if (Flags > 3 || How > ImportSite::Table)
+    Site.Deferred = Flags & 4;
+    if (Flags > 7 || How > ImportSite::Table)
       Bad = true;
     Site.How = ImportSite::Form(How);
     for (uint32_t F = 0, M = Count(); F < M && !Bad; ++F)
@@ -628,8 +660,10 @@ public:
   Expected<ImportGraph> run() {
     for (auto &[Name, Why] : Config.WholePackages)
       takeWhole(Name, Why);
+    AtRoot = true;
     for (auto &[Name, Why] : Config.Roots)
       require(Name, Why, "", false, false);
+    AtRoot = false;
     while (!Pending.empty()) {
       std::vector<size_t> Round = std::move(Pending);
       Pending.clear();
@@ -642,6 +676,20 @@ public:
     takeMetadata();
     for (auto &[Name, U] : Unresolved)
       Out.Unresolved.push_back(U);
+    // What the program imports when it starts: the roots' closure over
+    // the imports that run on import.
+    Out.Eager.assign(Files.size(), false);
+    std::vector<size_t> Todo = EagerRoots;
+    while (!Todo.empty()) {
+      size_t I = Todo.back();
+      Todo.pop_back();
+      if (Out.Eager[I])
+        continue;
+      Out.Eager[I] = true;
+      for (auto [To, Deferred] : Edges[I])
+        if (!Deferred && !Out.Eager[To])
+          Todo.push_back(To);
+    }
     return std::move(Out);
   }
 
@@ -655,6 +703,33 @@ private:
   std::vector<size_t> Pending; // taken modules not yet scanned
   StringSet<> HiddenDone;
   std::map<std::string, UnresolvedImport> Unresolved;
+  // Who takes what (for Out.Eager): per file, the files its imports take
+  // and whether the import is deferred. Taken while following From's
+  // import site; by a root when AtRoot.
+  std::map<size_t, std::vector<std::pair<size_t, bool>>> Edges;
+  std::vector<size_t> EagerRoots;
+  size_t From = SIZE_MAX;
+  bool FromDeferred = false, AtRoot = false;
+
+  // Runs Body with the takes it makes counted as From's, deferred or not.
+  template <typename BodyT> void takenBy(size_t I, bool Deferred, BodyT Body) {
+    size_t SavedFrom = From;
+    bool SavedDeferred = FromDeferred, SavedAtRoot = AtRoot;
+    From = I;
+    FromDeferred = Deferred;
+    AtRoot = false;
+    Body();
+    From = SavedFrom;
+    FromDeferred = SavedDeferred;
+    AtRoot = SavedAtRoot;
+  }
+
+  void taken(size_t I) {
+    if (From != SIZE_MAX)
+      Edges[From].push_back({I, FromDeferred});
+    else if (AtRoot)
+      EagerRoots.push_back(I);
+  }
 
   bool fromStdlib(size_t I) const {
     return I < Config.FromStdlib.size() && Config.FromStdlib[I];
@@ -668,13 +743,17 @@ private:
     const CollectedFile &F = Files[I];
     if (F.Kind == PYOX_KIND_MODULE || F.Kind == PYOX_KIND_PACKAGE)
       Pending.push_back(I);
-    auto C = Companions.find(F.Name);
-    if (C != Companions.end())
-      for (size_t J : C->second)
-        keep(J, pyox_kind_group(Files[J].Kind) == PYOX_GROUP_MODULE
-                    ? "extension module of package " + F.Name
-                    : "data of package " + F.Name);
-    hidden(F.Name);
+    takenBy(I, false, [&] {
+      auto C = Companions.find(F.Name);
+      if (C != Companions.end())
+        for (size_t J : C->second) {
+          taken(J);
+          keep(J, pyox_kind_group(Files[J].Kind) == PYOX_GROUP_MODULE
+                      ? "extension module of package " + F.Name
+                      : "data of package " + F.Name);
+        }
+      hidden(F.Name);
+    });
   }
 
   void hidden(StringRef Trigger) {
@@ -728,6 +807,7 @@ private:
           unresolved(Prefix, Importer, InTry);
         return false;
       }
+      taken(It->second);
       keep(It->second, P + 1 == Parts.size() ? Why : "parent of " + Name.str());
       // A module that is not a package makes the rest attributes (os.path,
       // six.moves).
@@ -782,54 +862,61 @@ private:
         F.Kind == PYOX_KIND_PACKAGE ? Self : Self.rsplit('.').first;
     if (F.Kind != PYOX_KIND_PACKAGE && !Self.contains('.'))
       Package = "";
-    for (const std::string &N : Scan.Names)
-      hidden(("attr:" + N));
+    // An attribute's hidden import is made when it is used (strptime).
+    takenBy(I, true, [&] {
+      for (const std::string &N : Scan.Names)
+        hidden(("attr:" + N));
+    });
     StringRef Top = Self.split('.').first;
-    for (const ImportSite &S : Scan.Imports) {
-      std::string Target = S.Name;
-      if (S.Level > 0) {
-        StringRef Base = Package;
-        bool Ok = !Base.empty();
-        for (uint32_t L = 1; L < S.Level && Ok; ++L) {
-          if (!Base.contains('.'))
-            Ok = false;
-          else
-            Base = Base.rsplit('.').first;
-        }
-        if (!Ok)
-          continue; // beyond the top-level package: fails at run time too
-        Target = S.Name.empty() ? Base.str() : (Base + "." + S.Name).str();
+    for (const ImportSite &S : Scan.Imports)
+      takenBy(I, S.Deferred, [&] { followSite(I, S, Package, Top); });
+  }
+
+  void followSite(size_t I, const ImportSite &S, StringRef Package,
+                  StringRef Top) {
+    StringRef Self = Files[I].Name;
+    std::string Target = S.Name;
+    if (S.Level > 0) {
+      StringRef Base = Package;
+      bool Ok = !Base.empty();
+      for (uint32_t L = 1; L < S.Level && Ok; ++L) {
+        if (!Base.contains('.'))
+          Ok = false;
+        else
+          Base = Base.rsplit('.').first;
       }
-      if (S.How == ImportSite::Table) {
-        // Only a module of the importer's own top-level package, and only
-        // if it exists: a guess, never reported.
-        if (StringRef(Target).split('.').first == Top &&
-            ModuleIndex.count(Target) && Target != Self)
-          require(Target, "named in " + Self.str(), Self, true, true);
-        continue;
-      }
-      if (any_of(InteractiveOnly, [&](auto &E) {
-            return Self == E.first && Target == E.second;
-          }))
-        continue;
-      if (S.InScriptMain && fromStdlib(I))
-        continue;
-      if (excludedImport(Self, Target))
-        continue;
-      std::string Why = (S.How == ImportSite::Dynamic ? "import_module in "
-                                                      : "imported by ") +
-                        Self.str();
-      if (!require(Target, Why, Self, S.InTry, false))
-        continue;
-      // `from p import x`: x is a submodule when p.x is a module (or an
-      // alias six.moves knows).
-      bool Alias = StringRef(Target).starts_with("six.moves") ||
-                   any_of(VendoredPackages,
-                          [&](auto &E) { return inPackage(Target, E.first); });
-      for (const std::string &Name : S.FromList)
-        if (Name != "*" && (Alias || ModuleIndex.count(Target + "." + Name)))
-          require(Target + "." + Name, Why, Self, S.InTry, true);
+      if (!Ok)
+        return; // beyond the top-level package: fails at run time too
+      Target = S.Name.empty() ? Base.str() : (Base + "." + S.Name).str();
     }
+    if (S.How == ImportSite::Table) {
+      // Only a module of the importer's own top-level package, and only
+      // if it exists: a guess, never reported.
+      if (StringRef(Target).split('.').first == Top &&
+          ModuleIndex.count(Target) && Target != Self)
+        require(Target, "named in " + Self.str(), Self, true, true);
+      return;
+    }
+    if (any_of(InteractiveOnly,
+               [&](auto &E) { return Self == E.first && Target == E.second; }))
+      return;
+    if (S.InScriptMain && fromStdlib(I))
+      return;
+    if (excludedImport(Self, Target))
+      return;
+    std::string Why =
+        (S.How == ImportSite::Dynamic ? "import_module in " : "imported by ") +
+        Self.str();
+    if (!require(Target, Why, Self, S.InTry, false))
+      return;
+    // `from p import x`: x is a submodule when p.x is a module (or an
+    // alias six.moves knows).
+    bool Alias = StringRef(Target).starts_with("six.moves") ||
+                 any_of(VendoredPackages,
+                        [&](auto &E) { return inPackage(Target, E.first); });
+    for (const std::string &Name : S.FromList)
+      if (Name != "*" && (Alias || ModuleIndex.count(Target + "." + Name)))
+        require(Target + "." + Name, Why, Self, S.InTry, true);
   }
 
   // A distribution's metadata comes along when it provides a taken module

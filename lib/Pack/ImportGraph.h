@@ -65,6 +65,10 @@ struct ImportSite {
   // In a module-level main()/_test() function: the standard library's
   // script mode (`python3 -m pickle`), not followed there.
   bool InScriptMain = false;
+  // In a function (or lambda, comprehension...): made when it is called,
+  // not when the module is imported. Module code and class bodies run on
+  // import.
+  bool Deferred = false;
   Form How = Statement;
 };
 
@@ -81,7 +85,7 @@ llvm::Expected<ModuleScan> scanImports(llvm::StringRef Marshal);
 // A scan as bytes (for the compile cache's result index) and back; none
 // for bytes that are not one. ScanForm names the scanner's output: it
 // changes whenever scanImports would give another scan of the same code.
-inline constexpr llvm::StringLiteral ScanForm = "import-scan-1";
+inline constexpr llvm::StringLiteral ScanForm = "import-scan-2";
 std::string encodeScan(const ModuleScan &Scan);
 std::optional<ModuleScan> decodeScan(llvm::StringRef Bytes);
 
@@ -109,7 +113,13 @@ struct ImportGraphConfig {
 };
 
 struct ImportGraph {
-  std::vector<bool> Keep;                   // per collected file
+  std::vector<bool> Keep; // per collected file
+  // Per collected file: imported when the program starts, as far as the
+  // code shows: reached from the roots (not the packages taken whole)
+  // through imports that run on import (not Deferred), parents, companion
+  // extension modules and hidden imports. The rest of Keep is imported
+  // later, if at all, and is stored compressed (compressCode).
+  std::vector<bool> Eager;
   std::vector<std::string> Why;             // per kept file: why it was taken
   std::vector<UnresolvedImport> Unresolved; // sorted by module name
 };
@@ -126,6 +136,11 @@ extern const char *const StartupModules[];
 // Whether Name is built into the interpreter pyox embeds (sys.builtin_
 // module_names): such imports always resolve.
 bool isBuiltinModule(llvm::StringRef Name);
+
+// Whether the interpreter carries module Name frozen (os, site, codecs...):
+// its FrozenImporter serves it unless -X frozen_modules=off, so the
+// payload's copy is seldom imported.
+bool isFrozenModule(llvm::StringRef Name);
 
 } // namespace pyox
 

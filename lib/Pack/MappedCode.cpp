@@ -1,6 +1,7 @@
 //===- MappedCode.cpp -----------------------------------------------------===//
 
 #include "Pack/MappedCode.h"
+#include "Pack/SourceCompression.h"
 
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/SmallString.h"
@@ -60,6 +61,15 @@ Expected<MappedCodeCounts> addMappedCode(std::vector<PayloadItem> &Items,
         Spooled = std::move(*Back);
       }
       StringRef Code = It.Spooled ? StringRef(Spooled) : StringRef(It.Data);
+      if (It.Flags & PYOX_ENTRY_ZSTD) { // compressCode's frame
+        Expected<std::string> Raw = decompressFrame(Code, It.RawSize);
+        if (!Raw)
+          return createStringError(std::errc::illegal_byte_sequence, "%s: %s",
+                                   It.Name.c_str(),
+                                   toString(Raw.takeError()).c_str());
+        Spooled = std::move(*Raw);
+        Code = Spooled;
+      }
       for (StringRef Field : {StringRef(It.Name), Code}) {
         char Size[4];
         support::endian::write32le(Size, uint32_t(Field.size()));

@@ -18,6 +18,7 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Endian.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -482,6 +483,22 @@ static Error runPipeline(const PackConfig &Config, PayloadSink Write) {
       return Sel.takeError();
     Selected = std::move(*Sel);
   }
+  // Code the program imports only later, if at all, is stored compressed;
+  // so is that of the modules the interpreter has frozen (FrozenImporter
+  // serves them).
+  StringSet<> LaterCode;
+  if (Analyse)
+    for (size_t I = 0; I < Files->size() && I < Selected.Eager.size(); ++I) {
+      const CollectedFile &F = (*Files)[I];
+      if ((F.Kind == PYOX_KIND_MODULE || F.Kind == PYOX_KIND_PACKAGE) &&
+          (!Selected.Eager[I] || isFrozenModule(F.Name)))
+        LaterCode.insert(F.Name);
+    }
+  auto CompressCodeOf = [&](const PayloadItem &It) {
+    return Config.CompressCode == PackConfig::CodeCompression::All ||
+           (Config.CompressCode == PackConfig::CodeCompression::Later &&
+            LaterCode.contains(It.Name));
+  };
 
   // 2. Compile every module and package the compile cache does not hold
   //    (and the analysis has not compiled).
@@ -696,6 +713,10 @@ static Error runPipeline(const PackConfig &Config, PayloadSink Write) {
     Items.erase(Items.begin() + BatchBegin, Items.end());
     if (Error E = compressSources(Batch, Cache ? &*Cache : nullptr))
       return E;
+    if (Config.CompressCode != PackConfig::CodeCompression::None)
+      if (Error E =
+              compressCode(Batch, Cache ? &*Cache : nullptr, CompressCodeOf))
+        return E;
     if (Config.Compress)
       if (Error E = compressFiles(Batch, Cache ? &*Cache : nullptr, IsData))
         return E;

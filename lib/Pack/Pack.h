@@ -51,10 +51,15 @@ struct PackConfig {
   std::string ReportFile;         // --report FILE: JSON, what and why
   bool Sources = true;            // false: --no-sources
   bool Compress = true;           // false: --no-compress (compressFiles)
-  bool Isolated = false;          // --isolated: no PYTHON* variables
-  int Optimize = 0;               // --optimize 0|1|2
-  unsigned Jobs = 0;              // -j: worker processes, 0 = one per core
-  bool TimePasses = false;        // --time-passes: report each pass's time
+  // --compress-bytecode: which modules' code is stored compressed
+  // (compressCode). Later: those the program imports only later, if at
+  // all (ImportGraph.h, Eager; nothing without an entry point).
+  enum class CodeCompression { Later, All, None };
+  CodeCompression CompressCode = CodeCompression::Later;
+  bool Isolated = false;   // --isolated: no PYTHON* variables
+  int Optimize = 0;        // --optimize 0|1|2
+  unsigned Jobs = 0;       // -j: worker processes, 0 = one per core
+  bool TimePasses = false; // --time-passes: report each pass's time
   // The compile cache (CompileCache.h): its directory, empty for none
   // (--no-cache), and its size bound (0: defaultCacheMaxSize()).
   std::string CacheDir;

@@ -256,8 +256,10 @@ selectByImports(const PackConfig &Config, StringRef Entry,
   for (size_t I = 0; I < Files.size(); ++I) {
     if (Graph->Keep[I]) {
       Sel.Why.push_back(Graph->Why[I]);
+      Sel.Eager.push_back(Graph->Eager[I]);
     } else if (Config.StdlibAll && G.FromStdlib[I]) {
       Sel.Why.push_back("--stdlib=all");
+      Sel.Eager.push_back(false);
     } else {
       continue;
     }

@@ -43,7 +43,8 @@ std::string resolveEntryPoint(const PackConfig &Config, llvm::StringRef Entry,
                               llvm::ArrayRef<CollectedFile> Files);
 
 struct Selection {
-  std::vector<std::string> Why;            // per kept file, in order
+  std::vector<std::string> Why; // per kept file, in order
+  std::vector<bool> Eager; // per kept file: imported at start (ImportGraph)
   std::map<std::string, std::string> Code; // source file -> marshal data
   uint32_t BytecodeMagic = 0;              // 0 if nothing was compiled
   std::vector<UnresolvedImport> Unresolved;

@@ -248,4 +248,39 @@ Error compressFiles(std::vector<PayloadItem> &Items, CompileCache *Cache,
   return compressItems(Items, Todo, FileDomain, Cache, fileFrameWorth);
 }
 
+static constexpr const char *CodeDomain = "zstd-code-of-digest";
+
+static constexpr FrameSettings CodeSettings = {SourceLevel, false};
+
+Error compressCode(std::vector<PayloadItem> &Items, CompileCache *Cache,
+                   function_ref<bool(const PayloadItem &)> Only) {
+  std::vector<Work> Todo;
+  for (size_t I = 0; I < Items.size(); ++I) {
+    const PayloadItem &It = Items[I];
+    if ((It.Kind != PYOX_KIND_MODULE && It.Kind != PYOX_KIND_PACKAGE) ||
+        It.Flags != 0 || It.Data.size() > UINT32_MAX || !Only(It))
+      continue;
+    Todo.push_back({I, SIZE_MAX, CodeSettings, {}, {}, {}});
+  }
+  if (Error E =
+          compressItems(Items, Todo, CodeDomain, Cache,
+                        [](size_t Raw, size_t Frame) { return Frame < Raw; }))
+    return E;
+  // A frame replaces code that was spooled (read back for the sources).
+  for (const Work &W : Todo)
+    if (Items[W.Item].Flags & PYOX_ENTRY_ZSTD)
+      Items[W.Item].Spooled = std::nullopt;
+  return Error::success();
+}
+
+Expected<std::string> decompressFrame(StringRef Frame, uint32_t RawSize) {
+  std::string Out(RawSize, '\0');
+  size_t R =
+      ZSTD_decompress(Out.data(), Out.size(), Frame.data(), Frame.size());
+  if (ZSTD_isError(R) || R != RawSize)
+    return createStringError(std::errc::illegal_byte_sequence,
+                             "a zstd frame does not decompress to its size");
+  return Out;
+}
+
 } // namespace pyox

@@ -2,7 +2,8 @@
 //
 // What the runtime reads by copying may be stored compressed (zstd, Debian's
 // libzstd; PYOX_ENTRY_ZSTD in pyox/format.h), since the copy can as well be
-// a decompression; bytecode, unmarshalled in place, never is.
+// a decompression; bytecode, unmarshalled in place, only when the program
+// imports it later, if at all (compressCode).
 //
 // Sources come along by default, for tracebacks, linecache and inspect, and
 // must not cost much: each is compressed with its own module's marshalled
@@ -73,6 +74,18 @@ llvm::Error compressSources(std::vector<PayloadItem> &Items,
 llvm::Error
 compressFiles(std::vector<PayloadItem> &Items, CompileCache *Cache,
               llvm::function_ref<bool(const PayloadItem &)> Only = nullptr);
+
+// Compresses every MODULE and PACKAGE item Only accepts (code the program
+// imports only later, if at all: ImportGraph.h, Eager) alone, like a file,
+// when its frame is smaller; after compressSources, whose frames take the
+// code as it is for their prefix. A frame replaces a spooled extent.
+llvm::Error compressCode(std::vector<PayloadItem> &Items, CompileCache *Cache,
+                         llvm::function_ref<bool(const PayloadItem &)> Only);
+
+// Frame decompressed (a frame made alone, without a prefix): an error
+// unless it gives exactly RawSize bytes.
+llvm::Expected<std::string> decompressFrame(llvm::StringRef Frame,
+                                            uint32_t RawSize);
 
 } // namespace pyox
 

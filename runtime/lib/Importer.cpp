@@ -40,12 +40,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <memory>
 #include <set>
 #include <string>
 #include <string_view>
@@ -488,10 +490,23 @@ PyObject *loadCode(FinderObject *F, const pyox_entry *E) {
       return mappedCode(F, M);
     }
   }
-  const uint8_t *Data = verifiedData(F, E);
-  PyObject *Code = PyMarshal_ReadObjectFromString(
-      reinterpret_cast<const char *>(Data), Py_ssize_t(E->data_size));
-  releasePages(F, Data, E->data_size);
+  PyObject *Code;
+  if (E->flags & PYOX_ENTRY_ZSTD) {
+    // Code the build found imported only later (in a function), if at all:
+    // stored compressed (docs/format.md), decompressed here once.
+    std::unique_ptr<char, decltype(&free)> Raw(
+        static_cast<char *>(malloc(E->raw_size ? E->raw_size : 1)), free);
+    if (!Raw)
+      return PyErr_NoMemory();
+    if (pyox_entry_decompress(&F->Payload, E, Raw.get()) != 0)
+      fatalDamaged(F, entryName(F->Payload, E));
+    Code = PyMarshal_ReadObjectFromString(Raw.get(), Py_ssize_t(E->raw_size));
+  } else {
+    const uint8_t *Data = verifiedData(F, E);
+    Code = PyMarshal_ReadObjectFromString(reinterpret_cast<const char *>(Data),
+                                          Py_ssize_t(E->data_size));
+    releasePages(F, Data, E->data_size);
+  }
   if (!Code)
     return nullptr;
   if (!PyCode_Check(Code)) {

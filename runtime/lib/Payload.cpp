@@ -161,14 +161,24 @@ const char *checkEntry(const pyox_payload *P, const pyox_entry &E) {
   // Readers decide how to read an entry by its flags (pyox/format.h): a
   // source may be compressed from version 2 on, a file (extension module,
   // resource, metadata) from PYOX_FORMAT_VERSION_ZSTD_FILES on, bytecode
-  // never.
+  // from PYOX_FORMAT_VERSION_ZSTD_CODE on; mapped code and namespace
+  // packages never.
   const uint32_t Version = P->header->format_version;
-  const bool MayCompress =
-      E.kind == PYOX_KIND_SOURCE
-          ? Version >= 2
-          : (E.kind == PYOX_KIND_EXTENSION || E.kind == PYOX_KIND_RESOURCE ||
-             E.kind == PYOX_KIND_METADATA) &&
-                Version >= PYOX_FORMAT_VERSION_ZSTD_FILES;
+  bool MayCompress = false;
+  switch (E.kind) {
+  case PYOX_KIND_SOURCE:
+    MayCompress = Version >= 2;
+    break;
+  case PYOX_KIND_EXTENSION:
+  case PYOX_KIND_RESOURCE:
+  case PYOX_KIND_METADATA:
+    MayCompress = Version >= PYOX_FORMAT_VERSION_ZSTD_FILES;
+    break;
+  case PYOX_KIND_MODULE:
+  case PYOX_KIND_PACKAGE:
+    MayCompress = Version >= PYOX_FORMAT_VERSION_ZSTD_CODE;
+    break;
+  }
   if ((E.flags & ~PYOX_ENTRY_ZSTD) != 0 || (E.flags != 0 && !MayCompress))
     return "payload entry has bad flags";
   if (E.name_size == 0 ||

@@ -32,8 +32,12 @@ namespace {
 
 // A decompressor for compressed entry E, its checksum checked (and, for a
 // source, that of the code it was compressed against, its prefix), or null
-// when either is damaged or E may not be compressed.
-ZSTD_DCtx *entryDecompressor(const pyox_payload *P, const pyox_entry *E) {
+// when either is damaged or E may not be compressed. A source's prefix is
+// its code's content: when that is compressed too, it is decompressed into
+// *PrefixCopy, which the caller frees after the decompressor.
+ZSTD_DCtx *entryDecompressor(const pyox_payload *P, const pyox_entry *E,
+                             void **PrefixCopy) {
+  *PrefixCopy = nullptr;
   if (!(E->flags & PYOX_ENTRY_ZSTD))
     return nullptr;
   const void *Prefix = nullptr;
@@ -42,14 +46,20 @@ ZSTD_DCtx *entryDecompressor(const pyox_payload *P, const pyox_entry *E) {
     const pyox_entry *Code = pyox_payload_find(
         P, PYOX_GROUP_MODULE, pyox_entry_name(P, E), E->name_size);
     if (!Code ||
-        (Code->kind != PYOX_KIND_MODULE && Code->kind != PYOX_KIND_PACKAGE) ||
-        pyox_entry_verify(P, Code) != 0)
+        (Code->kind != PYOX_KIND_MODULE && Code->kind != PYOX_KIND_PACKAGE))
       return nullptr;
-    Prefix = pyox_entry_data(P, Code);
-    PrefixSize = Code->data_size;
-  } else if (pyox_kind_group(E->kind) == PYOX_GROUP_MODULE &&
-             E->kind != PYOX_KIND_EXTENSION) {
-    return nullptr; // bytecode is never compressed (the reader refuses it)
+    if (Code->flags & PYOX_ENTRY_ZSTD) {
+      *PrefixCopy = malloc(Code->raw_size ? Code->raw_size : 1);
+      if (!*PrefixCopy || pyox_entry_decompress(P, Code, *PrefixCopy) != 0)
+        return nullptr;
+      Prefix = *PrefixCopy;
+      PrefixSize = Code->raw_size;
+    } else {
+      if (pyox_entry_verify(P, Code) != 0)
+        return nullptr;
+      Prefix = pyox_entry_data(P, Code);
+      PrefixSize = Code->data_size;
+    }
   }
   if (pyox_entry_verify(P, E) != 0)
     return nullptr;
@@ -65,19 +75,21 @@ ZSTD_DCtx *entryDecompressor(const pyox_payload *P, const pyox_entry *E) {
 
 extern "C" int pyox_entry_decompress(const pyox_payload *P, const pyox_entry *E,
                                      void *Out) {
-  ZSTD_DCtx *D = entryDecompressor(P, E);
-  if (!D)
-    return -1;
-  size_t R = ZSTD_decompressDCtx(D, Out, E->raw_size, pyox_entry_data(P, E),
-                                 E->data_size);
+  void *Prefix;
+  ZSTD_DCtx *D = entryDecompressor(P, E, &Prefix);
+  size_t R = D ? ZSTD_decompressDCtx(D, Out, E->raw_size, pyox_entry_data(P, E),
+                                     E->data_size)
+               : 0;
   ZSTD_freeDCtx(D);
-  return ZSTD_isError(R) || R != E->raw_size ? -1 : 0;
+  free(Prefix);
+  return !D || ZSTD_isError(R) || R != E->raw_size ? -1 : 0;
 }
 
 extern "C" int pyox_entry_decompress_each(const pyox_payload *P,
                                           const pyox_entry *E,
                                           pyox_piece_sink Sink, void *Ctx) {
-  ZSTD_DCtx *D = entryDecompressor(P, E);
+  void *Prefix;
+  ZSTD_DCtx *D = entryDecompressor(P, E, &Prefix);
   // 64 KiB: half a block, so that the piece stays in the L2 cache between
   // the decoder's copy and the sink's, and below malloc's mmap threshold.
   constexpr size_t PieceSize = 64 << 10;
@@ -110,6 +122,7 @@ extern "C" int pyox_entry_decompress_each(const pyox_payload *P,
   }
   free(Piece);
   ZSTD_freeDCtx(D);
+  free(Prefix);
   return Result;
 }
 

@@ -92,6 +92,42 @@ TEST(ImportGraphTest, ScansImportForms) {
   EXPECT_EQ(I->How, ImportSite::Table);
 }
 
+// Deferred: an import in a function, lambda, comprehension or generator
+// runs when it is called; one in module code or a class body (at any depth
+// of classes) when the module is imported.
+TEST(ImportGraphTest, ScansWhenImportsRun) {
+  ModuleScan S = scanSource("import top\n"
+                            "try:\n"
+                            "    import intry\n"
+                            "except ImportError:\n"
+                            "    pass\n"
+                            "class C:\n"
+                            "    import inclass\n"
+                            "    class D:\n"
+                            "        import innerclass\n"
+                            "        def m(self):\n"
+                            "            import inmethod\n"
+                            "def f():\n"
+                            "    import infunc\n"
+                            "    class E:\n"
+                            "        import classinfunc\n"
+                            "g = lambda: __import__('inlambda')\n"
+                            "L = [__import__('incomp') for _ in ()]\n"
+                            "__import__('dynamic')\n");
+  for (const char *Name :
+       {"top", "intry", "inclass", "innerclass", "dynamic"}) {
+    const ImportSite *I = find(S, Name);
+    ASSERT_TRUE(I) << Name;
+    EXPECT_FALSE(I->Deferred) << Name;
+  }
+  for (const char *Name :
+       {"inmethod", "infunc", "classinfunc", "inlambda", "incomp"}) {
+    const ImportSite *I = find(S, Name);
+    ASSERT_TRUE(I) << Name;
+    EXPECT_TRUE(I->Deferred) << Name;
+  }
+}
+
 // A scan survives the result index's encoding whole (every field of every
 // site, the names); cut or padded bytes are not a scan.
 TEST(ImportGraphTest, ScanEncodingRoundTrips) {
@@ -104,6 +140,8 @@ TEST(ImportGraphTest, ScanEncodingRoundTrips) {
                             "__import__('other')\n"
                             "def main():\n"
                             "    import inmain\n"
+                            "def f():\n"
+                            "    import deferred\n"
                             "TABLE = {'x': 'thispkg.plugins.one'}\n"
                             "print(time.strptime)\n");
   ASSERT_GE(S.Imports.size(), 5u);
@@ -118,6 +156,7 @@ TEST(ImportGraphTest, ScanEncodingRoundTrips) {
     EXPECT_EQ(A.FromList, B.FromList);
     EXPECT_EQ(A.InTry, B.InTry);
     EXPECT_EQ(A.InScriptMain, B.InScriptMain);
+    EXPECT_EQ(A.Deferred, B.Deferred);
     EXPECT_EQ(A.How, B.How);
   }
   EXPECT_EQ(Back->Names, S.Names);

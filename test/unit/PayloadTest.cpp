@@ -264,8 +264,14 @@ TEST(Payload, CompressedSource) {
   EXPECT_STREQ(Message,
                "entry 1: compressed data does not decompress to its raw size");
 
-  // The flag on a module, an unknown flag, the flag in version 1.
+  // The flag on a namespace package (never), on a module before version
+  // 7, an unknown flag, the flag in version 1.
   Bad = Bytes;
+  sourceEntry(Bad)->kind = PYOX_KIND_NAMESPACE;
+  resealIndex(Bad);
+  EXPECT_NE(pyox_payload_open(&P, Bad.data(), Bad.size(), &Error), 0);
+  EXPECT_STREQ(Error, "payload entry has bad flags");
+  Bad = compressedSample(Text, /*WithCode=*/true, /*Version=*/6);
   sourceEntry(Bad)->kind = PYOX_KIND_MODULE;
   resealIndex(Bad);
   EXPECT_NE(pyox_payload_open(&P, Bad.data(), Bad.size(), &Error), 0);
@@ -351,10 +357,24 @@ TEST(Payload, CompressedFiles) {
   EXPECT_NE(pyox_payload_open(&P, Out->data(), Out->size(), &Error), 0);
   EXPECT_STREQ(Error, "payload entry has bad flags");
 
-  // Bytecode is never compressed (it is unmarshalled in place).
-  Items[5].Flags = PYOX_ENTRY_ZSTD;
-  Items[5].RawSize = 1;
+  // Bytecode (of modules imported later: compressCode) may be compressed
+  // from version 7 on, and decompresses like a file; not before.
+  ASSERT_FALSE(bool(compressCode(Items, nullptr, [](const PayloadItem &It) {
+    return It.Name == "pkg.mod";
+  })));
+  EXPECT_EQ(Items[5].Flags, PYOX_ENTRY_ZSTD);
+  EXPECT_EQ(Items[5].RawSize, Elf.size());
   Info.FormatVersion = PYOX_FORMAT_VERSION;
+  Out = writePayload(Items, Info);
+  ASSERT_TRUE(bool(Out)) << errorOf(Out.takeError());
+  ASSERT_EQ(pyox_payload_open(&P, Out->data(), Out->size(), &Error), 0)
+      << Error;
+  E = pyox_payload_find(&P, PYOX_GROUP_MODULE, "pkg.mod", 7);
+  ASSERT_TRUE(E);
+  std::string Code(E->raw_size, '\0');
+  ASSERT_EQ(pyox_entry_decompress(&P, E, Code.data()), 0);
+  EXPECT_EQ(Code, Elf);
+  Info.FormatVersion = PYOX_FORMAT_VERSION_ZSTD_CODE - 1;
   Out = writePayload(Items, Info);
   ASSERT_TRUE(bool(Out)) << errorOf(Out.takeError());
   EXPECT_NE(pyox_payload_open(&P, Out->data(), Out->size(), &Error), 0);

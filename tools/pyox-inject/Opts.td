@@ -116,6 +116,12 @@ def compress : Flag<["--"], "compress">, Visibility<PackAndBuild>,
 def no_compress : Flag<["--"], "no-compress">, Visibility<PackAndBuild>,
                   HelpText<"Store them raw: a faster first import, a larger "
                            "file">;
+defm compress_bytecode : Eq<"compress-bytecode", PackAndBuild,
+                            "later|all|none",
+                            "Which modules' bytecode is stored compressed: "
+                            "those the program imports only later, if at "
+                            "all (the default; none without an entry "
+                            "point), every one, or none">;
 def system_copies : Flag<["--"], "system-copies">, Visibility<PackAndBuild>,
                     HelpText<"Load an extension module or shared library "
                              "from the file it was packed from when the "

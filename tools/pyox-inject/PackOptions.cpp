@@ -154,6 +154,16 @@ Error applyOption(const Arg &A, PackCommand &C) {
   case OPT_no_compress:
     P.Compress = false;
     break;
+  case OPT_compress_bytecode:
+    if (V == "later")
+      P.CompressCode = PackConfig::CodeCompression::Later;
+    else if (V == "all")
+      P.CompressCode = PackConfig::CodeCompression::All;
+    else if (V == "none")
+      P.CompressCode = PackConfig::CodeCompression::None;
+    else
+      return Bad("takes later, all or none, not '" + V + "'");
+    break;
   case OPT_system_copies:
     P.SystemCopies = true;
     break;

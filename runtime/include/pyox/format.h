@@ -49,20 +49,22 @@ extern "C" {
  * catch newline translation, as PNG does. */
 #define PYOX_MAGIC "\x89PYOX\r\n\x1a"
 #define PYOX_MAGIC_SIZE 8
-#define PYOX_FORMAT_VERSION 6u
-/* Version 5 is version 6 with the hash table checked in chunks of
+#define PYOX_FORMAT_VERSION 7u
+/* Version 6 is version 7 without compressed bytecode (PYOX_ENTRY_ZSTD on a
+ * MODULE or PACKAGE entry); version 5 is version 6 with the hash table checked in chunks of
  * PYOX_CHUNK_BUCKETS_V3 buckets; version 4 is version 5 without mapped code
  * (PYOX_KIND_MAPPED_CODE);
  * version 3 is version 4 with only sources compressed; version 2 is
  * version 3 without the chunk table (chunk_count zero, one index_crc over
  * [64, index_size)); version 1 is version 2 without compressed entries and
- * without a glibc floor (zero: not known). Readers accept all six; a
+ * without a glibc floor (zero: not known). Readers accept all seven; a
  * payload of version 1 or 2 is checked whole when it is opened. */
 #define PYOX_FORMAT_VERSION_MIN 1u
 #define PYOX_FORMAT_VERSION_CHUNKS 3u
 #define PYOX_FORMAT_VERSION_ZSTD_FILES 4u
 #define PYOX_FORMAT_VERSION_MAPPED 5u
 #define PYOX_FORMAT_VERSION_SMALL_BUCKETS 6u
+#define PYOX_FORMAT_VERSION_ZSTD_CODE 7u
 
 /* Index chunk sizes (see above). Entries and names are sorted, so the
  * modules of one package share their chunks; a name's bucket is wherever its
@@ -160,7 +162,11 @@ static inline uint32_t pyox_chunk_buckets(uint32_t format_version) {
  *   names, strings and docstrings are the source's, so each source costs
  *   little more than its layout and comments.
  * - An EXTENSION, RESOURCE or METADATA entry (version
- *   PYOX_FORMAT_VERSION_ZSTD_FILES on) is a frame on its own, no prefix. */
+ *   PYOX_FORMAT_VERSION_ZSTD_FILES on) is a frame on its own, no prefix.
+ * - A MODULE or PACKAGE entry (version PYOX_FORMAT_VERSION_ZSTD_CODE on:
+ *   code the program imports only later, if at all) is a frame on its own,
+ *   no prefix; its source is still compressed against the marshalled code,
+ *   the frame's content. */
 #define PYOX_ENTRY_ZSTD 0x01u
 
 typedef struct pyox_header {
