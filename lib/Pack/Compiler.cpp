@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -34,6 +35,20 @@ struct RecordHeader {
   uint32_t Job;
   uint32_t Size;
 };
+
+// Everything FD gives until its end (or an error).
+std::string readAll(int FD) {
+  std::string Out;
+  char Buf[65536];
+  for (ssize_t N; (N = ::read(FD, Buf, sizeof Buf)) != 0;) {
+    if (N < 0 && errno == EINTR)
+      continue;
+    if (N < 0)
+      break;
+    Out.append(Buf, size_t(N));
+  }
+  return Out;
+}
 
 bool writeAll(int FD, const void *Data, size_t Size) {
   const char *P = static_cast<const char *>(Data);
@@ -172,15 +187,7 @@ Expected<std::string> decodeWithHostPython(const std::string &File,
     ::_exit(127);
   }
   ::close(Pipe[1]);
-  std::string Out;
-  char Buf[65536];
-  for (ssize_t N; Pid > 0 && (N = ::read(Pipe[0], Buf, sizeof Buf)) != 0;) {
-    if (N < 0 && errno == EINTR)
-      continue;
-    if (N < 0)
-      break;
-    Out.append(Buf, size_t(N));
-  }
+  std::string Out = Pid > 0 ? readAll(Pipe[0]) : std::string();
   ::close(Pipe[0]);
   int Status = 0;
   if (Pid < 0 || ::waitpid(Pid, &Status, 0) != Pid || !WIFEXITED(Status) ||
@@ -358,6 +365,80 @@ std::string compilerIdentity() {
 }
 
 Expected<uint32_t> bytecodeMagic() { return startEmbeddedPython(); }
+
+const StringMap<StringSet<>> &builtinModuleAttributes() {
+  static StringMap<StringSet<>> Attributes;
+  static bool Read = false;
+  if (Read)
+    return Attributes;
+  Read = true;
+  Expected<uint32_t> Started = startEmbeddedPython();
+  if (!Started) {
+    consumeError(Started.takeError());
+    return Attributes;
+  }
+  std::vector<const char *> Names;
+  for (const struct _inittab *P = PyImport_Inittab; P && P->name; ++P)
+    Names.push_back(P->name);
+  // A child imports them from Next on, writing "module\tattribute\n" lines
+  // and "module\n" once a module is done. Some cannot be imported before
+  // the interpreter's main phase (_signal crashes): a child that dies is
+  // followed by one that starts after the module it died in.
+  for (size_t Next = 0; Next < Names.size();) {
+    int Pipe[2];
+    if (::pipe2(Pipe, O_CLOEXEC) != 0)
+      break;
+    pid_t Pid = ::fork();
+    if (Pid == 0) {
+      // Dying quietly: not through LLVM's crash report, not on stderr, and
+      // without a core dump.
+      for (int Sig : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT})
+        ::signal(Sig, SIG_DFL);
+      ::prctl(PR_SET_DUMPABLE, 0);
+      int Null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+      if (Null >= 0)
+        ::dup2(Null, 2);
+      for (size_t I = Next; I < Names.size(); ++I) {
+        std::string Out;
+        PyObject *M = PyImport_ImportModule(Names[I]);
+        PyObject *Attrs = M ? PyObject_Dir(M) : nullptr;
+        for (Py_ssize_t K = 0; Attrs && K < PyList_GET_SIZE(Attrs); ++K)
+          if (const char *A = PyUnicode_AsUTF8(PyList_GET_ITEM(Attrs, K)))
+            Out += std::string(Names[I]) + "\t" + A + "\n";
+        Py_XDECREF(Attrs);
+        Py_XDECREF(M);
+        PyErr_Clear();
+        Out += std::string(Names[I]) + "\n";
+        if (!writeAll(Pipe[1], Out.data(), Out.size()))
+          ::_exit(1);
+      }
+      ::_exit(0);
+    }
+    ::close(Pipe[1]);
+    std::string Out = Pid > 0 ? readAll(Pipe[0]) : std::string();
+    ::close(Pipe[0]);
+    if (Pid < 0 || ::waitpid(Pid, nullptr, 0) != Pid)
+      break;
+    size_t Done = Next;
+    SmallVector<StringRef, 0> Lines;
+    StringRef(Out).split(Lines, '\n', -1, /*KeepEmpty=*/false);
+    for (StringRef L : Lines) {
+      auto [Module, Name] = L.split('\t');
+      if (!L.contains('\t')) {
+        ++Done; // finished, in order
+        continue;
+      }
+      if (Done < Names.size() && Module == Names[Done])
+        Attributes[Module].insert(Name);
+    }
+    // Lines of the module the child died in are dropped with it: a
+    // module is known only whole.
+    if (Done < Names.size())
+      Attributes.erase(Names[Done]);
+    Next = Done + 1;
+  }
+  return Attributes;
+}
 
 uint32_t embeddedPythonVersion() {
   return (uint32_t(PY_MAJOR_VERSION) << 24) |

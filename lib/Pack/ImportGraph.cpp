@@ -9,6 +9,7 @@
 
 #include "Pack/ImportGraph.h"
 
+#include "Pack/Compiler.h"
 #include "Pack/Marshal.h"
 
 #include "pyox/format.h"
@@ -204,6 +205,14 @@ private:
 // CPython 3.11 Include/opcode.h.
 enum : uint8_t {
   OpCache = 0,
+  OpPopTop = 1,
+  OpNop = 9,
+  OpStoreName = 90,
+  OpStoreGlobal = 97,
+  OpSwap = 99,
+  OpImportFrom = 109,
+  OpStoreFast = 125,
+  OpStoreDeref = 138,
   OpLoadConst = 100,
   OpLoadName = 101,
   OpLoadAttr = 106,
@@ -215,11 +224,15 @@ enum : uint8_t {
   OpLoadMethod = 160,
 };
 
-// The ranges of an exception table (Objects/exception_handling_notes.txt):
-// entries of varints (6 bits a byte, 0x40 = more follows, 0x80 marks an
-// entry's first byte): start, length, target, depth_lasti, in code units.
-std::vector<std::pair<uint32_t, uint32_t>> tryRanges(StringRef Table) {
-  std::vector<std::pair<uint32_t, uint32_t>> Out;
+// The entries of an exception table (Objects/exception_handling_notes.txt):
+// varints (6 bits a byte, 0x40 = more follows, 0x80 marks an entry's
+// first byte): start, length, target, depth_lasti, in code units.
+struct ExceptionEntry {
+  uint32_t Start, End, Target; // code units; End exclusive
+};
+
+std::vector<ExceptionEntry> exceptionEntries(StringRef Table) {
+  std::vector<ExceptionEntry> Out;
   size_t P = 0;
   auto Varint = [&](uint32_t &V) {
     if (P >= Table.size())
@@ -238,15 +251,47 @@ std::vector<std::pair<uint32_t, uint32_t>> tryRanges(StringRef Table) {
     uint32_t Start, Length, Target, Depth;
     if (!Varint(Start) || !Varint(Length) || !Varint(Target) || !Varint(Depth))
       break;
-    Out.push_back({Start, Start + Length});
+    Out.push_back({Start, Start + Length, Target});
   }
   return Out;
+}
+
+// Whether code units [Start, End) of Bytes only import modules and bind
+// what they import (the body of `try: from _x import y`), so that nothing
+// but an import can raise there.
+bool onlyImports(StringRef Bytes, uint32_t Start, uint32_t End) {
+  bool Any = false;
+  for (uint64_t U = Start; U < End; ++U) {
+    if (2 * U + 1 >= Bytes.size())
+      return false;
+    switch (uint8_t(Bytes[2 * U])) {
+    case OpImportName:
+      Any = true;
+      break;
+    case OpCache:
+    case OpNop:
+    case OpPopTop:
+    case OpLoadConst:
+    case OpImportFrom:
+    case OpStoreName:
+    case OpStoreGlobal:
+    case OpStoreFast:
+    case OpStoreDeref:
+    case OpSwap:
+    case OpExtendedArg:
+      break;
+    default:
+      return false;
+    }
+  }
+  return Any;
 }
 
 class Scanner {
 public:
   ModuleScan Result;
   StringSet<> NamesSeen;
+  uint32_t Guards = 0;
 
   void code(const Obj &C, unsigned Depth = 0, bool InScript = false,
             bool OnImport = true) {
@@ -278,12 +323,37 @@ public:
       for (const Obj *N : C.Names->Items)
         if (N->Kind == Obj::Str && NamesSeen.insert(N->Text).second)
           Result.Names.push_back(N->Text.str());
-    auto Ranges = tryRanges(C.ExcTable && C.ExcTable->Kind == Obj::Bytes
-                                ? C.ExcTable->Text
-                                : StringRef());
+    auto Entries = exceptionEntries(C.ExcTable && C.ExcTable->Kind == Obj::Bytes
+                                        ? C.ExcTable->Text
+                                        : StringRef());
     auto InTry = [&](uint32_t Unit) {
-      return any_of(Ranges,
-                    [&](auto R) { return Unit >= R.first && Unit < R.second; });
+      return any_of(Entries, [&](const ExceptionEntry &E) {
+        return Unit >= E.Start && Unit < E.End;
+      });
+    };
+    // Import-only try bodies and their handlers: the handler's entry
+    // starts at the try's target (PUSH_EXC_INFO) and covers the handler
+    // up to its first nested block.
+    struct GuardRange {
+      uint32_t Id, BodyStart, BodyEnd, HandlerStart, HandlerEnd;
+    };
+    std::vector<GuardRange> GuardRanges;
+    for (const ExceptionEntry &T : Entries) {
+      if (!onlyImports(C.CodeBytes->Text, T.Start, T.End))
+        continue;
+      auto H = find_if(Entries, [&](const ExceptionEntry &E) {
+        return E.Start == T.Target;
+      });
+      if (H != Entries.end())
+        GuardRanges.push_back({++Guards, T.Start, T.End, H->Start, H->End});
+    }
+    auto Guarding = [&](ImportSite &S, uint32_t Unit) {
+      for (const GuardRange &G : GuardRanges) {
+        if (Unit >= G.BodyStart && Unit < G.BodyEnd)
+          S.Guard = G.Id;
+        if (Unit >= G.HandlerStart && Unit < G.HandlerEnd && !S.FallbackFor)
+          S.FallbackFor = G.Id;
+      }
     };
     // The last three instructions (opcode, argument), caches skipped.
     struct Insn {
@@ -335,6 +405,7 @@ public:
         S.InTry = InTry(Unit);
         S.InScriptMain = InScript;
         S.Deferred = !OnImport;
+        Guarding(S, Unit);
         Result.Imports.push_back(std::move(S));
       } else if (Op == OpLoadConst) {
         // import_module("x") / __import__("x"): the name is the first
@@ -355,6 +426,7 @@ public:
           S.How = ImportSite::Dynamic;
           S.InTry = InTry(Unit);
           S.Deferred = !OnImport;
+          Guarding(S, Unit);
           if (isDottedName(S.Name) || (S.Level && S.Name.empty()))
             Result.Imports.push_back(std::move(S));
         }
@@ -390,8 +462,9 @@ public:
 } // namespace
 
 // A scan's bytes: u32 count of imports, each: name, u32 level, u8 flags
-// (in try, in script main, deferred), u8 form, u32 count of from-names, the
-// names; then u32 count of names, the names. Strings: u32 size, bytes.
+// (in try, in script main, deferred), u8 form, u32 guard, u32 fallback-for, u32
+// count of from-names, the names; then u32 count of names, the names. Strings:
+// u32 size, bytes.
 std::string encodeScan(const ModuleScan &Scan) {
   std::string Out;
   auto U32 = [&](uint64_t V) {
@@ -410,6 +483,8 @@ std::string encodeScan(const ModuleScan &Scan) {
     Out += char((I.InTry ? 1 : 0) | (I.InScriptMain ? 2 : 0) |
                 (I.Deferred ? 4 : 0));
     Out += char(I.How);
+    U32(I.Guard);
+    U32(I.FallbackFor);
     U32(I.FromList.size());
     for (const std::string &F : I.FromList)
       Str(F);
@@ -471,6 +546,8 @@ std::optional<ModuleScan> decodeScan(StringRef Bytes) {
     if (Flags > 7 || How > ImportSite::Table)
       Bad = true;
     Site.How = ImportSite::Form(How);
+    Site.Guard = U32();
+    Site.FallbackFor = U32();
     for (uint32_t F = 0, M = Count(); F < M && !Bad; ++F)
       Site.FromList.push_back(Str());
     Scan.Imports.push_back(std::move(Site));
@@ -867,9 +944,24 @@ private:
       for (const std::string &N : Scan.Names)
         hidden(("attr:" + N));
     });
+    // The import-only try bodies that cannot fail: each of their imports
+    // is of a built-in module and takes names it has.
+    std::map<uint32_t, bool> Holds;
+    for (const ImportSite &S : Scan.Imports) {
+      if (!S.Guard)
+        continue;
+      bool Ok = S.How == ImportSite::Statement && S.Level == 0 &&
+                !StringRef(S.Name).contains('.') && isBuiltinModule(S.Name);
+      for (const std::string &N : S.FromList)
+        Ok = Ok &&
+             (N == "*" || builtinModuleAttributes().lookup(S.Name).contains(N));
+      auto [It, New] = Holds.try_emplace(S.Guard, Ok);
+      It->second = It->second && Ok;
+    }
     StringRef Top = Self.split('.').first;
     for (const ImportSite &S : Scan.Imports)
-      takenBy(I, S.Deferred, [&] { followSite(I, S, Package, Top); });
+      if (!S.FallbackFor || !Holds[S.FallbackFor])
+        takenBy(I, S.Deferred, [&] { followSite(I, S, Package, Top); });
   }
 
   void followSite(size_t I, const ImportSite &S, StringRef Package,

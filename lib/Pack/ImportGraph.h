@@ -14,7 +14,8 @@
 //     visible plugin tables that name-based loaders read;
 // and whether an import sits inside a `try` (the code object's exception
 // table covers it), which makes an unresolved import optional rather than
-// a certain failure.
+// a certain failure; whether it runs on import or later (in a function:
+// Deferred); and the fallbacks of `try` bodies that cannot fail (Guard).
 //
 // The closure starts from the roots (entry module, --package, --dist, the
 // interpreter's start-up set) and resolves names against the collected
@@ -69,6 +70,13 @@ struct ImportSite {
   // not when the module is imported. Module code and class bodies run on
   // import.
   bool Deferred = false;
+  // A `try:` whose body only imports (and binds) names, numbered from 1 in
+  // the module: Guard on the imports of its body, FallbackFor on those of
+  // its handler. When every import of the body is of a built-in module
+  // and the names it takes are there, the body cannot fail and the
+  // handler's imports are never made (`from _sha512 import sha512`, else
+  // hashlib's): the analysis does not follow them.
+  uint32_t Guard = 0, FallbackFor = 0;
   Form How = Statement;
 };
 
@@ -85,7 +93,7 @@ llvm::Expected<ModuleScan> scanImports(llvm::StringRef Marshal);
 // A scan as bytes (for the compile cache's result index) and back; none
 // for bytes that are not one. ScanForm names the scanner's output: it
 // changes whenever scanImports would give another scan of the same code.
-inline constexpr llvm::StringLiteral ScanForm = "import-scan-2";
+inline constexpr llvm::StringLiteral ScanForm = "import-scan-3";
 std::string encodeScan(const ModuleScan &Scan);
 std::optional<ModuleScan> decodeScan(llvm::StringRef Bytes);
 

@@ -128,6 +128,39 @@ TEST(ImportGraphTest, ScansWhenImportsRun) {
   }
 }
 
+// An import-only try body marks its imports (Guard) and its handler's
+// (FallbackFor); a body that does more marks nothing.
+TEST(ImportGraphTest, ScansImportOnlyTries) {
+  ModuleScan S = scanSource("try:\n"
+                            "    from _sha512 import sha512\n"
+                            "except ImportError:\n"
+                            "    from hashlib import sha512\n"
+                            "try:\n"
+                            "    import _bisect as b, _heapq\n"
+                            "except ImportError:\n"
+                            "    import bisect as b\n"
+                            "try:\n"
+                            "    import _json\n"
+                            "    _json.make_scanner()\n"
+                            "except ImportError:\n"
+                            "    import json.scanner\n");
+  const ImportSite *Body = find(S, "_sha512"), *Handler = find(S, "hashlib");
+  ASSERT_TRUE(Body && Handler);
+  EXPECT_NE(Body->Guard, 0u);
+  EXPECT_EQ(Handler->FallbackFor, Body->Guard);
+  EXPECT_EQ(Handler->Guard, 0u);
+  const ImportSite *B1 = find(S, "_bisect"), *B2 = find(S, "_heapq"),
+                   *B3 = find(S, "bisect");
+  ASSERT_TRUE(B1 && B2 && B3);
+  EXPECT_NE(B1->Guard, Body->Guard);
+  EXPECT_EQ(B1->Guard, B2->Guard);
+  EXPECT_EQ(B3->FallbackFor, B1->Guard);
+  const ImportSite *J1 = find(S, "_json"), *J2 = find(S, "json.scanner");
+  ASSERT_TRUE(J1 && J2);
+  EXPECT_EQ(J1->Guard, 0u);
+  EXPECT_EQ(J2->FallbackFor, 0u);
+}
+
 // A scan survives the result index's encoding whole (every field of every
 // site, the names); cut or padded bytes are not a scan.
 TEST(ImportGraphTest, ScanEncodingRoundTrips) {
@@ -142,6 +175,10 @@ TEST(ImportGraphTest, ScanEncodingRoundTrips) {
                             "    import inmain\n"
                             "def f():\n"
                             "    import deferred\n"
+                            "try:\n"
+                            "    from _sha512 import sha512\n"
+                            "except ImportError:\n"
+                            "    from hashlib import sha512\n"
                             "TABLE = {'x': 'thispkg.plugins.one'}\n"
                             "print(time.strptime)\n");
   ASSERT_GE(S.Imports.size(), 5u);
@@ -157,6 +194,8 @@ TEST(ImportGraphTest, ScanEncodingRoundTrips) {
     EXPECT_EQ(A.InTry, B.InTry);
     EXPECT_EQ(A.InScriptMain, B.InScriptMain);
     EXPECT_EQ(A.Deferred, B.Deferred);
+    EXPECT_EQ(A.Guard, B.Guard);
+    EXPECT_EQ(A.FallbackFor, B.FallbackFor);
     EXPECT_EQ(A.How, B.How);
   }
   EXPECT_EQ(Back->Names, S.Names);

@@ -1,8 +1,10 @@
 """What the program imports when it starts is stored raw; what it imports
 later (in a function), compressed (lazy-code.test)."""
 import json
+import random
 
 import atstart
+import fallbacks
 
 
 class Settings:
@@ -36,3 +38,4 @@ def main():
         lines = traceback.format_exc().splitlines()
         print("traceback:", [line.strip() for line in lines if "VALUE" in line][0])
     print(json.dumps({"ok": atstart.NAME}))
+    print("fallbacks:", fallbacks.USED, random.Random("seed").random() < 1)

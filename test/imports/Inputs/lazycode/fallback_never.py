@@ -1,0 +1,1 @@
+raise SystemExit("fallback_never was imported")
