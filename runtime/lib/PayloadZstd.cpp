@@ -7,10 +7,14 @@
 // code is there anyway. Extension modules, carried shared libraries and
 // other files are frames on their own: they are copied before use (into a
 // memfd to be loaded, into a bytes object to be read), and the copy is the
-// decompression. Decompression happens only when something reads the entry,
-// so it allocates its state per call rather than keeping ~100 KB around.
-// Into a buffer of the whole size, it is one-shot (no window buffer); into a
-// file, it is streamed (pyox_entry_decompress_each): pieces of a block that
+// decompression; so is the code of modules a program imports only later.
+// Decompression happens only when something reads the entry. Into a buffer
+// of the whole size, it is one-shot (no window buffer), with a decompressor
+// the thread keeps once it has made one (~100 KB): code imported later is
+// decompressed a module at a time, hundreds of them, and making a
+// decompressor each time was a third of the cost. Into a file, it is
+// streamed (pyox_entry_decompress_each) with a decompressor of its own,
+// whose window buffer (up to 1 MiB) is not kept: pieces of a block that
 // stay in the cache are handed to write(), so the file's pages are written
 // once by the kernel's copy, where a mapping of the file would have them
 // cleared first and then written by the decoder (EntryFile.cpp).
@@ -35,8 +39,26 @@ namespace {
 // when either is damaged or E may not be compressed. A source's prefix is
 // its code's content: when that is compressed too, it is decompressed into
 // *PrefixCopy, which the caller frees after the decompressor.
+// The thread's one-shot decompressor, made at its first use.
+class CachedDecompressor {
+public:
+  ~CachedDecompressor() { ZSTD_freeDCtx(D); }
+  ZSTD_DCtx *get() {
+    if (!D)
+      D = ZSTD_createDCtx();
+    else
+      ZSTD_DCtx_reset(D, ZSTD_reset_session_and_parameters);
+    return D;
+  }
+
+private:
+  ZSTD_DCtx *D = nullptr;
+};
+
+thread_local CachedDecompressor Cached;
+
 ZSTD_DCtx *entryDecompressor(const pyox_payload *P, const pyox_entry *E,
-                             void **PrefixCopy) {
+                             void **PrefixCopy, bool OneShot) {
   *PrefixCopy = nullptr;
   if (!(E->flags & PYOX_ENTRY_ZSTD))
     return nullptr;
@@ -49,6 +71,8 @@ ZSTD_DCtx *entryDecompressor(const pyox_payload *P, const pyox_entry *E,
         (Code->kind != PYOX_KIND_MODULE && Code->kind != PYOX_KIND_PACKAGE))
       return nullptr;
     if (Code->flags & PYOX_ENTRY_ZSTD) {
+      // Before this entry's decompressor is taken: the code's may be the
+      // same cached one.
       *PrefixCopy = malloc(Code->raw_size ? Code->raw_size : 1);
       if (!*PrefixCopy || pyox_entry_decompress(P, Code, *PrefixCopy) != 0)
         return nullptr;
@@ -63,9 +87,10 @@ ZSTD_DCtx *entryDecompressor(const pyox_payload *P, const pyox_entry *E,
   }
   if (pyox_entry_verify(P, E) != 0)
     return nullptr;
-  ZSTD_DCtx *D = ZSTD_createDCtx();
+  ZSTD_DCtx *D = OneShot ? Cached.get() : ZSTD_createDCtx();
   if (D && Prefix && ZSTD_isError(ZSTD_DCtx_refPrefix(D, Prefix, PrefixSize))) {
-    ZSTD_freeDCtx(D);
+    if (!OneShot)
+      ZSTD_freeDCtx(D);
     return nullptr;
   }
   return D;
@@ -76,11 +101,10 @@ ZSTD_DCtx *entryDecompressor(const pyox_payload *P, const pyox_entry *E,
 extern "C" int pyox_entry_decompress(const pyox_payload *P, const pyox_entry *E,
                                      void *Out) {
   void *Prefix;
-  ZSTD_DCtx *D = entryDecompressor(P, E, &Prefix);
+  ZSTD_DCtx *D = entryDecompressor(P, E, &Prefix, /*OneShot=*/true);
   size_t R = D ? ZSTD_decompressDCtx(D, Out, E->raw_size, pyox_entry_data(P, E),
                                      E->data_size)
                : 0;
-  ZSTD_freeDCtx(D);
   free(Prefix);
   return !D || ZSTD_isError(R) || R != E->raw_size ? -1 : 0;
 }
@@ -89,7 +113,7 @@ extern "C" int pyox_entry_decompress_each(const pyox_payload *P,
                                           const pyox_entry *E,
                                           pyox_piece_sink Sink, void *Ctx) {
   void *Prefix;
-  ZSTD_DCtx *D = entryDecompressor(P, E, &Prefix);
+  ZSTD_DCtx *D = entryDecompressor(P, E, &Prefix, /*OneShot=*/false);
   // 64 KiB: half a block, so that the piece stays in the L2 cache between
   // the decoder's copy and the sink's, and below malloc's mmap threshold.
   constexpr size_t PieceSize = 64 << 10;
