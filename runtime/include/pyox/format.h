@@ -51,14 +51,14 @@ extern "C" {
 #define PYOX_MAGIC_SIZE 8
 #define PYOX_FORMAT_VERSION 7u
 /* Version 6 is version 7 without compressed bytecode (PYOX_ENTRY_ZSTD on a
- * MODULE or PACKAGE entry); version 5 is version 6 with the hash table checked in chunks of
- * PYOX_CHUNK_BUCKETS_V3 buckets; version 4 is version 5 without mapped code
- * (PYOX_KIND_MAPPED_CODE);
- * version 3 is version 4 with only sources compressed; version 2 is
- * version 3 without the chunk table (chunk_count zero, one index_crc over
- * [64, index_size)); version 1 is version 2 without compressed entries and
- * without a glibc floor (zero: not known). Readers accept all seven; a
- * payload of version 1 or 2 is checked whole when it is opened. */
+ * MODULE or PACKAGE entry); version 5 is version 6 with the hash table checked
+ * in chunks of PYOX_CHUNK_BUCKETS_V3 buckets; version 4 is version 5 without
+ * mapped code (PYOX_KIND_MAPPED_CODE); version 3 is version 4 with only sources
+ * compressed; version 2 is version 3 without the chunk table (chunk_count zero,
+ * one index_crc over [64, index_size)); version 1 is version 2 without
+ * compressed entries and without a glibc floor (zero: not known). Readers
+ * accept all seven; a payload of version 1 or 2 is checked whole when it is
+ * opened. */
 #define PYOX_FORMAT_VERSION_MIN 1u
 #define PYOX_FORMAT_VERSION_CHUNKS 3u
 #define PYOX_FORMAT_VERSION_ZSTD_FILES 4u
