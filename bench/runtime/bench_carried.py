@@ -6,7 +6,10 @@ file the build read when this system has it unchanged: docs/runtime.md,
 "System copies"), carrying them with `--no-system-copies` (every extension
 module and library from memory, as on a system that lacks them), and with
 `--exclude-lib '*'` (the system's libraries, as before issue 12).
-Interleaved with python3.11 (alternating order), medians:
+Interleaved with python3.11 (each round in a new random order, seeded: in
+a fixed rotation the programs' neighbours were fixed too, and the one run
+after the program that decodes 11 MiB of libraries into memory files was
+measured differently from the others), medians:
 
   (a) start-up             -I -S -c pass
   (b) import the stdlib    -W ignore -S SCRIPT (one import per stdlib module
@@ -26,6 +29,7 @@ Usage: /usr/bin/python3.11 bench/runtime/bench_carried.py [BUILD_DIR]
 """
 import argparse
 import os
+import random
 import shutil
 import statistics
 import subprocess
@@ -65,7 +69,8 @@ def main():
                 ("(a) start-up", ["-I", "-S", "-c", "pass"], 10 * args.runs),
                 ("(b) import the stdlib", ["-W", "ignore", "-S", script], args.runs),
                 ("(e) the carried modules", ["-I", "-S", "-c", CARRIED], args.runs)):
-            times, rss = interleave([[e] + argv for e in exes], runs, alternate=True)
+            times, rss = interleave([[e] + argv for e in exes], runs,
+                                    shuffle=random.Random(20261202))
             med = [statistics.median(t) for t in times]
             fast = [min(t) for t in times]
             cpu = [statistics.median(c) for c in interleave.cpu]

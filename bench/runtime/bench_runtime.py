@@ -42,15 +42,21 @@ def run_timed(cmd):
     return elapsed, usage.ru_maxrss
 
 
-def interleave(cmds, runs, alternate=False):
+def interleave(cmds, runs, alternate=False, shuffle=None):
     """Runs each of CMDS RUNS times, in turn (in reverse order every other
-    round if ALTERNATE, so that no command always follows the same one);
-    per command, its wall times and peak RSS values (KiB)."""
+    round if ALTERNATE, so that no command always follows the same one; in
+    an order SHUFFLE, a random.Random, draws anew each round, so that no two
+    commands are always neighbours either); per command, its wall times and
+    peak RSS values (KiB)."""
     times, rss = [[] for _ in cmds], [[] for _ in cmds]
     interleave.cpu = [[] for _ in cmds]
     for n in range(runs):
         order = list(enumerate(cmds))
-        for i, cmd in (order[::-1] if alternate and n % 2 else order):
+        if shuffle:
+            shuffle.shuffle(order)
+        elif alternate and n % 2:
+            order.reverse()
+        for i, cmd in order:
             e, r = run_timed(cmd)
             times[i].append(e)
             rss[i].append(r)
