@@ -19,6 +19,7 @@ Usage: /usr/bin/python3.11 bench/runtime/bench_runtime.py [BUILD_DIR]
 (default build/); needs pyox-inject, pyox-run and bench/pyox-bench-locate.
 """
 import os
+import random
 import shutil
 import statistics
 import subprocess
@@ -68,7 +69,7 @@ def compare(cmds, runs):
     """Per command: (median time, fastest time, median CPU time), (largest
     RSS, median RSS). CPU time (user + system) is printed too because on a
     loaded machine wall times mostly measure the other processes."""
-    times, rss = interleave(cmds, runs)
+    times, rss = interleave(cmds, runs, shuffle=random.Random(20261202))
     return ([(statistics.median(t), min(t), statistics.median(c))
              for t, c in zip(times, interleave.cpu)],
             [(max(r), statistics.median(r)) for r in rss])
