@@ -147,12 +147,13 @@ static inline uint32_t pyox_chunk_buckets(uint32_t format_version) {
  * memory (docs/runtime.md, "System copies"). Never compressed. */
 #define PYOX_SYSTEM_COPIES ".pyox-system-copies"
 
-/* Entry flags. Bytecode (MODULE, PACKAGE) is never compressed: it is
- * unmarshalled in place. Every other entry with data is read by copying it
- * (a source for a traceback, linecache or inspect; an extension module or
- * shared library into the memfd it is loaded from; a resource or metadata
- * file into a memfd or a bytes object), so the copy may as well be a
- * decompression.
+/* Entry flags. The bytecode a program imports when it starts (MODULE,
+ * PACKAGE) is not compressed: it is unmarshalled in place. Every other
+ * entry with data is read by copying it (a source for a traceback,
+ * linecache or inspect; an extension module or shared library into the
+ * memfd it is loaded from; a resource or metadata file into a memfd or a
+ * bytes object; the code of a module imported later into a buffer), so the
+ * copy may as well be a decompression.
  *
  * PYOX_ENTRY_ZSTD: data is one zstd frame (RFC 8878) that decompresses to
  * raw_size bytes; data_crc covers the compressed bytes.
