@@ -442,6 +442,12 @@ void releaseCleanPages(FinderObject *F, const pyox_entry *M) {
   _exit(1);
 }
 
+#ifdef MADV_POPULATE_WRITE
+constexpr int PopulateWrite = MADV_POPULATE_WRITE;
+#else
+constexpr int PopulateWrite = 23; // Linux 5.14, uapi/asm-generic/mman-common.h
+#endif
+
 // The code object of mapped entry M, made usable the first time: its
 // checksum and structure checked, then relocated, interned and given its
 // file name. Later imports of the module get the same code object, as
@@ -470,6 +476,18 @@ PyObject *mappedCode(FinderObject *F, const pyox_entry *M) {
   if (!Path)
     return nullptr;
   F->Prepared[Index] = PreparedBusy; // for good if it fails half-way
+  // Preparing writes (copies) every page of the entry's first objects: one
+  // call makes them the process's own, instead of a fault each (Linux
+  // 5.14; before, EINVAL, and the faults as before).
+  static const uintptr_t Page = uintptr_t(sysconf(_SC_PAGESIZE));
+  uintptr_t Lo = reinterpret_cast<uintptr_t>(Data) & ~(Page - 1);
+  uintptr_t Hi =
+      (reinterpret_cast<uintptr_t>(Data) +
+       std::min<uint64_t>(pyox_mapped_written_end(Data), M->data_size) + Page -
+       1) &
+      ~(Page - 1);
+  if (Hi > Lo)
+    madvise(reinterpret_cast<void *>(Lo), Hi - Lo, PopulateWrite);
   PyObject *Code = pyox_mapped_prepare(Data, Path);
   Py_DECREF(Path);
   if (!Code)

@@ -263,6 +263,21 @@ static int makeFrozensets(uint8_t *blob) {
   return 0;
 }
 
+uint64_t pyox_mapped_written_end(const uint8_t *blob) {
+  const pyox_mapped_header *h = (const pyox_mapped_header *)blob;
+  const uint32_t *l = lists(blob);
+  uint64_t end = h->reloc_count ? (uint64_t)l[h->reloc_count - 1] + 8 : 0;
+  /* An interned string's slot holds its offset until relocation; the
+   * string's header and first bytes are what interning writes. */
+  for (uint32_t i = 0; i < h->intern_count; ++i) {
+    uint64_t target;
+    memcpy(&target, blob + l[h->reloc_count + i], 8);
+    if (target + sizeof(PyASCIIObject) > end)
+      end = target + sizeof(PyASCIIObject);
+  }
+  return end;
+}
+
 PyObject *pyox_mapped_prepare(uint8_t *blob, PyObject *filename) {
   const pyox_mapped_header *h = (const pyox_mapped_header *)blob;
   relocate(blob);
