@@ -366,16 +366,11 @@ std::string compilerIdentity() {
 
 Expected<uint32_t> bytecodeMagic() { return startEmbeddedPython(); }
 
-const StringMap<StringSet<>> &builtinModuleAttributes() {
-  static StringMap<StringSet<>> Attributes;
-  static bool Read = false;
-  if (Read)
-    return Attributes;
-  Read = true;
+std::string readBuiltinModuleAttributes() {
   Expected<uint32_t> Started = startEmbeddedPython();
   if (!Started) {
     consumeError(Started.takeError());
-    return Attributes;
+    return "";
   }
   std::vector<const char *> Names;
   for (const struct _inittab *P = PyImport_Inittab; P && P->name; ++P)
@@ -384,6 +379,7 @@ const StringMap<StringSet<>> &builtinModuleAttributes() {
   // and "module\n" once a module is done. Some cannot be imported before
   // the interpreter's main phase (_signal crashes): a child that dies is
   // followed by one that starts after the module it died in.
+  std::string Known;
   for (size_t Next = 0; Next < Names.size();) {
     int Pipe[2];
     if (::pipe2(Pipe, O_CLOEXEC) != 0)
@@ -419,25 +415,26 @@ const StringMap<StringSet<>> &builtinModuleAttributes() {
     ::close(Pipe[0]);
     if (Pid < 0 || ::waitpid(Pid, nullptr, 0) != Pid)
       break;
+    // Only whole modules count: the lines of the one the child died in,
+    // which has no "module" line, are left out.
     size_t Done = Next;
+    std::string Module;
     SmallVector<StringRef, 0> Lines;
     StringRef(Out).split(Lines, '\n', -1, /*KeepEmpty=*/false);
     for (StringRef L : Lines) {
-      auto [Module, Name] = L.split('\t');
-      if (!L.contains('\t')) {
-        ++Done; // finished, in order
+      if (L.contains('\t')) {
+        Module += L.str() + "\n";
         continue;
       }
-      if (Done < Names.size() && Module == Names[Done])
-        Attributes[Module].insert(Name);
+      if (Done >= Names.size() || L != Names[Done])
+        break;
+      Known += Module;
+      Module.clear();
+      ++Done;
     }
-    // Lines of the module the child died in are dropped with it: a
-    // module is known only whole.
-    if (Done < Names.size())
-      Attributes.erase(Names[Done]);
     Next = Done + 1;
   }
-  return Attributes;
+  return Known;
 }
 
 uint32_t embeddedPythonVersion() {

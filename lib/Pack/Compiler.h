@@ -27,9 +27,7 @@
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
-#include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringRef.h"
-#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Error.h"
 
 #include <cstdint>
@@ -77,12 +75,13 @@ std::string compilerIdentity();
 llvm::Expected<uint32_t> bytecodeMagic();
 uint32_t embeddedPythonVersion();
 
-// The attributes of every module built into the embedded interpreter
-// (PyImport_Inittab), by module name: what `from _sha512 import sha512`
-// finds. Read once, in a child forked from the interpreter (importing them
-// here would change the state compile workers are forked from); empty if
-// that fails.
-const llvm::StringMap<llvm::StringSet<>> &builtinModuleAttributes();
+// The attributes of the modules built into the embedded interpreter
+// (PyImport_Inittab), as lines "module\tattribute\n": what `from _sha512
+// import sha512` finds. Read in children forked from the interpreter
+// (importing them here would change the state compile workers are forked
+// from), ~30 ms: callers keep the answer (the compile cache's result index,
+// under compilerIdentity()). Empty if that fails.
+std::string readBuiltinModuleAttributes();
 
 } // namespace pyox
 

@@ -9,7 +9,6 @@
 
 #include "Pack/ImportGraph.h"
 
-#include "Pack/Compiler.h"
 #include "Pack/Marshal.h"
 
 #include "pyox/format.h"
@@ -954,7 +953,7 @@ private:
                 !StringRef(S.Name).contains('.') && isBuiltinModule(S.Name);
       for (const std::string &N : S.FromList)
         Ok = Ok &&
-             (N == "*" || builtinModuleAttributes().lookup(S.Name).contains(N));
+             (N == "*" || (Config.BuiltinHas && Config.BuiltinHas(S.Name, N)));
       auto [It, New] = Holds.try_emplace(S.Guard, Ok);
       It->second = It->second && Ok;
     }

@@ -118,6 +118,9 @@ struct ImportGraphConfig {
   // closure. The caller compiles, or finds the scans known.
   std::function<llvm::Expected<std::vector<ModuleScan>>(llvm::ArrayRef<size_t>)>
       Scan;
+  // Whether built-in module Module has attribute Name (for the fallbacks
+  // of import-only try bodies, ImportSite::Guard); none: no guard holds.
+  std::function<bool(llvm::StringRef Module, llvm::StringRef Name)> BuiltinHas;
 };
 
 struct ImportGraph {

@@ -249,6 +249,29 @@ selectByImports(const PackConfig &Config, StringRef Entry,
     return Out;
   };
 
+  // The built-in modules' attributes (for the guards of import-only try
+  // bodies): read once per CPython build, then from the result index.
+  std::optional<StringMap<StringSet<>>> Builtins;
+  G.BuiltinHas = [&](StringRef Module, StringRef Name) {
+    if (!Builtins) {
+      Builtins.emplace();
+      const CacheKey Key =
+          makeCacheKey("builtin-module-attributes-1", {Identity});
+      std::optional<StringRef> Known;
+      if (Cache)
+        Known = Cache->results().find(Key);
+      std::string Lines = Known ? Known->str() : readBuiltinModuleAttributes();
+      if (Cache && !Known && !Lines.empty())
+        Cache->results().put(Key, Lines);
+      SmallVector<StringRef, 0> Split;
+      StringRef(Lines).split(Split, '\n', -1, /*KeepEmpty=*/false);
+      for (StringRef L : Split)
+        (*Builtins)[L.split('\t').first].insert(L.split('\t').second);
+    }
+    auto It = Builtins->find(Module);
+    return It != Builtins->end() && It->second.contains(Name);
+  };
+
   Expected<ImportGraph> Graph = buildImportGraph(Files, G);
   if (!Graph)
     return Graph.takeError();
