@@ -29,7 +29,6 @@
 #include <optional>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zstd.h>
 
 using namespace llvm;
 
@@ -331,18 +330,14 @@ static std::optional<std::string> decompressSource(StringRef Frame,
                                                    StringRef Code,
                                                    uint64_t Size,
                                                    const CacheKey &Digest) {
-  ZSTD_DCtx *D = ZSTD_createDCtx();
-  if (!D)
+  Expected<std::string> Text = decompressFrame(Frame, Size, Code);
+  if (!Text) {
+    consumeError(Text.takeError());
     return std::nullopt;
-  std::string Text(Size, '\0');
-  size_t R = ZSTD_DCtx_refPrefix(D, Code.data(), Code.size());
-  if (!ZSTD_isError(R))
-    R = ZSTD_decompressDCtx(D, Text.data(), Text.size(), Frame.data(),
-                            Frame.size());
-  ZSTD_freeDCtx(D);
-  if (ZSTD_isError(R) || R != Size || contentDigest(Text) != Digest)
+  }
+  if (contentDigest(*Text) != Digest)
     return std::nullopt;
-  return Text;
+  return std::move(*Text);
 }
 
 // A module's SOURCE item with the compile cache. A source known by its

@@ -205,6 +205,8 @@ Error compressItems(std::vector<PayloadItem> &Items, std::vector<Work> &Todo,
 
 } // namespace
 
+static bool frameSmaller(size_t Raw, size_t Frame) { return Frame < Raw; }
+
 Error compressSources(std::vector<PayloadItem> &Items, CompileCache *Cache) {
   StringMap<size_t> CodeOf;
   for (size_t I = 0; I < Items.size(); ++I)
@@ -220,8 +222,7 @@ Error compressSources(std::vector<PayloadItem> &Items, CompileCache *Cache) {
     Todo.push_back({I, Code->second, SourceSettings, {}, {}, {}});
   }
   // A tiny file is stored as it is when its frame is no smaller.
-  return compressItems(Items, Todo, SourceDomain, Cache,
-                       [](size_t Raw, size_t Frame) { return Frame < Raw; });
+  return compressItems(Items, Todo, SourceDomain, Cache, frameSmaller);
 }
 
 static constexpr const char *FileDomain = "zstd-file-of-digest";
@@ -262,9 +263,7 @@ Error compressCode(std::vector<PayloadItem> &Items, CompileCache *Cache,
       continue;
     Todo.push_back({I, SIZE_MAX, CodeSettings, {}, {}, {}});
   }
-  if (Error E =
-          compressItems(Items, Todo, CodeDomain, Cache,
-                        [](size_t Raw, size_t Frame) { return Frame < Raw; }))
+  if (Error E = compressItems(Items, Todo, CodeDomain, Cache, frameSmaller))
     return E;
   // A frame replaces code that was spooled (read back for the sources).
   for (const Work &W : Todo)
@@ -273,10 +272,19 @@ Error compressCode(std::vector<PayloadItem> &Items, CompileCache *Cache,
   return Error::success();
 }
 
-Expected<std::string> decompressFrame(StringRef Frame, uint32_t RawSize) {
+Expected<std::string> decompressFrame(StringRef Frame, uint64_t RawSize,
+                                      StringRef Prefix) {
+  ZSTD_DCtx *D = ZSTD_createDCtx();
+  if (!D)
+    return createStringError(std::errc::not_enough_memory,
+                             "cannot allocate a zstd decompressor");
   std::string Out(RawSize, '\0');
   size_t R =
-      ZSTD_decompress(Out.data(), Out.size(), Frame.data(), Frame.size());
+      Prefix.empty() ? 0 : ZSTD_DCtx_refPrefix(D, Prefix.data(), Prefix.size());
+  if (!ZSTD_isError(R))
+    R = ZSTD_decompressDCtx(D, Out.data(), Out.size(), Frame.data(),
+                            Frame.size());
+  ZSTD_freeDCtx(D);
   if (ZSTD_isError(R) || R != RawSize)
     return createStringError(std::errc::illegal_byte_sequence,
                              "a zstd frame does not decompress to its size");

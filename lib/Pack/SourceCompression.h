@@ -82,10 +82,11 @@ compressFiles(std::vector<PayloadItem> &Items, CompileCache *Cache,
 llvm::Error compressCode(std::vector<PayloadItem> &Items, CompileCache *Cache,
                          llvm::function_ref<bool(const PayloadItem &)> Only);
 
-// Frame decompressed (a frame made alone, without a prefix): an error
-// unless it gives exactly RawSize bytes.
+// Frame decompressed (against Prefix, the raw-content prefix it was made
+// with, if any): an error unless it gives exactly RawSize bytes.
 llvm::Expected<std::string> decompressFrame(llvm::StringRef Frame,
-                                            uint32_t RawSize);
+                                            uint64_t RawSize,
+                                            llvm::StringRef Prefix = {});
 
 } // namespace pyox
 
