@@ -518,6 +518,7 @@ PyObject *loadCode(FinderObject *F, const pyox_entry *E) {
       return PyErr_NoMemory();
     if (pyox_entry_decompress(&F->Payload, E, Raw.get()) != 0)
       fatalDamaged(F, entryName(F->Payload, E));
+    releasePages(F, pyox_entry_data(&F->Payload, E), E->data_size);
     Code = PyMarshal_ReadObjectFromString(Raw.get(), Py_ssize_t(E->raw_size));
   } else {
     const uint8_t *Data = verifiedData(F, E);

@@ -34,11 +34,6 @@
 
 namespace {
 
-// A decompressor for compressed entry E, its checksum checked (and, for a
-// source, that of the code it was compressed against, its prefix), or null
-// when either is damaged or E may not be compressed. A source's prefix is
-// its code's content: when that is compressed too, it is decompressed into
-// *PrefixCopy, which the caller frees after the decompressor.
 // The thread's one-shot decompressor, made at its first use.
 class CachedDecompressor {
 public:
@@ -57,6 +52,12 @@ private:
 
 thread_local CachedDecompressor Cached;
 
+// A decompressor for compressed entry E, its checksum checked (and, for a
+// source, that of the code it was compressed against, its prefix), or null
+// when either is damaged or E may not be compressed: the thread's own when
+// OneShot, a new one (the caller frees it) otherwise. A source's prefix is
+// its code's content: when that is compressed too, it is decompressed into
+// *PrefixCopy, which the caller frees after the decompressor.
 ZSTD_DCtx *entryDecompressor(const pyox_payload *P, const pyox_entry *E,
                              void **PrefixCopy, bool OneShot) {
   *PrefixCopy = nullptr;
