@@ -952,10 +952,9 @@ private:
       bool Ok = S.How == ImportSite::Statement && S.Level == 0 &&
                 !StringRef(S.Name).contains('.') && isBuiltinModule(S.Name);
       for (const std::string &N : S.FromList)
-        Ok = Ok &&
-             (N == "*" || (Config.BuiltinHas && Config.BuiltinHas(S.Name, N)));
-      auto [It, New] = Holds.try_emplace(S.Guard, Ok);
-      It->second = It->second && Ok;
+        Ok = Ok && Config.BuiltinHas && Config.BuiltinHas(S.Name, N);
+      bool &All = Holds.try_emplace(S.Guard, true).first->second;
+      All = All && Ok;
     }
     StringRef Top = Self.split('.').first;
     for (const ImportSite &S : Scan.Imports)
