@@ -112,26 +112,37 @@ Expected<MappedCodeCounts> addMappedCode(std::vector<PayloadItem> &Items,
     return createStringError(Result.getError(), "%s: %s", Out.c_str(),
                              Result.getError().message().c_str());
   StringRef Data = (*Result)->getBuffer();
-  Items.reserve(Items.size() + Sent.size());
+  auto Next = [&]() -> Expected<StringRef> {
+    if (Data.size() < 4 ||
+        Data.size() - 4 < support::endian::read32le(Data.data()))
+      return createStringError(std::errc::illegal_byte_sequence,
+                               "%s: the template's mapped code is truncated",
+                               Template.str().c_str());
+    StringRef Record = Data.substr(4, support::endian::read32le(Data.data()));
+    Data = Data.drop_front(4 + Record.size());
+    return Record;
+  };
+  Items.reserve(Items.size() + Sent.size() + 1);
   for (size_t I : Sent) {
-    if (Data.size() < 4)
-      return createStringError(std::errc::illegal_byte_sequence,
-                               "%s: the template's mapped code is truncated",
-                               Template.str().c_str());
-    uint32_t Size = support::endian::read32le(Data.data());
-    Data = Data.drop_front(4);
-    if (Data.size() < Size)
-      return createStringError(std::errc::illegal_byte_sequence,
-                               "%s: the template's mapped code is truncated",
-                               Template.str().c_str());
-    if (Size != 0) {
+    Expected<StringRef> Entry = Next();
+    if (!Entry)
+      return Entry.takeError();
+    if (!Entry->empty()) {
       const PayloadItem &Module = Items[I];
-      Items.push_back({PYOX_KIND_MAPPED_CODE, Module.Name, Module.Path,
-                       Data.take_front(Size).str()});
+      Items.push_back(
+          {PYOX_KIND_MAPPED_CODE, Module.Name, Module.Path, Entry->str()});
       ++Counts.Mapped;
-      Counts.Bytes += Size;
+      Counts.Bytes += Entry->size();
     }
-    Data = Data.drop_front(Size);
+  }
+  // The interned strings the entries share (the path names no file).
+  Expected<StringRef> Strings = Next();
+  if (!Strings)
+    return Strings.takeError();
+  if (!Strings->empty() && Counts.Mapped != 0) {
+    Items.push_back({PYOX_KIND_MAPPED_CODE, PYOX_MAPPED_STRINGS_NAME,
+                     PYOX_MAPPED_STRINGS_NAME, Strings->str()});
+    Counts.Bytes += Strings->size();
   }
   return Counts;
 }
@@ -148,6 +159,19 @@ Expected<uint32_t> checkMappedCode(const pyox_payload &P,
                                "damaged entry table");
     StringRef Name(pyox_entry_name(&P, E), E->name_size);
     const uint8_t *Data = pyox_entry_data(&P, E);
+    if (Name == PYOX_MAPPED_STRINGS_NAME) {
+      if (E->data_size < sizeof(pyox_mapped_strings_header) ||
+          std::memcmp(Data, PYOX_MAPPED_STRINGS_MAGIC, 8) != 0)
+        return createStringError(std::errc::illegal_byte_sequence,
+                                 "the mapped strings have no header");
+      const uint8_t *K = Data + offsetof(pyox_mapped_strings_header, abi_key);
+      if (Key && std::memcmp(K, Key, PYOX_MAPPED_KEY_SIZE) != 0)
+        return createStringError(std::errc::illegal_byte_sequence,
+                                 "the mapped strings were laid out for "
+                                 "another template than the rest");
+      Key = K;
+      continue;
+    }
     if (E->data_size < sizeof(pyox_mapped_header) ||
         std::memcmp(Data, PYOX_MAPPED_MAGIC, 8) != 0)
       return createStringError(std::errc::illegal_byte_sequence,

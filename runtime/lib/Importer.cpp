@@ -84,10 +84,15 @@ struct FinderObject {
   // Mapped code (MappedCode.h): its pages are private and writable, and
   // Prepared[i] says whether entry i has been made usable.
   bool Mapped;
-  uint8_t *Prepared;    // by entry index: 0, PreparedBusy or PreparedDone
-  int PagemapFd;        // /proc/self/pagemap for releaseCleanPages, or -1
-  pid_t PagemapPid;     // the process that opened it
-  uint64_t MappedCount; // of LoadCount, code objects used in place
+  uint8_t *Prepared; // by entry index: 0, PreparedBusy or PreparedDone
+  // The shared strings (PYOX_MAPPED_STRINGS_NAME), if any: the entry, the
+  // end of its objects, and which of its chunks have been checked.
+  uint8_t *Strings;
+  uint64_t StringsEnd;
+  uint8_t *StringsChecked; // by chunk: 1 once its CRC32C matched
+  int PagemapFd;           // /proc/self/pagemap for releaseCleanPages, or -1
+  pid_t PagemapPid;        // the process that opened it
+  uint64_t MappedCount;    // of LoadCount, code objects used in place
 };
 
 enum : uint8_t { PreparedBusy = 1, PreparedDone = 2 };
@@ -470,8 +475,27 @@ PyObject *mappedCode(FinderObject *F, const pyox_entry *M) {
   verifiedData(F, M);
   uint8_t Key[PYOX_MAPPED_KEY_SIZE];
   pyox_mapped_abi_key(Key);
-  if (const char *Why = pyox_mapped_check(Data, M->data_size, Key))
+  if (const char *Why =
+          pyox_mapped_check(Data, M->data_size, Key, F->StringsEnd))
     fatalMapped(F, Why);
+  // The shared strings it uses: their chunks checked, each once (a whole
+  // check at start-up would read all of them, ~1.5 MiB for the stdlib).
+  uint32_t SharedCount;
+  const uint32_t *Shared = pyox_mapped_shared_slots(Data, &SharedCount);
+  if (SharedCount) {
+    const auto *SH =
+        reinterpret_cast<const pyox_mapped_strings_header *>(F->Strings);
+    for (uint32_t I = 0; I < SharedCount; ++I) {
+      uint64_t Target;
+      memcpy(&Target, Data + Shared[I], 8);
+      uint32_t Chunk = uint32_t(Target >> SH->chunk_shift);
+      if (F->StringsChecked[Chunk])
+        continue;
+      if (!pyox_mapped_strings_chunk_ok(F->Strings, Chunk))
+        fatalDamaged(F, PYOX_MAPPED_STRINGS_NAME);
+      F->StringsChecked[Chunk] = 1;
+    }
+  }
   PyObject *Path = virtualPath(F, entryPath(F->Payload, M));
   if (!Path)
     return nullptr;
@@ -488,7 +512,7 @@ PyObject *mappedCode(FinderObject *F, const pyox_entry *M) {
       ~(Page - 1);
   if (Hi > Lo)
     madvise(reinterpret_cast<void *>(Lo), Hi - Lo, PopulateWrite);
-  PyObject *Code = pyox_mapped_prepare(Data, Path);
+  PyObject *Code = pyox_mapped_prepare(Data, F->Strings, Path);
   Py_DECREF(Path);
   if (!Code)
     return nullptr;
@@ -616,13 +640,27 @@ void setUpMappedCode(FinderObject *F) {
   uint8_t Key[PYOX_MAPPED_KEY_SIZE];
   if (!First)
     fatalDamaged(F, "(mapped code)");
-  verifiedData(F, First);
   if (pyox_mapped_abi_key(Key) != 0)
     fatalMapped(F, "the payload has mapped code and this program has no "
                    "build-id to check it against");
-  if (const char *Why =
-          pyox_mapped_check(pyox_entry_data(&P, First), First->data_size, Key))
-    fatalMapped(F, Why);
+  // The shared strings come first ('/' sorts before any module name): the
+  // chunk holding their header is checked now, the others when used.
+  constexpr std::string_view StringsName = PYOX_MAPPED_STRINGS_NAME;
+  const pyox_entry *Strings = nullptr;
+  if (entryName(P, First) == StringsName) {
+    Strings = First;
+    if (const char *Why = pyox_mapped_strings_check(
+            pyox_entry_data(&P, Strings), Strings->data_size, Key)) {
+      if (std::string_view(Why) == "damaged")
+        fatalDamaged(F, StringsName);
+      fatalMapped(F, Why);
+    }
+  } else {
+    verifiedData(F, First);
+    if (const char *Why = pyox_mapped_check(pyox_entry_data(&P, First),
+                                            First->data_size, Key, 0))
+      fatalMapped(F, Why);
+  }
   uintptr_t Lo = (reinterpret_cast<uintptr_t>(P.base) + Begin) & ~(Page - 1);
   uintptr_t Hi =
       (reinterpret_cast<uintptr_t>(P.base) + P.header->total_size + Page - 1) &
@@ -634,6 +672,14 @@ void setUpMappedCode(FinderObject *F) {
     return;
   F->Prepared = static_cast<uint8_t *>(calloc(P.header->entry_count, 1));
   F->Mapped = F->Prepared != nullptr;
+  if (F->Mapped && Strings) {
+    F->Strings = const_cast<uint8_t *>(pyox_entry_data(&P, Strings));
+    const auto *SH =
+        reinterpret_cast<const pyox_mapped_strings_header *>(F->Strings);
+    F->StringsEnd = sizeof *SH + uint64_t(SH->objects_size);
+    F->StringsChecked = static_cast<uint8_t *>(calloc(SH->chunk_count, 1));
+    F->Mapped = F->StringsChecked != nullptr;
+  }
   if (F->Mapped && F->DropPages) {
     F->PagemapFd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
     F->PagemapPid = getpid();
@@ -1452,6 +1498,9 @@ int installFinder(const pyox_payload &P, const char *Root, bool FileMapped) {
   F->LoadNs = 0;
   F->Mapped = false;
   F->Prepared = nullptr;
+  F->Strings = nullptr;
+  F->StringsEnd = 0;
+  F->StringsChecked = nullptr;
   F->PagemapFd = -1;
   F->MappedCount = 0;
   if (FileMapped)

@@ -39,6 +39,8 @@
 
 #include <marshal.h>
 
+#include "pyox/payload.h"
+
 /* PyBytesObject.ob_shash is deprecated for users of the C API, not for
  * whoever writes a bytes object's bytes. */
 #pragma clang diagnostic ignored "-Wdeprecated-declarations"
@@ -197,16 +199,65 @@ static int goodSlot(const pyox_mapped_header *h, uint32_t off) {
          (uint64_t)off + 8 <= sizeof *h + (uint64_t)h->objects_size;
 }
 
+static uint64_t listTotal(const pyox_mapped_header *h) {
+  return (uint64_t)h->reloc_count + h->intern_count + h->code_count +
+         h->frozenset_count + h->shared_count;
+}
+
+const uint32_t *pyox_mapped_shared_slots(const uint8_t *blob, uint32_t *count) {
+  const pyox_mapped_header *h = (const pyox_mapped_header *)blob;
+  *count = h->shared_count;
+  return lists(blob) + listTotal(h) - h->shared_count;
+}
+
+const char *pyox_mapped_strings_check(const uint8_t *blob, uint64_t size,
+                                      const uint8_t key[PYOX_MAPPED_KEY_SIZE]) {
+  /* (pyox_mapped_strings_chunk_ok is declared in MappedCode.h.) */
+  const pyox_mapped_strings_header *h =
+      (const pyox_mapped_strings_header *)blob;
+  if ((uintptr_t)blob % 16 != 0 || size < sizeof *h ||
+      memcmp(h->magic, PYOX_MAPPED_STRINGS_MAGIC, 8) != 0)
+    return "not a mapped strings entry";
+  uint64_t covered = sizeof *h + (uint64_t)h->objects_size;
+  if (h->objects_size % 16 != 0 || h->chunk_shift < 12 || h->chunk_shift > 20 ||
+      h->chunk_count !=
+          (covered + (1u << h->chunk_shift) - 1) >> h->chunk_shift ||
+      covered + 4 * (uint64_t)h->chunk_count > size)
+    return "mapped strings entry has bad sizes";
+  /* Chunk 0 holds the header: a damaged key is damage, not another
+   * template. */
+  if (!pyox_mapped_strings_chunk_ok(blob, 0))
+    return "damaged";
+  if (memcmp(h->abi_key, key, PYOX_MAPPED_KEY_SIZE) != 0)
+    return "mapped code laid out for another template build";
+  return NULL;
+}
+
+int pyox_mapped_strings_chunk_ok(const uint8_t *blob, uint32_t chunk) {
+  const pyox_mapped_strings_header *h =
+      (const pyox_mapped_strings_header *)blob;
+  uint64_t covered = sizeof *h + (uint64_t)h->objects_size;
+  uint64_t lo = (uint64_t)chunk << h->chunk_shift;
+  uint64_t hi = lo + (1u << h->chunk_shift);
+  if (chunk >= h->chunk_count)
+    return 0;
+  if (hi > covered)
+    hi = covered;
+  uint32_t want;
+  memcpy(&want, blob + covered + 4 * (uint64_t)chunk, 4);
+  return pyox_crc32c(0, blob + lo, hi - lo) == want;
+}
+
 const char *pyox_mapped_check(const uint8_t *blob, uint64_t size,
-                              const uint8_t key[PYOX_MAPPED_KEY_SIZE]) {
+                              const uint8_t key[PYOX_MAPPED_KEY_SIZE],
+                              uint64_t strings_end) {
   const pyox_mapped_header *h = (const pyox_mapped_header *)blob;
   if ((uintptr_t)blob % 16 != 0 || size < sizeof *h ||
       memcmp(h->magic, PYOX_MAPPED_MAGIC, 8) != 0)
     return "not a mapped code entry";
   if (memcmp(h->abi_key, key, PYOX_MAPPED_KEY_SIZE) != 0)
     return "mapped code laid out for another template build";
-  uint64_t count = (uint64_t)h->reloc_count + h->intern_count + h->code_count +
-                   h->frozenset_count;
+  uint64_t count = listTotal(h);
   if (h->objects_size % 8 != 0 ||
       sizeof *h + (uint64_t)h->objects_size + 4 * count > size ||
       !goodSlot(h, h->root) || h->code_count == 0)
@@ -221,14 +272,26 @@ const char *pyox_mapped_check(const uint8_t *blob, uint64_t size,
     if (!goodSlot(h, (uint32_t)target) || target > UINT32_MAX)
       return "mapped code entry points out of bounds";
   }
+  const uint32_t *shared = l + count - h->shared_count;
+  for (uint32_t i = 0; i < h->shared_count; ++i) {
+    uint64_t target;
+    memcpy(&target, blob + shared[i], 8);
+    if (target % 8 != 0 || target < sizeof(pyox_mapped_strings_header) ||
+        target + sizeof(PyASCIIObject) > strings_end)
+      return "mapped code entry points out of the shared strings";
+  }
   return NULL;
 }
 
-static void relocate(uint8_t *blob) {
+static void relocate(uint8_t *blob, const uint8_t *strings) {
   const pyox_mapped_header *h = (const pyox_mapped_header *)blob;
   const uint32_t *l = lists(blob);
   for (uint32_t i = 0; i < h->reloc_count; ++i)
     *(uint64_t *)(blob + l[i]) += (uintptr_t)blob;
+  uint32_t n;
+  const uint32_t *shared = pyox_mapped_shared_slots(blob, &n);
+  for (uint32_t i = 0; i < n; ++i)
+    *(uint64_t *)(blob + shared[i]) += (uintptr_t)strings;
 }
 
 /* Replaces each frozenset slot's tuple with a frozenset of its items; a
@@ -275,15 +338,27 @@ uint64_t pyox_mapped_written_end(const uint8_t *blob) {
     if (target + sizeof(PyASCIIObject) > end)
       end = target + sizeof(PyASCIIObject);
   }
+  uint32_t n;
+  const uint32_t *shared = pyox_mapped_shared_slots(blob, &n);
+  if (n && (uint64_t)shared[n - 1] + 8 > end)
+    end = (uint64_t)shared[n - 1] + 8;
   return end;
 }
 
-PyObject *pyox_mapped_prepare(uint8_t *blob, PyObject *filename) {
+PyObject *pyox_mapped_prepare(uint8_t *blob, uint8_t *strings,
+                              PyObject *filename) {
   const pyox_mapped_header *h = (const pyox_mapped_header *)blob;
-  relocate(blob);
+  relocate(blob, strings);
   const uint32_t *l = lists(blob) + h->reloc_count;
   for (uint32_t i = 0; i < h->intern_count; ++i)
     PyUnicode_InternInPlace((PyObject **)(blob + l[i]));
+  /* A shared string is interned by the first module that uses it (it is
+   * then the process's, and this returns at once for every later slot),
+   * or found equal to one interned before (a slot then points there). */
+  uint32_t n;
+  const uint32_t *shared = pyox_mapped_shared_slots(blob, &n);
+  for (uint32_t i = 0; i < n; ++i)
+    PyUnicode_InternInPlace((PyObject **)(blob + shared[i]));
   l += h->intern_count;
   for (uint32_t i = 0; i < h->code_count; ++i) {
     PyCodeObject *co = (PyCodeObject *)(blob + l[i]);
@@ -332,6 +407,21 @@ enum {
   RANKS
 };
 
+/* The strings entry being written: the interned ASCII strings of all
+ * modules, laid out once, most shared first (a program's first imports use
+ * the common ones, which then share a few chunks). */
+typedef struct {
+  PyObject *offsets; /* dict: id(str) -> its offset in the entry */
+  PyObject *keep;    /* list: the strings, alive until the end */
+  uint8_t *out;      /* the entry */
+  size_t size;
+} Pool;
+
+#define POOL_CHUNK_SHIFT 12
+/* A str larger than this stays in its module's entry (it could not share a
+ * chunk with others). */
+#define POOL_MAX_STR 1024
+
 typedef struct {
   PyObject *index;   /* dict: id(object) -> its number */
   PyObject **objs;   /* borrowed: the unmarshalled root keeps them alive */
@@ -339,7 +429,8 @@ typedef struct {
   size_t count, cap;
   uint8_t *out;
   size_t size;
-  U32Vec relocs, interns, codes, frozensets;
+  U32Vec relocs, interns, codes, frozensets, shared;
+  const Pool *pool;  /* NULL while the strings are being collected */
   const char *error; /* why this module cannot be laid out */
 } Layout;
 
@@ -383,15 +474,32 @@ static size_t sizeOf(PyObject *o) {
   return sizeof(PyComplexObject);
 }
 
-static Py_ssize_t numberOf(Layout *L, PyObject *o) {
+/* Whether O goes in the strings entry rather than its module's. */
+static int poolable(PyObject *o) {
+  return PyUnicode_CheckExact(o) && PyUnicode_CHECK_INTERNED(o) &&
+         PyUnicode_IS_READY(o) && PyUnicode_IS_COMPACT(o) &&
+         PyUnicode_IS_ASCII(o) && sizeOf(o) <= POOL_MAX_STR;
+}
+
+/* DICT[id(O)] (a number); -1 when O is not a key, -2 on error. */
+static Py_ssize_t byIdentity(PyObject *dict, PyObject *o) {
   PyObject *key = PyLong_FromVoidPtr(o);
   if (!key)
     return -2;
-  PyObject *v = PyDict_GetItemWithError(L->index, key);
+  PyObject *v = PyDict_GetItemWithError(dict, key);
   Py_DECREF(key);
   if (!v)
     return PyErr_Occurred() ? -2 : -1;
   return PyLong_AsSsize_t(v);
+}
+
+/* O's offset in the strings entry; -1 when it is not there, -2 on error. */
+static Py_ssize_t poolOffset(const Pool *pool, PyObject *o) {
+  return pool && poolable(o) ? byIdentity(pool->offsets, o) : -1;
+}
+
+static Py_ssize_t numberOf(Layout *L, PyObject *o) {
+  return byIdentity(L->index, o);
 }
 
 static int visit(Layout *L, PyObject *o);
@@ -407,6 +515,9 @@ static int visitAll(Layout *L, PyObject *const *items, Py_ssize_t n) {
 static int visit(Layout *L, PyObject *o) {
   if (!o || isStatic(o))
     return 0;
+  Py_ssize_t pooled = poolOffset(L->pool, o);
+  if (pooled != -1)
+    return pooled < -1 ? -1 : 0;
   Py_ssize_t known = numberOf(L, o);
   if (known != -1)
     return known < -1 ? -1 : 0;
@@ -469,8 +580,15 @@ static int visit(Layout *L, PyObject *o) {
 /* Writes the pointer to TARGET at entry offset SLOT. */
 static int ref(Layout *L, size_t slot, PyObject *target) {
   uint64_t v = 0;
+  Py_ssize_t pooled = target ? poolOffset(L->pool, target) : -1;
+  if (pooled < -1)
+    return -1;
   if (target && isStatic(target)) {
     v = (uintptr_t)target;
+  } else if (pooled >= 0) {
+    v = (uint64_t)pooled;
+    if (push(&L->shared, (uint32_t)slot) < 0)
+      return -1;
   } else if (target) {
     Py_ssize_t n = numberOf(L, target);
     if (n < 0)
@@ -615,9 +733,10 @@ static int layOut(Layout *L, PyObject *root) {
       if (rankOf(L->objs[i]) == rank &&
           writeObject(L, L->objs[i], L->offsets[i]) < 0)
         return -1;
-  U32Vec *all[] = {&L->relocs, &L->interns, &L->codes, &L->frozensets};
+  U32Vec *all[] = {&L->relocs, &L->interns, &L->codes, &L->frozensets,
+                   &L->shared};
   size_t lists = 0;
-  for (int i = 0; i < 4; ++i) {
+  for (int i = 0; i < 5; ++i) {
     if (all[i]->n)
       qsort(all[i]->v, all[i]->n, sizeof(uint32_t), compareU32);
     lists += all[i]->n * 4;
@@ -626,7 +745,7 @@ static int layOut(Layout *L, PyObject *root) {
   if (!out)
     return -1;
   L->out = out;
-  for (int i = 0; i < 4; ++i) {
+  for (int i = 0; i < 5; ++i) {
     if (all[i]->n)
       memcpy(out + L->size, all[i]->v, all[i]->n * 4);
     L->size += all[i]->n * 4;
@@ -640,6 +759,7 @@ static int layOut(Layout *L, PyObject *root) {
   h->intern_count = (uint32_t)L->interns.n;
   h->code_count = (uint32_t)L->codes.n;
   h->frozenset_count = (uint32_t)L->frozensets.n;
+  h->shared_count = (uint32_t)L->shared.n;
   return 0;
 }
 
@@ -652,6 +772,7 @@ static void freeLayout(Layout *L) {
   free(L->interns.v);
   free(L->codes.v);
   free(L->frozensets.v);
+  free(L->shared.v);
 }
 
 /* --- The writer's self-check --------------------------------------------- */
@@ -659,9 +780,11 @@ static void freeLayout(Layout *L) {
 typedef struct {
   const uint8_t *base; /* the relocated copy */
   size_t size;
+  const uint8_t *strings; /* the strings entry, and its end */
+  size_t stringsSize;
   PyObject *pairs, *back; /* id(mapped) -> id(fresh), and back */
-  const uint32_t *interns, *codes, *frozensets;
-  uint32_t internCount, codeCount, frozensetCount;
+  const uint32_t *interns, *codes, *frozensets, *shared;
+  uint32_t internCount, codeCount, frozensetCount, sharedCount;
   uint32_t internsSeen, codesSeen, frozensetsSeen;
   const char *why;
 } Check;
@@ -768,11 +891,18 @@ static int same(Check *C, PyObject *const *slot, PyObject *b) {
     return 0;
   if (a == b || isStatic(a) || isStatic(b))
     return a == b ? 1 : fail(C, "a template object differs");
-  if ((const uint8_t *)a < C->base || (const uint8_t *)a >= C->base + C->size)
+  int inStrings = C->strings && (const uint8_t *)a >= C->strings &&
+                  (const uint8_t *)a < C->strings + C->stringsSize;
+  if (!inStrings &&
+      ((const uint8_t *)a < C->base || (const uint8_t *)a >= C->base + C->size))
     return fail(C, "a pointer leaves the entry");
   size_t at = (const uint8_t *)slot - C->base;
   int interned = PyUnicode_CheckExact(b) && PyUnicode_CHECK_INTERNED(b);
-  if (listed(C->interns, C->internCount, at) != interned)
+  int shared = listed(C->shared, C->sharedCount, at);
+  if (shared != inStrings)
+    return fail(C, "the shared list differs from the slots holding shared "
+                   "strings");
+  if ((listed(C->interns, C->internCount, at) || shared) != interned)
     return fail(C, "the intern list differs from what marshal interns");
   C->internsSeen += (uint32_t)interned;
   int frozen = PyFrozenSet_CheckExact(b);
@@ -821,18 +951,23 @@ static int same(Check *C, PyObject *const *slot, PyObject *b) {
              : fail(C, "a number differs");
 }
 
-/* NULL when BLOB, copied and relocated, holds what FRESH holds. */
+/* NULL when BLOB, copied and relocated (against POOL's strings entry),
+ * holds what FRESH holds. */
 static const char *checkLayout(const uint8_t *blob, size_t size,
-                               PyObject *fresh) {
+                               PyObject *fresh, const Pool *pool) {
   uint8_t key[PYOX_MAPPED_KEY_SIZE];
   pyox_mapped_abi_key(key);
-  if (pyox_mapped_check(blob, size, key) != NULL)
-    return pyox_mapped_check(blob, size, key);
+  const pyox_mapped_strings_header *sh =
+      (const pyox_mapped_strings_header *)pool->out;
+  uint64_t stringsEnd = sh ? sizeof *sh + (uint64_t)sh->objects_size : 0;
+  const char *bad = pyox_mapped_check(blob, size, key, stringsEnd);
+  if (bad)
+    return bad;
   uint8_t *copy = NULL;
   if (posix_memalign((void **)&copy, 16, size) != 0)
     return "out of memory";
   memcpy(copy, blob, size);
-  relocate(copy);
+  relocate(copy, pool->out);
   const pyox_mapped_header *h = (const pyox_mapped_header *)copy;
   Check C;
   memset(&C, 0, sizeof C);
@@ -846,13 +981,16 @@ static const char *checkLayout(const uint8_t *blob, size_t size,
   C.codeCount = h->code_count;
   C.frozensets = C.codes + h->code_count;
   C.frozensetCount = h->frozenset_count;
+  C.shared = pyox_mapped_shared_slots(copy, &C.sharedCount);
+  C.strings = pool->out;
+  C.stringsSize = (size_t)stringsEnd;
   PyObject *root = (PyObject *)(copy + h->root);
   if (!C.pairs || !C.back)
     C.why = "out of memory";
   else if (same(&C, &root, fresh) && C.codesSeen != C.codeCount)
     C.why = "the code list holds more than the code objects";
   /* Every slot is reached once: fewer means a listed slot is unreachable. */
-  else if (!C.why && (C.internsSeen != C.internCount ||
+  else if (!C.why && (C.internsSeen != C.internCount + C.sharedCount ||
                       C.frozensetsSeen != C.frozensetCount))
     C.why = "a listed slot is not reachable";
   if (PyErr_Occurred()) {
@@ -869,7 +1007,8 @@ static const char *checkLayout(const uint8_t *blob, size_t size,
 /* IN holds one record per module: u32 name size, the name, u32 data size,
  * the marshal data of its code object. OUT gets one record per input
  * record, in order: u32 size, then the mapped entry (size 0: this module
- * holds an object mapped code does not lay out; it stays marshal only).
+ * holds an object mapped code does not lay out; it stays marshal only);
+ * then one more, the strings entry (size 0: no module has shared strings).
  * The u32s are little-endian, as the host. Exit status 0, 3 when this
  * template cannot have mapped code (the reason on stderr), 1 on error. */
 
@@ -900,61 +1039,245 @@ static int readAll(const char *path, uint8_t **data, size_t *size) {
   return 0;
 }
 
-static int layOutAll(const uint8_t *in, size_t size, FILE *out) {
-  size_t pos = 0;
-  while (pos < size) {
-    uint32_t nameSize, dataSize;
-    if (size - pos < 4)
-      return fprintf(stderr, "pyox: lay out code: truncated input\n"), 1;
-    memcpy(&nameSize, in + pos, 4);
-    if (size - pos - 4 < (uint64_t)nameSize + 4)
-      return fprintf(stderr, "pyox: lay out code: truncated input\n"), 1;
-    const char *name = (const char *)in + pos + 4;
-    memcpy(&dataSize, in + pos + 4 + nameSize, 4);
-    pos += 8 + (size_t)nameSize;
-    if (size - pos < dataSize)
-      return fprintf(stderr, "pyox: lay out code: truncated input\n"), 1;
-    const char *data = (const char *)in + pos;
-    pos += dataSize;
+typedef struct {
+  const char *name, *data;
+  uint32_t nameSize, dataSize;
+} Record;
 
-    PyObject *code = PyMarshal_ReadObjectFromString(data, dataSize);
-    PyObject *fresh =
-        code ? PyMarshal_ReadObjectFromString(data, dataSize) : NULL;
-    if (!code || !fresh || !PyCode_Check(code)) {
-      fprintf(stderr, "pyox: %.*s: not a marshalled code object\n",
-              (int)nameSize, name);
-      PyErr_Print();
-      return 1;
+/* Splits IN into its records; the count, or -1 (after a message). */
+static Py_ssize_t readRecords(const uint8_t *in, size_t size,
+                              Record **records) {
+  size_t pos = 0, n = 0, cap = 0;
+  *records = NULL;
+  while (pos < size) {
+    Record r;
+    if (size - pos < 4)
+      return fprintf(stderr, "pyox: lay out code: truncated input\n"), -1;
+    memcpy(&r.nameSize, in + pos, 4);
+    if (size - pos - 4 < (uint64_t)r.nameSize + 4)
+      return fprintf(stderr, "pyox: lay out code: truncated input\n"), -1;
+    r.name = (const char *)in + pos + 4;
+    memcpy(&r.dataSize, in + pos + 4 + r.nameSize, 4);
+    pos += 8 + (size_t)r.nameSize;
+    if (size - pos < r.dataSize)
+      return fprintf(stderr, "pyox: lay out code: truncated input\n"), -1;
+    r.data = (const char *)in + pos;
+    pos += r.dataSize;
+    if (n == cap) {
+      cap = cap ? cap * 2 : 256;
+      Record *bigger = (Record *)realloc(*records, cap * sizeof r);
+      if (!bigger)
+        return fprintf(stderr, "pyox: lay out code: out of memory\n"), -1;
+      *records = bigger;
+    }
+    (*records)[n++] = r;
+  }
+  return (Py_ssize_t)n;
+}
+
+static PyObject *unmarshal(const Record *r) {
+  PyObject *code = PyMarshal_ReadObjectFromString(r->data, r->dataSize);
+  if (!code || !PyCode_Check(code)) {
+    fprintf(stderr, "pyox: %.*s: not a marshalled code object\n",
+            (int)r->nameSize, r->name);
+    PyErr_Print();
+    Py_XDECREF(code);
+    return NULL;
+  }
+  return code;
+}
+
+/* Fills POOL with the interned ASCII strings of every module that can be
+ * laid out: sorted by the number of modules using each (then by first
+ * use), so that the common names share the first chunks. */
+static int makePool(Pool *pool, const Record *records, Py_ssize_t n) {
+  PyObject *uses = PyDict_New(); /* id(str) -> [count, first, str] */
+  PyObject *order = PyList_New(0);
+  int r = -1;
+  if (!uses || !order)
+    goto done;
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    PyObject *code = unmarshal(&records[i]);
+    if (!code)
+      goto done;
+    Layout L;
+    memset(&L, 0, sizeof L);
+    L.index = PyDict_New();
+    int v = L.index ? visit(&L, code) : -1;
+    if (v < 0 && !L.error) {
+      freeLayout(&L);
+      Py_DECREF(code);
+      goto done;
+    }
+    PyErr_Clear();
+    for (size_t j = 0; v == 0 && j < L.count; ++j) {
+      PyObject *o = L.objs[j];
+      if (!poolable(o))
+        continue;
+      PyObject *key = PyLong_FromVoidPtr(o);
+      PyObject *use = key ? PyDict_GetItemWithError(uses, key) : NULL;
+      if (use) {
+        PyObject *count =
+            PyLong_FromSsize_t(PyLong_AsSsize_t(PyList_GET_ITEM(use, 0)) + 1);
+        if (!count || PyList_SetItem(use, 0, count) < 0)
+          v = -1;
+      } else if (!key || PyErr_Occurred() ||
+                 !(use =
+                       Py_BuildValue("[inO]", 1, PyList_GET_SIZE(order), o)) ||
+                 PyDict_SetItem(uses, key, use) < 0 ||
+                 PyList_Append(order, use) < 0) {
+        v = -1;
+        Py_XDECREF(use);
+      } else {
+        Py_DECREF(use);
+      }
+      Py_XDECREF(key);
+    }
+    freeLayout(&L);
+    Py_DECREF(code);
+    if (v < 0 && PyErr_Occurred())
+      goto done;
+  }
+  /* Most used first; then in the order first met (deterministic). */
+  for (Py_ssize_t i = 0; i < PyList_GET_SIZE(order); ++i) {
+    PyObject *use = PyList_GET_ITEM(order, i);
+    PyObject *neg =
+        PyLong_FromSsize_t(-PyLong_AsSsize_t(PyList_GET_ITEM(use, 0)));
+    if (!neg || PyList_SetItem(use, 0, neg) < 0)
+      goto done;
+  }
+  if (PyList_Sort(order) < 0)
+    goto done;
+  const size_t chunk = (size_t)1 << POOL_CHUNK_SHIFT;
+  size_t at = sizeof(pyox_mapped_strings_header);
+  pool->offsets = PyDict_New();
+  pool->keep = PyList_New(0);
+  if (!pool->offsets || !pool->keep)
+    goto done;
+  for (Py_ssize_t i = 0; i < PyList_GET_SIZE(order); ++i) {
+    PyObject *o = PyList_GET_ITEM(PyList_GET_ITEM(order, i), 2);
+    size_t size = sizeOf(o);
+    if (at / chunk != (at + size - 1) / chunk) /* never across chunks */
+      at = (at + chunk - 1) & ~(chunk - 1);
+    PyObject *key = PyLong_FromVoidPtr(o);
+    PyObject *off = PyLong_FromSize_t(at);
+    int bad = !key || !off || PyDict_SetItem(pool->offsets, key, off) < 0 ||
+              PyList_Append(pool->keep, o) < 0;
+    Py_XDECREF(key);
+    Py_XDECREF(off);
+    if (bad)
+      goto done;
+    at = (at + size + 7) & ~(size_t)7;
+    if (at > UINT32_MAX / 2) {
+      fprintf(stderr, "pyox: lay out code: too many strings\n");
+      goto done;
+    }
+  }
+  if (PyList_GET_SIZE(order) == 0) {
+    r = 0; /* no strings entry */
+    goto done;
+  }
+  size_t end = (at + 15) & ~(size_t)15;
+  uint32_t chunks = (uint32_t)((end + chunk - 1) >> POOL_CHUNK_SHIFT);
+  pool->size = end + 4 * (size_t)chunks;
+  pool->out = (uint8_t *)calloc(1, pool->size);
+  if (!pool->out)
+    goto done;
+  Layout W; /* writes str objects only: no lists */
+  memset(&W, 0, sizeof W);
+  W.out = pool->out;
+  for (Py_ssize_t i = 0; i < PyList_GET_SIZE(pool->keep); ++i) {
+    PyObject *o = PyList_GET_ITEM(pool->keep, i);
+    Py_ssize_t off = byIdentity(pool->offsets, o);
+    if (off < 0 || writeObject(&W, o, (size_t)off) < 0)
+      goto done;
+  }
+  pyox_mapped_strings_header *h = (pyox_mapped_strings_header *)pool->out;
+  memcpy(h->magic, PYOX_MAPPED_STRINGS_MAGIC, 8);
+  pyox_mapped_abi_key(h->abi_key);
+  h->objects_size = (uint32_t)(end - sizeof *h);
+  h->chunk_shift = POOL_CHUNK_SHIFT;
+  h->chunk_count = chunks;
+  for (uint32_t i = 0; i < chunks; ++i) {
+    size_t lo = (size_t)i << POOL_CHUNK_SHIFT;
+    size_t hi = lo + chunk < end ? lo + chunk : end;
+    uint32_t crc = pyox_crc32c(0, pool->out + lo, hi - lo);
+    memcpy(pool->out + end + 4 * (size_t)i, &crc, 4);
+  }
+  r = 0;
+done:
+  if (r < 0 && PyErr_Occurred())
+    PyErr_Print();
+  Py_XDECREF(uses);
+  Py_XDECREF(order);
+  return r;
+}
+
+static int layOutAll(const uint8_t *in, size_t size, FILE *out) {
+  Record *records;
+  Py_ssize_t n = readRecords(in, size, &records);
+  if (n < 0) {
+    free(records);
+    return 1;
+  }
+  Pool pool;
+  memset(&pool, 0, sizeof pool);
+  int status = 1;
+  if (makePool(&pool, records, n) < 0)
+    goto done;
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    const Record *rec = &records[i];
+    PyObject *code = unmarshal(rec);
+    PyObject *fresh = code ? unmarshal(rec) : NULL;
+    if (!fresh) {
+      Py_XDECREF(code);
+      goto done;
     }
     Layout L;
     memset(&L, 0, sizeof L);
     L.index = PyDict_New();
+    L.pool = &pool;
     uint32_t written = 0;
     int r = L.index ? layOut(&L, code) : -1;
     if (r < 0 && !L.error) {
       PyErr_Print();
-      return 1;
+      goto done;
     }
     PyErr_Clear();
     if (r == 0) {
-      const char *why = checkLayout(L.out, L.size, fresh);
+      const char *why = checkLayout(L.out, L.size, fresh, &pool);
       if (why) {
         fprintf(stderr,
                 "pyox: %.*s: mapped code self-check failed: %s (a pyox bug; "
                 "build without --mapped-code meanwhile)\n",
-                (int)nameSize, name, why);
-        return 1;
+                (int)rec->nameSize, rec->name, why);
+        goto done;
       }
       written = (uint32_t)L.size;
     }
     if (fwrite(&written, 4, 1, out) != 1 ||
-        fwrite(L.out, 1, written, out) != written)
-      return fprintf(stderr, "pyox: lay out code: cannot write\n"), 1;
+        fwrite(L.out, 1, written, out) != written) {
+      fprintf(stderr, "pyox: lay out code: cannot write\n");
+      goto done;
+    }
     freeLayout(&L);
     Py_DECREF(code);
     Py_DECREF(fresh);
   }
-  return 0;
+  /* Last, the strings entry (size 0: none). */
+  uint32_t poolSize = (uint32_t)pool.size;
+  if (fwrite(&poolSize, 4, 1, out) != 1 ||
+      fwrite(pool.out, 1, poolSize, out) != poolSize) {
+    fprintf(stderr, "pyox: lay out code: cannot write\n");
+    goto done;
+  }
+  status = 0;
+done:
+  Py_XDECREF(pool.offsets);
+  Py_XDECREF(pool.keep);
+  free(pool.out);
+  free(records);
+  return status;
 }
 
 int pyox_lay_out_code_main(const char *inPath, const char *outPath) {

@@ -49,22 +49,25 @@ extern "C" {
  * catch newline translation, as PNG does. */
 #define PYOX_MAGIC "\x89PYOX\r\n\x1a"
 #define PYOX_MAGIC_SIZE 8
-#define PYOX_FORMAT_VERSION 7u
-/* Version 6 is version 7 without compressed bytecode (PYOX_ENTRY_ZSTD on a
- * MODULE or PACKAGE entry); version 5 is version 6 with the hash table checked
- * in chunks of PYOX_CHUNK_BUCKETS_V3 buckets; version 4 is version 5 without
- * mapped code (PYOX_KIND_MAPPED_CODE); version 3 is version 4 with only sources
- * compressed; version 2 is version 3 without the chunk table (chunk_count zero,
- * one index_crc over [64, index_size)); version 1 is version 2 without
- * compressed entries and without a glibc floor (zero: not known). Readers
- * accept all seven; a payload of version 1 or 2 is checked whole when it is
- * opened. */
+#define PYOX_FORMAT_VERSION 8u
+/* Version 7 is version 8 with each mapped entry holding its own interned
+ * strings (a 64-byte pyox_mapped_header without shared_count, and no
+ * PYOX_MAPPED_STRINGS_NAME entry); version 6 is version 7 without compressed
+ * bytecode (PYOX_ENTRY_ZSTD on a MODULE or PACKAGE entry); version 5 is version
+ * 6 with the hash table checked in chunks of PYOX_CHUNK_BUCKETS_V3 buckets;
+ * version 4 is version 5 without mapped code (PYOX_KIND_MAPPED_CODE); version 3
+ * is version 4 with only sources compressed; version 2 is version 3 without the
+ * chunk table (chunk_count zero, one index_crc over [64, index_size)); version
+ * 1 is version 2 without compressed entries and without a glibc floor (zero:
+ * not known). Readers accept all eight; a payload of version 1 or 2 is checked
+ * whole when it is opened. */
 #define PYOX_FORMAT_VERSION_MIN 1u
 #define PYOX_FORMAT_VERSION_CHUNKS 3u
 #define PYOX_FORMAT_VERSION_ZSTD_FILES 4u
 #define PYOX_FORMAT_VERSION_MAPPED 5u
 #define PYOX_FORMAT_VERSION_SMALL_BUCKETS 6u
 #define PYOX_FORMAT_VERSION_ZSTD_CODE 7u
+#define PYOX_FORMAT_VERSION_MAPPED_STRINGS 8u
 
 /* Index chunk sizes (see above). Entries and names are sorted, so the
  * modules of one package share their chunks; a name's bucket is wherever its
@@ -239,12 +242,31 @@ static inline uint64_t pyox_name_hash(uint32_t group, const char *name,
  *   [uint32 x code_count]          code objects, for co_filename
  *   [uint32 x frozenset_count]     slots holding a tuple that the runtime
  *                                  replaces with a frozenset of its items
+ *   [uint32 x shared_count]        slots holding an offset into the
+ *                                  payload's shared strings (below): the
+ *                                  runtime adds that entry's address and
+ *                                  interns the str
  *
  * Every slot is 8-byte aligned and lies inside the objects. str and bytes
  * hashes are -1 (unknown: hash randomisation), reference counts large.
  * abi_key names the template: its GNU build-id (20 bytes, zero padded to
  * 24) then a 64-bit FNV-1a hash of the addresses and layouts the objects
- * depend on; a runtime whose key differs refuses the entry. */
+ * depend on; a runtime whose key differs refuses the entry.
+ *
+ * The interned ASCII strings of all modules (names, identifiers) are laid
+ * out once, in the MAPPED_CODE entry named PYOX_MAPPED_STRINGS_NAME (no
+ * module has a '/' in its name), most shared first:
+ *
+ *   [pyox_mapped_strings_header]   offsets below are from its first byte
+ *   [objects]                      str objects, 8-byte aligned, none
+ *                                  across a chunk boundary
+ *   [uint32 x chunk_count]         CRC32C of each chunk: bytes
+ *                                  [i << chunk_shift, (i + 1) << chunk_shift)
+ *                                  of the header and objects
+ *
+ * The runtime checks a chunk the first time a module it prepares refers to
+ * a string in it, instead of the whole entry (data_crc covers it too, for
+ * verify). */
 #define PYOX_MAPPED_MAGIC "PYOXCODE"
 #define PYOX_MAPPED_KEY_SIZE 32u
 
@@ -259,17 +281,36 @@ typedef struct pyox_mapped_header {
   uint32_t intern_count;                 /* 52 */
   uint32_t code_count;                   /* 56 */
   uint32_t frozenset_count;              /* 60 */
+  uint32_t shared_count;                 /* 64 */
+  uint32_t reserved[3];                  /* 68: zero */
 } pyox_mapped_header;
+
+#define PYOX_MAPPED_STRINGS_NAME "/strings"
+#define PYOX_MAPPED_STRINGS_MAGIC "PYOXSTRS"
+
+typedef struct pyox_mapped_strings_header {
+  uint8_t magic[8];                      /*  0: PYOX_MAPPED_STRINGS_MAGIC */
+  uint8_t abi_key[PYOX_MAPPED_KEY_SIZE]; /*  8: as the entries' */
+  uint32_t objects_size;                 /* 40: bytes of str objects after
+                                                the header, 16-byte multiple */
+  uint32_t chunk_shift;                  /* 44: 12 to 20 */
+  uint32_t chunk_count;                  /* 48: chunks of header + objects */
+  uint32_t reserved[3];                  /* 52: zero */
+} pyox_mapped_strings_header;
 
 #ifdef __cplusplus
 } /* extern "C" */
 static_assert(sizeof(pyox_header) == 64, "pyox_header is 64 bytes on disk");
 static_assert(sizeof(pyox_entry) == 40, "pyox_entry is 40 bytes on disk");
-static_assert(sizeof(pyox_mapped_header) == 64, "pyox_mapped_header is 64");
+static_assert(sizeof(pyox_mapped_header) == 80, "pyox_mapped_header is 80");
+static_assert(sizeof(pyox_mapped_strings_header) == 64,
+              "pyox_mapped_strings_header is 64");
 #else
 _Static_assert(sizeof(pyox_header) == 64, "pyox_header is 64 bytes on disk");
 _Static_assert(sizeof(pyox_entry) == 40, "pyox_entry is 40 bytes on disk");
-_Static_assert(sizeof(pyox_mapped_header) == 64, "pyox_mapped_header is 64");
+_Static_assert(sizeof(pyox_mapped_header) == 80, "pyox_mapped_header is 80");
+_Static_assert(sizeof(pyox_mapped_strings_header) == 64,
+               "pyox_mapped_strings_header is 64");
 #endif
 
 #endif /* PYOX_FORMAT_H */

@@ -19,6 +19,13 @@ never a crash or a hang.
   corrupt.py mapped APP N SEED  N runs, each with one random byte of the
                                 mapped code of a module the check imports
                                 flipped: each must be a `damaged` error
+  corrupt.py strings APP N SEED N runs with one random byte of the shared
+                                strings of mapped code flipped: in its
+                                first two chunks (the header; names the
+                                check's modules use) each must be a
+                                `damaged` error, elsewhere a `damaged`
+                                error or a correct run (a chunk no module
+                                of the check uses is never read)
 """
 import os
 import random
@@ -83,6 +90,18 @@ def run(app, check=CHECK, good=GOOD):
     if r.returncode == 1 and len(lines) == 1 and lines[0].startswith("pyox: "):
         return "error " + lines[0]
     return f"BAD rc={r.returncode} stdout={r.stdout!r} stderr={r.stderr[-300:]!r}"
+
+
+def run_flipped(path, blob, at, bits):
+    """Runs the copy PATH of BLOB with byte AT xor BITS, then restores it."""
+    with open(path, "r+b") as f:
+        f.seek(at)
+        f.write(bytes([blob[at] ^ bits]))
+    result = run(path)
+    with open(path, "r+b") as f:
+        f.seek(at)
+        f.write(bytes([blob[at]]))
+    return result
 
 
 def damaged_copy(app, mutate):
@@ -173,19 +192,35 @@ def main():
         for i in range(runs):
             name, off, n = rng.choice(used)
             at = base + off + rng.randrange(n)
-            with open(path, "r+b") as f:
-                f.seek(at)
-                f.write(bytes([blob[at] ^ (1 << rng.randrange(8))]))
-            result = run(path)
-            with open(path, "r+b") as f:
-                f.seek(at)
-                f.write(bytes([blob[at]]))
+            result = run_flipped(path, blob, at, 1 << rng.randrange(8))
             if result.startswith("error ") and "is damaged" in result:
                 damaged += 1
             else:
                 print(f"flip in {name} at +{at - base - off:#x}: {result}")
         os.unlink(path)
         print("runs", runs, "damaged", damaged, "entries", len(used))
+    elif mode == "strings":
+        runs, rng = int(sys.argv[3]), random.Random(int(sys.argv[4]))
+        blob = bytearray(open(app, "rb").read())
+        base, size = payload_range(app)
+        (off, n), = [(off, n) for name, kind, off, n in entries(blob, base)
+                     if kind == 8 and name == "/strings"]
+        chunk = 1 << struct.unpack_from("<I", blob, base + off + 44)[0]
+        fd, path = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(app)))
+        os.close(fd)
+        shutil.copy(app, path)
+        counts = {"first": 0, "first damaged": 0, "rest": 0, "rest damaged": 0}
+        for i in range(runs):
+            where = "first" if i % 2 == 0 else "rest"
+            at = base + off + rng.randrange(2 * chunk if where == "first" else n)
+            result = run_flipped(path, blob, at, 1 << rng.randrange(8))
+            damaged = result.startswith("error ") and "'/strings' is damaged" in result
+            counts[where] += 1
+            counts[where + " damaged"] += damaged
+            if not damaged and (where == "first" or result != "ok"):
+                print(f"flip at /strings+{at - base - off:#x}: {result}")
+        os.unlink(path)
+        print(" ".join(f"{k} {v}" for k, v in counts.items()))
     else:
         runs, rng = int(sys.argv[3]), random.Random(int(sys.argv[4]))
         blob = bytearray(open(app, "rb").read())
