@@ -23,7 +23,8 @@ namespace pyox {
 
 Expected<MappedCodeCounts> addMappedCode(std::vector<PayloadItem> &Items,
                                          StringRef Template,
-                                         const DataSpool *Spool) {
+                                         const DataSpool *Spool,
+                                         function_ref<bool(StringRef)> Wanted) {
   SmallString<128> In, Out, Err;
   for (auto [Path, Ext] : {std::pair{&In, "in"}, {&Out, "out"}, {&Err, "txt"}})
     if (std::error_code EC =
@@ -48,6 +49,9 @@ Expected<MappedCodeCounts> addMappedCode(std::vector<PayloadItem> &Items,
     for (size_t I = 0; I < Items.size(); ++I) {
       const PayloadItem &It = Items[I];
       if (It.Kind != PYOX_KIND_MODULE && It.Kind != PYOX_KIND_PACKAGE)
+        continue;
+      ++Counts.Modules;
+      if (!Wanted(It.Name))
         continue;
       std::string Spooled;
       if (It.Spooled) {
@@ -85,7 +89,6 @@ Expected<MappedCodeCounts> addMappedCode(std::vector<PayloadItem> &Items,
       return createStringError(OS.error(), "%s: %s", In.c_str(),
                                OS.error().message().c_str());
   }
-  Counts.Modules = Sent.size();
   if (Sent.empty())
     return Counts;
 

@@ -20,6 +20,7 @@
 #include "pyox/payload.h"
 
 #include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
@@ -29,20 +30,22 @@
 namespace pyox {
 
 struct MappedCodeCounts {
-  size_t Modules = 0; // MODULE/PACKAGE items given to the template
-  size_t Mapped = 0;  // of which it laid out
+  size_t Modules = 0; // MODULE/PACKAGE items
+  size_t Mapped = 0;  // of which the template laid out
   uint64_t Bytes = 0; // in the MAPPED_CODE entries
   std::string Why;    // when the template cannot have mapped code at all
 };
 
 // Appends a MAPPED_CODE item for every MODULE/PACKAGE item of Items that
-// Template lays out. Template must be able to run here (an executable of
-// the host's machine), be position-dependent and hold no payload: the
-// caller checks (tools/pyox-inject/BuildCommand.cpp).
-// A spooled item's bytecode is read back from Spool.
-llvm::Expected<MappedCodeCounts> addMappedCode(std::vector<PayloadItem> &Items,
-                                               llvm::StringRef Template,
-                                               const DataSpool *Spool);
+// Wanted accepts and Template lays out, and the shared strings they use.
+// Template must be able to run here (an executable of the host's machine),
+// be position-dependent and hold no payload: the caller checks
+// (tools/pyox-inject/BuildCommand.cpp). A spooled item's bytecode is read
+// back from Spool.
+llvm::Expected<MappedCodeCounts>
+addMappedCode(std::vector<PayloadItem> &Items, llvm::StringRef Template,
+              const DataSpool *Spool,
+              llvm::function_ref<bool(llvm::StringRef)> Wanted);
 
 // Checks what a reader can check of P's mapped code without being the
 // template: each MAPPED_CODE entry has the header's magic, the key every

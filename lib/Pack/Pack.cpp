@@ -846,10 +846,29 @@ static Error runPipeline(const PackConfig &Config, PayloadSink Write) {
                     " shared objects' frames and floors");
   }
   if (!Config.MappedCodeTemplate.empty()) {
+    // For the modules the program imports at start: code imported later,
+    // if at all, is compressed (it would cost ~1.9 times its marshal data
+    // laid out), and the frozen modules' code is the interpreter's.
     Expected<MappedCodeCounts> Mapped = addMappedCode(
-        Items, Config.MappedCodeTemplate, Spool ? &*Spool : nullptr);
+        Items, Config.MappedCodeTemplate, Spool ? &*Spool : nullptr,
+        [&](StringRef Name) { return !LaterCode.contains(Name); });
     if (!Mapped)
       return Mapped.takeError();
+    // A module that has mapped code runs from it: its marshal data is
+    // only the portable form (extract, a program built without), so it
+    // is stored compressed as code imported later is.
+    if (Mapped->Mapped != 0 &&
+        Config.CompressCode != PackConfig::CodeCompression::None) {
+      StringSet<> MappedNames;
+      for (const PayloadItem &It : Items)
+        if (It.Kind == PYOX_KIND_MAPPED_CODE)
+          MappedNames.insert(It.Name);
+      if (Error E = compressCode(
+              Items, Cache ? &*Cache : nullptr, [&](const PayloadItem &It) {
+                return !It.Spooled && MappedNames.contains(It.Name);
+              }))
+        return E;
+    }
     if (Config.Summary && !Mapped->Why.empty())
       Config.Summary("no mapped code: " + Mapped->Why);
     else if (Config.Summary)

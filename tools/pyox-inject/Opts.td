@@ -69,9 +69,9 @@ defm template : Eq<"template", [BuildVis], "FILE",
                    "The executable to inject into (default: pyox-run beside "
                    "this tool)", [PathValue]>;
 def mapped_code : Flag<["--"], "mapped-code">, Visibility<[BuildVis]>,
-                  HelpText<"Lay the modules' code out as CPython objects for "
-                           "the template, used in place (faster imports, a "
-                           "larger file)">;
+                  HelpText<"Lay the code of the modules imported at start "
+                           "out as CPython objects for the template, used in "
+                           "place (a faster start, a larger file)">;
 def no_mapped_code : Flag<["--"], "no-mapped-code">, Visibility<[BuildVis]>,
                      HelpText<"Unmarshal the modules at run time (the "
                               "default)">;
