@@ -643,12 +643,13 @@ void setUpMappedCode(FinderObject *F) {
   if (pyox_mapped_abi_key(Key) != 0)
     fatalMapped(F, "the payload has mapped code and this program has no "
                    "build-id to check it against");
-  // The shared strings come first ('/' sorts before any module name): the
-  // chunk holding their header is checked now, the others when used.
+  // The shared strings, if any (first but for an odd module name: looked
+  // up by name): the chunk holding their header is checked now, the others
+  // when used; their key stands for the code entries'.
   constexpr std::string_view StringsName = PYOX_MAPPED_STRINGS_NAME;
-  const pyox_entry *Strings = nullptr;
-  if (entryName(P, First) == StringsName) {
-    Strings = First;
+  const pyox_entry *Strings = pyox_payload_find(
+      &P, PYOX_GROUP_MAPPED, StringsName.data(), StringsName.size());
+  if (Strings) {
     if (const char *Why = pyox_mapped_strings_check(
             pyox_entry_data(&P, Strings), Strings->data_size, Key)) {
       if (std::string_view(Why) == "damaged")
