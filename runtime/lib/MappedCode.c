@@ -210,9 +210,23 @@ const uint32_t *pyox_mapped_shared_slots(const uint8_t *blob, uint32_t *count) {
   return lists(blob) + listTotal(h) - h->shared_count;
 }
 
+int pyox_mapped_strings_chunk_ok(const uint8_t *blob, uint32_t chunk) {
+  const pyox_mapped_strings_header *h =
+      (const pyox_mapped_strings_header *)blob;
+  uint64_t covered = sizeof *h + (uint64_t)h->objects_size;
+  uint64_t lo = (uint64_t)chunk << h->chunk_shift;
+  uint64_t hi = lo + (1u << h->chunk_shift);
+  if (chunk >= h->chunk_count)
+    return 0;
+  if (hi > covered)
+    hi = covered;
+  uint32_t want;
+  memcpy(&want, blob + covered + 4 * (uint64_t)chunk, 4);
+  return pyox_crc32c(0, blob + lo, hi - lo) == want;
+}
+
 const char *pyox_mapped_strings_check(const uint8_t *blob, uint64_t size,
                                       const uint8_t key[PYOX_MAPPED_KEY_SIZE]) {
-  /* (pyox_mapped_strings_chunk_ok is declared in MappedCode.h.) */
   const pyox_mapped_strings_header *h =
       (const pyox_mapped_strings_header *)blob;
   if ((uintptr_t)blob % 16 != 0 || size < sizeof *h ||
@@ -231,21 +245,6 @@ const char *pyox_mapped_strings_check(const uint8_t *blob, uint64_t size,
   if (memcmp(h->abi_key, key, PYOX_MAPPED_KEY_SIZE) != 0)
     return "mapped code laid out for another template build";
   return NULL;
-}
-
-int pyox_mapped_strings_chunk_ok(const uint8_t *blob, uint32_t chunk) {
-  const pyox_mapped_strings_header *h =
-      (const pyox_mapped_strings_header *)blob;
-  uint64_t covered = sizeof *h + (uint64_t)h->objects_size;
-  uint64_t lo = (uint64_t)chunk << h->chunk_shift;
-  uint64_t hi = lo + (1u << h->chunk_shift);
-  if (chunk >= h->chunk_count)
-    return 0;
-  if (hi > covered)
-    hi = covered;
-  uint32_t want;
-  memcpy(&want, blob + covered + 4 * (uint64_t)chunk, 4);
-  return pyox_crc32c(0, blob + lo, hi - lo) == want;
 }
 
 const char *pyox_mapped_check(const uint8_t *blob, uint64_t size,
