@@ -453,11 +453,23 @@ constexpr int PopulateWrite = MADV_POPULATE_WRITE;
 constexpr int PopulateWrite = 23; // Linux 5.14, uapi/asm-generic/mman-common.h
 #endif
 
+// Makes the pages of [DATA, DATA + SIZE) the process's own copies.
+void populateWrite(uint8_t *Data, uint64_t Size) {
+  static const uintptr_t Page = uintptr_t(sysconf(_SC_PAGESIZE));
+  uintptr_t Lo = reinterpret_cast<uintptr_t>(Data) & ~(Page - 1);
+  uintptr_t Hi =
+      (reinterpret_cast<uintptr_t>(Data) + Size + Page - 1) & ~(Page - 1);
+  if (Hi > Lo)
+    madvise(reinterpret_cast<void *>(Lo), Hi - Lo, PopulateWrite);
+}
+
 // The code object of mapped entry M, made usable the first time: its
 // checksum and structure checked, then relocated, interned and given its
 // file name. Later imports of the module get the same code object, as
-// they do for CPython's deep-frozen modules.
-PyObject *mappedCode(FinderObject *F, const pyox_entry *M) {
+// they do for CPython's deep-frozen modules. *FRESH is set when this call
+// prepared it: the caller then gives back its clean pages
+// (releaseCleanPages), once the module has run if it runs it.
+PyObject *mappedCode(FinderObject *F, const pyox_entry *M, bool *Fresh) {
   uint32_t Index = uint32_t(M - F->Payload.entries);
   uint8_t *Data = const_cast<uint8_t *>(pyox_entry_data(&F->Payload, M));
   const auto *H = reinterpret_cast<const pyox_mapped_header *>(Data);
@@ -472,6 +484,17 @@ PyObject *mappedCode(FinderObject *F, const pyox_entry *M) {
                  std::string(entryName(F->Payload, M)).c_str());
     return nullptr;
   }
+  // Preparing writes (copies) the pages of the entry's code objects,
+  // tuples and names, and running the module the docstrings' (making a
+  // function reads its docstring, then takes a reference): one call makes
+  // them the process's own, up to hot_end, instead of a fault each (Linux
+  // 5.14; before, EINVAL, and the faults as before), and before anything
+  // reads them, the checksum included, as a read would map the file's
+  // pages around them too (fault-around), which would stay. The header is
+  // not checked yet: its hot_end only bounds what is copied.
+  bool Hot = M->data_size >= sizeof *H && H->hot_end != 0;
+  if (Hot)
+    populateWrite(Data, std::min<uint64_t>(H->hot_end, M->data_size));
   verifiedData(F, M);
   uint8_t Key[PYOX_MAPPED_KEY_SIZE];
   pyox_mapped_abi_key(Key);
@@ -479,18 +502,30 @@ PyObject *mappedCode(FinderObject *F, const pyox_entry *M) {
           pyox_mapped_check(Data, M->data_size, Key, F->StringsEnd))
     fatalMapped(F, Why);
   // The shared strings it uses: their chunks checked, each once (a whole
-  // check at start-up would read all of them, ~1.5 MiB for the stdlib).
+  // check at start-up would read all of them, ~1.5 MiB for the stdlib),
+  // and made the process's own first, as above (interning writes each).
   uint32_t SharedCount;
   const uint32_t *Shared = pyox_mapped_shared_slots(Data, &SharedCount);
   if (SharedCount) {
     const auto *SH =
         reinterpret_cast<const pyox_mapped_strings_header *>(F->Strings);
+    std::vector<uint32_t> Chunks;
     for (uint32_t I = 0; I < SharedCount; ++I) {
       uint64_t Target;
       memcpy(&Target, Data + Shared[I], 8);
       uint32_t Chunk = uint32_t(Target >> SH->chunk_shift);
-      if (F->StringsChecked[Chunk])
-        continue;
+      if (!F->StringsChecked[Chunk])
+        Chunks.push_back(Chunk);
+    }
+    std::sort(Chunks.begin(), Chunks.end());
+    Chunks.erase(std::unique(Chunks.begin(), Chunks.end()), Chunks.end());
+    for (size_t I = 0, J; I < Chunks.size(); I = J) {
+      for (J = I + 1; J < Chunks.size() && Chunks[J] == Chunks[J - 1] + 1;)
+        ++J;
+      populateWrite(F->Strings + (uint64_t(Chunks[I]) << SH->chunk_shift),
+                    uint64_t(J - I) << SH->chunk_shift);
+    }
+    for (uint32_t Chunk : Chunks) {
       if (!pyox_mapped_strings_chunk_ok(F->Strings, Chunk))
         fatalDamaged(F, PYOX_MAPPED_STRINGS_NAME);
       F->StringsChecked[Chunk] = 1;
@@ -500,36 +535,35 @@ PyObject *mappedCode(FinderObject *F, const pyox_entry *M) {
   if (!Path)
     return nullptr;
   F->Prepared[Index] = PreparedBusy; // for good if it fails half-way
-  // Preparing writes (copies) every page of the entry's first objects: one
-  // call makes them the process's own, instead of a fault each (Linux
-  // 5.14; before, EINVAL, and the faults as before).
-  static const uintptr_t Page = uintptr_t(sysconf(_SC_PAGESIZE));
-  uintptr_t Lo = reinterpret_cast<uintptr_t>(Data) & ~(Page - 1);
-  uintptr_t Hi =
-      (reinterpret_cast<uintptr_t>(Data) +
-       std::min<uint64_t>(pyox_mapped_written_end(Data), M->data_size) + Page -
-       1) &
-      ~(Page - 1);
-  if (Hi > Lo)
-    madvise(reinterpret_cast<void *>(Lo), Hi - Lo, PopulateWrite);
+  if (!Hot) // laid out before hot_end: what preparing writes
+    populateWrite(
+        Data, std::min<uint64_t>(pyox_mapped_written_end(Data), M->data_size));
   PyObject *Code = pyox_mapped_prepare(Data, F->Strings, Path);
   Py_DECREF(Path);
   if (!Code)
     return nullptr;
   F->Prepared[Index] = PreparedDone;
-  releaseCleanPages(F, M);
+  *Fresh = true;
   return Code;
 }
 
-// The module's code object with co_filename set to its virtual path.
-PyObject *loadCode(FinderObject *F, const pyox_entry *E) {
+// The module's code object with co_filename set to its virtual path. When
+// it is mapped code prepared by this call, *PREPARED is its entry, whose
+// clean pages the caller gives back (releaseCleanPages); else null.
+PyObject *loadCode(FinderObject *F, const pyox_entry *E,
+                   const pyox_entry **Prepared) {
   LoadClock Clock(F); // two vDSO clock reads: ~40 ns a module
+  *Prepared = nullptr;
   if (F->Mapped) {
     std::string_view Name = entryName(F->Payload, E);
     if (const pyox_entry *M = pyox_payload_find(&F->Payload, PYOX_GROUP_MAPPED,
                                                 Name.data(), Name.size())) {
       ++F->MappedCount;
-      return mappedCode(F, M);
+      bool Fresh = false;
+      PyObject *Code = mappedCode(F, M, &Fresh);
+      if (Fresh)
+        *Prepared = M;
+      return Code;
     }
   }
   PyObject *Code;
@@ -778,7 +812,8 @@ PyObject *Finder_exec_module(PyObject *Self, PyObject *Module) {
     Py_RETURN_NONE;
   if (E->kind == PYOX_KIND_EXTENSION)
     return execExtensionModule(Module);
-  PyObject *Code = loadCode(F, E);
+  const pyox_entry *Prepared;
+  PyObject *Code = loadCode(F, E, &Prepared);
   if (!Code)
     return nullptr;
   PyObject *Dict = PyModule_Check(Module)
@@ -802,6 +837,12 @@ PyObject *Finder_exec_module(PyObject *Self, PyObject *Module) {
   }
   PyObject *R = PyEval_EvalCode(Code, Dict, Dict);
   Py_DECREF(Code);
+  // A module's body reads its own line table (every exception passing
+  // through it makes a traceback entry, with its line number, in 3.11) and
+  // exception table, which maps the file's pages around them again
+  // (fault-around): its pages are given back once it has run, not before.
+  if (Prepared)
+    releaseCleanPages(F, Prepared);
   if (!R)
     return nullptr;
   Py_DECREF(R);
@@ -817,7 +858,11 @@ PyObject *Finder_get_code(PyObject *Self, PyObject *Name) {
     return nullptr;
   if (E->kind != PYOX_KIND_MODULE && E->kind != PYOX_KIND_PACKAGE)
     Py_RETURN_NONE;
-  return loadCode(F, E);
+  const pyox_entry *Prepared;
+  PyObject *Code = loadCode(F, E, &Prepared);
+  if (Prepared)
+    releaseCleanPages(F, Prepared);
+  return Code;
 }
 
 PyObject *Finder_get_source(PyObject *Self, PyObject *Name) {

@@ -259,7 +259,8 @@ const char *pyox_mapped_check(const uint8_t *blob, uint64_t size,
   uint64_t count = listTotal(h);
   if (h->objects_size % 8 != 0 ||
       sizeof *h + (uint64_t)h->objects_size + 4 * count > size ||
-      !goodSlot(h, h->root) || h->code_count == 0)
+      !goodSlot(h, h->root) || h->code_count == 0 ||
+      h->hot_end > sizeof *h + (uint64_t)h->objects_size)
     return "mapped code entry has bad sizes";
   const uint32_t *l = lists(blob);
   for (uint64_t i = 0; i < count; ++i)
@@ -395,11 +396,17 @@ static int push(U32Vec *vec, uint32_t x) {
  * it prepares the entry (relocation, interning, co_filename) to those a
  * program seldom writes (bytes: line and exception tables): the runtime
  * gives back the pages it has not written (Importer.cpp), and a page
- * holding only seldom-written objects then stays out of memory until read. */
+ * holding only seldom-written objects then stays out of memory until read.
+ * Docstrings come with the first: making a function reads its code's
+ * first constant, then takes a reference to it if it is a str, and a read
+ * of a page not yet the process's own maps the file's pages around it
+ * (fault-around), which then stay; the runtime copies everything up to
+ * them when it prepares the entry (hot_end). */
 enum {
   RANK_CODE,
   RANK_TUPLE,
   RANK_NAME, /* an interned str */
+  RANK_DOC,  /* another str, the first constant of a code object */
   RANK_NUMBER,
   RANK_STR,
   RANK_BYTES,
@@ -425,6 +432,7 @@ typedef struct {
   PyObject *index;   /* dict: id(object) -> its number */
   PyObject **objs;   /* borrowed: the unmarshalled root keeps them alive */
   uint32_t *offsets; /* by number, once assigned */
+  uint8_t *ranks;    /* by number, once all are known */
   size_t count, cap;
   uint8_t *out;
   size_t size;
@@ -705,13 +713,30 @@ static int layOut(Layout *L, PyObject *root) {
   if (visit(L, root) < 0)
     return -1;
   L->offsets = (uint32_t *)calloc(L->count, sizeof *L->offsets);
-  if (!L->offsets)
+  L->ranks = (uint8_t *)malloc(L->count);
+  if (!L->offsets || !L->ranks)
     return -1;
-  size_t at = sizeof(pyox_mapped_header);
-  for (int rank = 0; rank < RANKS; ++rank)
+  for (size_t i = 0; i < L->count; ++i)
+    L->ranks[i] = (uint8_t)rankOf(L->objs[i]);
+  for (size_t i = 0; i < L->count; ++i) {
+    if (L->ranks[i] != RANK_CODE)
+      continue;
+    PyObject *consts = ((PyCodeObject *)L->objs[i])->co_consts;
+    if (PyTuple_GET_SIZE(consts) == 0)
+      continue;
+    Py_ssize_t doc = numberOf(L, PyTuple_GET_ITEM(consts, 0));
+    if (doc < -1)
+      return -1;
+    if (doc >= 0 && L->ranks[doc] == RANK_STR)
+      L->ranks[doc] = RANK_DOC;
+  }
+  size_t at = sizeof(pyox_mapped_header), hotEnd = 0;
+  for (int rank = 0; rank < RANKS; ++rank) {
+    if (rank == RANK_NUMBER)
+      hotEnd = at;
     for (size_t i = 0; i < L->count; ++i) {
       PyObject *o = L->objs[i];
-      if (rankOf(o) != rank)
+      if (L->ranks[i] != rank)
         continue;
       if (rank == RANK_TUPLE)
         at += sizeof(PyGC_Head);
@@ -722,6 +747,7 @@ static int layOut(Layout *L, PyObject *root) {
         return -1;
       }
     }
+  }
   size_t objectsEnd = (at + 15) & ~(size_t)15;
   L->size = objectsEnd; /* the lists follow once their sizes are known */
   L->out = (uint8_t *)calloc(1, objectsEnd);
@@ -729,8 +755,7 @@ static int layOut(Layout *L, PyObject *root) {
     return -1;
   for (int rank = 0; rank < RANKS; ++rank)
     for (size_t i = 0; i < L->count; ++i)
-      if (rankOf(L->objs[i]) == rank &&
-          writeObject(L, L->objs[i], L->offsets[i]) < 0)
+      if (L->ranks[i] == rank && writeObject(L, L->objs[i], L->offsets[i]) < 0)
         return -1;
   U32Vec *all[] = {&L->relocs, &L->interns, &L->codes, &L->frozensets,
                    &L->shared};
@@ -759,6 +784,7 @@ static int layOut(Layout *L, PyObject *root) {
   h->code_count = (uint32_t)L->codes.n;
   h->frozenset_count = (uint32_t)L->frozensets.n;
   h->shared_count = (uint32_t)L->shared.n;
+  h->hot_end = (uint32_t)hotEnd;
   return 0;
 }
 
@@ -766,6 +792,7 @@ static void freeLayout(Layout *L) {
   Py_XDECREF(L->index);
   free(L->objs);
   free(L->offsets);
+  free(L->ranks);
   free(L->out);
   free(L->relocs.v);
   free(L->interns.v);

@@ -282,7 +282,11 @@ typedef struct pyox_mapped_header {
   uint32_t code_count;                   /* 56 */
   uint32_t frozenset_count;              /* 60 */
   uint32_t shared_count;                 /* 64 */
-  uint32_t reserved[3];                  /* 68: zero */
+  uint32_t hot_end;                      /* 68: end of the objects the
+                                                runtime copies first (code,
+                                                tuples, names, docstrings);
+                                                0: not recorded */
+  uint32_t reserved[2];                  /* 72: zero */
 } pyox_mapped_header;
 
 #define PYOX_MAPPED_STRINGS_NAME "/strings"

@@ -7,7 +7,12 @@ against BOUND_KIB, and whether the payload's data pages carry the
 random-read advice (VmFlags "rr") at the last imports.
 
 `resident.py old-text LIST`: after the imports, how much of the original
-text llvm-bolt left in place (.bolt.org.text) is resident, page by page."""
+text llvm-bolt left in place (.bolt.org.text) is resident, page by page.
+
+`resident.py mapped-clean LIST BOUND_KIB`: after the imports, how much of
+the payload's mapped code (its writable mappings) is resident as the file's
+own pages rather than the process's copies: pages mapped by reads that
+nothing gives back (fault-around), against BOUND_KIB."""
 import struct
 import sys
 
@@ -44,6 +49,32 @@ def resident(lo, hi):
         elif inside and field[0] == "VmFlags:":
             advice.append("rr" in field[1:])
     return rss, advice
+
+
+def writable(lo, hi):
+    # The writable mappings overlapping [lo, hi): where mapped code is.
+    found = []
+    for line in open("/proc/self/maps"):
+        field = line.split()
+        start, end = (int(x, 16) for x in field[0].split("-"))
+        if start < hi and end > lo and "w" in field[1]:
+            found.append((max(start, lo), min(end, hi)))
+    return found
+
+
+def file_kib(lo, hi):
+    # KiB of [lo, hi)'s pages present and still the file's (pagemap bits
+    # 63 and 61): read, not copied.
+    page = 4096
+    first, last = lo // page, (hi + page - 1) // page
+    with open("/proc/self/pagemap", "rb") as f:
+        f.seek(first * 8)
+        data = f.read((last - first) * 8)
+    count = 0
+    for i in range(last - first):
+        entry, = struct.unpack_from("<Q", data, i * 8)
+        count += (entry >> 63) & (entry >> 61) & 1
+    return count * page // 1024
 
 
 def present_kib(lo, hi):
@@ -95,5 +126,14 @@ elif mode == "old-text":
     lo, hi = section(".bolt.org.text")
     print(f".bolt.org.text: {present_kib(lo, hi)} KiB resident of"
           f" {(hi - lo) >> 10} KiB")
+elif mode == "mapped-clean":
+    import_all(names)
+    lo, hi = section(".pyox")
+    areas = writable(lo, hi)
+    clean = sum(file_kib(a, b) for a, b in areas)
+    size = sum(b - a for a, b in areas) >> 10
+    bound = int(sys.argv[3])
+    print(f"mapped code: {size} KiB; the file's pages resident: {clean} KiB;"
+          f" within {bound} KiB: {clean <= bound}")
 else:
-    sys.exit("resident: the mode is payload or old-text")
+    sys.exit("resident: the mode is payload, old-text or mapped-clean")
