@@ -2,6 +2,8 @@
 
 #include "Pack/GlibcLowering.h"
 
+#include "pyox/glibc_split.h"
+
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Object/ELF.h"
 #include "llvm/Support/Endian.h"
@@ -128,6 +130,10 @@ Error readTemplateExports(StringRef Bytes, StringRef Name,
         // Unversioned only: a versioned definition answers its version.
         if (Version.empty())
           Ctx.TemplateExports.insert(Sym);
+        // A template that loads them itself below 2.34 has them too.
+        if (Sym == PYOX_GLIBC_SPLIT_MARKER)
+          for (const char *L : {PYOX_GLIBC_SPLIT_LIBRARIES})
+            Ctx.TemplateNeeded.insert(L);
       });
 }
 

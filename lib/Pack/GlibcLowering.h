@@ -50,7 +50,8 @@ struct GlibcLoweringContext {
   GlibcVersion Target; // the floor to reach
   // Symbols the template defines and exports without a version.
   llvm::StringSet<> TemplateExports;
-  // The template's DT_NEEDED: on every glibc, in the global scope.
+  // The template's DT_NEEDED, and the libraries it loads itself below glibc
+  // 2.34 (pyox/glibc_split.h): on every glibc, in the global scope.
   llvm::StringSet<> TemplateNeeded;
   // The build host's glibc libraries by soname ("libc.so.6"): each symbol's
   // definitions (version name, address).

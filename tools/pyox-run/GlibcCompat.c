@@ -30,9 +30,10 @@
  *  - libdl (dlerror, dlsym, dlvsym) and libutil (openpty, forkpty,
  *    login_tty) merged into libc in 2.34, likewise.
  * Below 2.34 those live in libpthread.so.0, libdl.so.2 and libutil.so.1:
- * pyox-run lists them as DT_NEEDED before libc.so.6 (CMakeLists.txt), so
- * the loader finds them there; on 2.34 and later they are empty and libc's
- * compat versions answer.
+ * __libc_start_main below loads them (and librt.so.1) first, with
+ * RTLD_GLOBAL, so that the executable's calls bind there; on 2.34 and
+ * later they are empty stubs, not loaded (not DT_NEEDED either: the loader
+ * would map them at every start), and libc's compat versions answer.
  *
  * What is replaced:
  *  - __libc_start_main: crt1.o of 2.34 and later calls it with init=NULL,
@@ -70,16 +71,20 @@
  * pyox-inject lowers their version needs to this template's floor when it
  * packs them (lib/Pack/GlibcLowering.h), relying on the stat family and
  * open that the template exports (the virtual filesystem's hooks) and on
- * libpthread, libdl, libutil and librt being needed here.
+ * libpthread, libdl, libutil and librt being loaded here below 2.34
+ * (pyox_glibc_split_libraries says so).
  *
  *===----------------------------------------------------------------------===*/
 
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include "pyox/glibc_split.h"
+
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <gnu/libc-version.h>
 #include <link.h>
 #include <semaphore.h>
 #include <stddef.h>
@@ -190,9 +195,136 @@ static void runConstructors(int Argc, char **Argv, char **Envp) {
     (*F)(Argc, Argv, Envp);
 }
 
+/* --- libpthread, libdl, libutil, librt below 2.34 ----------------------- */
+
+/* pyox/glibc_split.h: not DT_NEEDED; loaded here, below 2.34 only. */
+const char *const pyox_glibc_split_libraries[] = {PYOX_GLIBC_SPLIT_LIBRARIES,
+                                                  NULL};
+
+/* NAME@VERSION defined by the C library (libc.so.6), by its GNU hash table
+ * and version definitions; NULL when it has none. */
+typedef struct {
+  const char *Name, *Version;
+  void *Found;
+} LibcSymbol;
+
+static uint32_t gnuHash(const char *S) {
+  uint32_t H = 5381;
+  for (; *S; ++S)
+    H = H * 33 + (unsigned char)*S;
+  return H;
+}
+
+static int findInLibc(struct dl_phdr_info *Info, size_t Size, void *Data) {
+  LibcSymbol *L = (LibcSymbol *)Data;
+  const ElfW(Dyn) *Dyn = NULL;
+  (void)Size;
+  for (int I = 0; I < Info->dlpi_phnum; ++I)
+    if (Info->dlpi_phdr[I].p_type == PT_DYNAMIC)
+      Dyn = (const ElfW(Dyn) *)(Info->dlpi_addr + Info->dlpi_phdr[I].p_vaddr);
+  uintptr_t Strtab = 0, Symtab = 0, Hash = 0, Versym = 0, Verdef = 0;
+  size_t Soname = (size_t)-1;
+  for (; Dyn && Dyn->d_tag != DT_NULL; ++Dyn)
+    switch (Dyn->d_tag) {
+    case DT_STRTAB:
+      Strtab = Dyn->d_un.d_ptr;
+      break;
+    case DT_SYMTAB:
+      Symtab = Dyn->d_un.d_ptr;
+      break;
+    case DT_GNU_HASH:
+      Hash = Dyn->d_un.d_ptr;
+      break;
+    case DT_VERSYM:
+      Versym = Dyn->d_un.d_ptr;
+      break;
+    case DT_VERDEF:
+      Verdef = Dyn->d_un.d_ptr;
+      break;
+    case DT_SONAME:
+      Soname = Dyn->d_un.d_val;
+      break;
+    }
+  if (!Strtab || !Symtab || !Hash || Soname == (size_t)-1)
+    return 0;
+  /* ld.so makes these absolute in place; an unrelocated one is an offset. */
+#define PYOX_ABS(P) ((P) < Info->dlpi_addr ? (P) + Info->dlpi_addr : (P))
+  const char *Str = (const char *)PYOX_ABS(Strtab);
+  if (strcmp(Str + Soname, "libc.so.6") != 0)
+    return 0;
+  const uint32_t *H = (const uint32_t *)PYOX_ABS(Hash);
+  uint32_t Buckets = H[0], SymOffset = H[1], BloomWords = H[2];
+  const uint32_t *Bucket =
+      (const uint32_t *)((const ElfW(Addr) *)(H + 4) + BloomWords);
+  const uint32_t *Chain = Bucket + Buckets;
+  const ElfW(Sym) *Sym = (const ElfW(Sym) *)PYOX_ABS(Symtab);
+  const ElfW(Half) *Ver = Versym ? (const ElfW(Half) *)PYOX_ABS(Versym) : NULL;
+  uint32_t Want = gnuHash(L->Name);
+  for (uint32_t I = Bucket[Want % Buckets]; I >= SymOffset; ++I) {
+    uint32_t Here = Chain[I - SymOffset];
+    if ((Here | 1) == (Want | 1) && Sym[I].st_shndx != SHN_UNDEF &&
+        strcmp(Str + Sym[I].st_name, L->Name) == 0) {
+      /* Its version: the definition whose index the symbol's versym has. */
+      const char *Name = NULL;
+      const char *D = Verdef ? (const char *)PYOX_ABS(Verdef) : NULL;
+      for (; Ver && D; D = ((const ElfW(Verdef) *)D)->vd_next
+                               ? D + ((const ElfW(Verdef) *)D)->vd_next
+                               : NULL) {
+        const ElfW(Verdef) *Def = (const ElfW(Verdef) *)D;
+        if (Def->vd_ndx == (Ver[I] & 0x7fff)) {
+          Name = Str + ((const ElfW(Verdaux) *)(D + Def->vd_aux))->vda_name;
+          break;
+        }
+      }
+      if (Name && strcmp(Name, L->Version) == 0) {
+        L->Found = (void *)(Info->dlpi_addr + Sym[I].st_value);
+        return 1;
+      }
+    }
+    if (Here & 1)
+      break;
+  }
+#undef PYOX_ABS
+  return 1;
+}
+
+static void failToLoad(const char *Library, const char *Glibc) {
+  const char *Parts[] = {"pyox: cannot load ", Library, " (glibc ", Glibc,
+                         ", which keeps its thread, dl and pty calls there)\n"};
+  for (size_t I = 0; I < sizeof Parts / sizeof *Parts; ++I)
+    if (write(2, Parts[I], strlen(Parts[I])) < 0)
+      break;
+  _exit(127);
+}
+
+/* Below 2.34, loads the libraries holding the calls the pins above name,
+ * before any of them runs: the executable's calls bind lazily, on first
+ * use, over the global scope, which RTLD_GLOBAL extends. libdl's dlopen
+ * is one of them, so the C library's own (__libc_dlopen_mode, a
+ * GLIBC_PRIVATE symbol of every glibc below 2.34, which its NSS and iconv
+ * modules load with) loads them; a library linked against libpthread and
+ * dlopened by a program without it works from glibc 2.25 on. */
+static void loadSplitLibraries(void) {
+  const char *Glibc = gnu_get_libc_version();
+  char *End;
+  unsigned long Major = strtoul(Glibc, &End, 10);
+  unsigned long Minor = *End == '.' ? strtoul(End + 1, NULL, 10) : 0;
+  if (Major > PYOX_GLIBC_SPLIT_MERGED_MAJOR ||
+      (Major == PYOX_GLIBC_SPLIT_MERGED_MAJOR &&
+       Minor >= PYOX_GLIBC_SPLIT_MERGED_MINOR))
+    return;
+  LibcSymbol Open = {"__libc_dlopen_mode", "GLIBC_PRIVATE", NULL};
+  dl_iterate_phdr(findInLibc, &Open);
+  typedef void *(*DlopenModeFn)(const char *, int);
+  for (const char *const *L = pyox_glibc_split_libraries; *L; ++L)
+    if (!Open.Found || !((DlopenModeFn)Open.Found)(*L, RTLD_NOW | RTLD_GLOBAL))
+      failToLoad(*L, Glibc);
+}
+
 PYOX_HIDDEN int __libc_start_main(MainFn Main, int Argc, char **Argv,
                                   InitFn Init, void (*Fini)(void),
                                   void (*RtldFini)(void), void *StackEnd) {
+  loadSplitLibraries();
   return pyox_pinned___libc_start_main(Main, Argc, Argv,
                                        Init ? Init : runConstructors, Fini,
                                        RtldFini, StackEnd);
