@@ -39,6 +39,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
 #include <set>
 #include <string>
@@ -91,7 +93,7 @@ struct FinderObject {
   uint64_t StringsEnd;
   uint8_t *StringsChecked; // by chunk: 1 once its CRC32C matched
   int PagemapFd;           // /proc/self/pagemap for releaseCleanPages, or -1
-  pid_t PagemapPid;        // the process that opened it
+  unsigned PagemapForks;   // Forks when it was opened
   uint64_t MappedCount;    // of LoadCount, code objects used in place
 };
 
@@ -385,6 +387,9 @@ private:
   timespec Start;
 };
 
+// Forks since start-up, counted in each child (pthread_atfork).
+std::atomic<unsigned> Forks{0};
+
 // Checking an entry's checksum maps all its pages; preparing it writes
 // (copies) only some: its code objects, tuples and interned strings, which
 // come first (MappedCode.c). So, once it is prepared, the pages around it
@@ -403,10 +408,11 @@ void releaseCleanPages(FinderObject *F, const pyox_entry *M) {
     return;
   // The file is the pagemap of the process that opened it: a forked child
   // (multiprocessing's fork and forkserver) must not act on its parent's.
-  if (F->PagemapPid != getpid()) {
+  unsigned Now = Forks.load(std::memory_order_relaxed);
+  if (F->PagemapForks != Now) {
     close(F->PagemapFd);
     F->PagemapFd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-    F->PagemapPid = getpid();
+    F->PagemapForks = Now;
     if (F->PagemapFd < 0)
       return;
   }
@@ -715,9 +721,14 @@ void setUpMappedCode(FinderObject *F) {
     F->StringsChecked = static_cast<uint8_t *>(calloc(SH->chunk_count, 1));
     F->Mapped = F->StringsChecked != nullptr;
   }
-  if (F->Mapped && F->DropPages) {
+  // Without the fork count (a system call less per module than getpid),
+  // no pages are given back.
+  static const bool Counting = pthread_atfork(nullptr, nullptr, [] {
+                                 Forks.fetch_add(1, std::memory_order_relaxed);
+                               }) == 0;
+  if (F->Mapped && F->DropPages && Counting) {
     F->PagemapFd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-    F->PagemapPid = getpid();
+    F->PagemapForks = Forks.load(std::memory_order_relaxed);
   }
 }
 
