@@ -79,6 +79,7 @@ struct FinderObject {
   PyObject *Frozen;        // frozenset: names the interpreter has frozen
   ExtensionCache *Extensions;
   bool DropPages; // payload is a read-only file mapping (see releasePages)
+  bool Advised;   // adviseReadAround has run
   uint64_t FaultedBytes; // payload blocks mapped since the last drop
   uint64_t MappedBegin;  // pyox_payload_mapped_begin: where mapped code is
   uint64_t LoadCount;    // code objects loadCode has made
@@ -290,6 +291,37 @@ std::pair<uintptr_t, uintptr_t> dataPages(const FinderObject *F) {
           (Base + F->MappedBegin) & ~(Page - 1)};
 }
 
+// Without advice, a fault on the payload maps more than the 64 KiB of
+// fault-around: measured on Linux 6.18, ~0.5 MiB of payload stayed mapped
+// per 256 KiB release period. MADV_RANDOM keeps it to the fault-around
+// block. It also turns off read-ahead, which a payload not yet in the page
+// cache (the first run after a reboot) needs, so the advice is only given
+// when the data area is in the page cache, judged from eight pages spread
+// over it (one mincore call each: a call over the whole area costs ~60 ns
+// a page, too much at start-up). Six of the eight will do: the kernel
+// evicts a cached file piecemeal (64 KiB at a time, seen here), and a
+// payload that is mostly cached loses little by reading the odd missing
+// page on its own. Given when the data area is first released, not at
+// start: a program whose code is mapped may never read it (nine system
+// calls fewer for a hello).
+void adviseReadAround(const FinderObject *F) {
+  static const uintptr_t Page = uintptr_t(sysconf(_SC_PAGESIZE));
+  constexpr unsigned Samples = 8;
+  auto [Begin, End] = dataPages(F);
+  if (End <= Begin)
+    return;
+  uintptr_t Pages = (End - Begin) / Page;
+  unsigned Cached = 0;
+  for (unsigned I = 0; I < Samples; ++I) {
+    unsigned char Resident = 0;
+    void *At = reinterpret_cast<void *>(Begin + Pages * I / Samples * Page);
+    if (mincore(At, Page, &Resident) == 0 && (Resident & 1))
+      ++Cached;
+  }
+  if (Cached >= Samples - 2)
+    madvise(reinterpret_cast<void *>(Begin), End - Begin, MADV_RANDOM);
+}
+
 // Gives back the payload pages that unmarshalling and copying have pulled in
 // (python3.11 frees its .pyc buffers likewise). Only for a payload the
 // locator found in a non-writable segment of the program's own file: a
@@ -310,6 +342,10 @@ void releasePages(FinderObject *F, const uint8_t *Data, uint64_t Size) {
   constexpr uint64_t Threshold = 256 << 10;
   if (!F->DropPages)
     return;
+  if (!F->Advised) {
+    F->Advised = true;
+    adviseReadAround(F);
+  }
   uintptr_t First = reinterpret_cast<uintptr_t>(Data) & ~(Block - 1);
   uintptr_t Last = (reinterpret_cast<uintptr_t>(Data) + Size) | (Block - 1);
   if ((F->FaultedBytes += Last - First + 1) < Threshold)
@@ -318,35 +354,6 @@ void releasePages(FinderObject *F, const uint8_t *Data, uint64_t Size) {
   auto [Begin, End] = dataPages(F);
   if (End > Begin)
     madvise(reinterpret_cast<void *>(Begin), End - Begin, MADV_DONTNEED);
-}
-
-// Without advice, a fault on the payload maps more than the 64 KiB of
-// fault-around: measured on Linux 6.18, ~0.5 MiB of payload stayed mapped
-// per 256 KiB release period. MADV_RANDOM keeps it to the fault-around
-// block. It also turns off read-ahead, which a payload not yet in the page
-// cache (the first run after a reboot) needs, so the advice is only given
-// when the data area is in the page cache, judged from eight pages spread
-// over it (one mincore call each: a call over the whole area costs ~60 ns
-// a page, too much at start-up). Six of the eight will do: the kernel
-// evicts a cached file piecemeal (64 KiB at a time, seen here), and a
-// payload that is mostly cached loses little by reading the odd missing
-// page on its own.
-void adviseReadAround(const FinderObject *F) {
-  static const uintptr_t Page = uintptr_t(sysconf(_SC_PAGESIZE));
-  constexpr unsigned Samples = 8;
-  auto [Begin, End] = dataPages(F);
-  if (End <= Begin)
-    return;
-  uintptr_t Pages = (End - Begin) / Page;
-  unsigned Cached = 0;
-  for (unsigned I = 0; I < Samples; ++I) {
-    unsigned char Resident = 0;
-    void *At = reinterpret_cast<void *>(Begin + Pages * I / Samples * Page);
-    if (mincore(At, Page, &Resident) == 0 && (Resident & 1))
-      ++Cached;
-  }
-  if (Cached >= Samples - 2)
-    madvise(reinterpret_cast<void *>(Begin), End - Begin, MADV_RANDOM);
 }
 
 // ENTRY's data as a new bytes object (checksum checked; the payload pages
@@ -1549,6 +1556,7 @@ int installFinder(const pyox_payload &P, const char *Root, bool FileMapped) {
   F->Extensions = newExtensionCache(P.header->entry_count);
   F->Frozen = frozenModuleNames();
   F->DropPages = FileMapped;
+  F->Advised = false;
   F->FaultedBytes = 0;
   F->MappedBegin = pyox_payload_mapped_begin(&P);
   F->LoadCount = 0;
@@ -1560,8 +1568,6 @@ int installFinder(const pyox_payload &P, const char *Root, bool FileMapped) {
   F->StringsChecked = nullptr;
   F->PagemapFd = -1;
   F->MappedCount = 0;
-  if (FileMapped)
-    adviseReadAround(F);
   setUpMappedCode(F);
   PyObject *Bootstrap = PyImport_ImportModule("_frozen_importlib");
   PyObject *Imp = PyImport_ImportModule("_imp");
