@@ -397,16 +397,18 @@ private:
 // Forks since start-up, counted in each child (pthread_atfork).
 std::atomic<unsigned> Forks{0};
 
-// Checking an entry's checksum maps all its pages; preparing it writes
-// (copies) only some: its code objects, tuples and interned strings, which
-// come first (MappedCode.c). So, once it is prepared, the pages around it
-// that are still the file's (never written: /proc/self/pagemap says they
-// are file pages, not anonymous copies) are given back: a page the program
-// reads later is mapped again from the page cache, and one it never
-// touches (most line tables, strings only unexecuted code uses) costs no
-// memory. A written page is never dropped: it holds reference counts,
-// interned strings and quickened code. "Around" is the 64 KiB blocks the
-// entry spans, what fault-around may have mapped while it was read.
+// Checking an entry's checksum maps all its pages; preparing it and
+// running its module write (copy) only some: its code objects, tuples,
+// names and docstrings, which come first (MappedCode.c, hot_end), and the
+// constants the module's code uses. So, once its module has run (or its
+// code was only asked for), the pages around it that are still the file's
+// (never written: /proc/self/pagemap says they are file pages, not
+// anonymous copies) are given back: a page the program reads later is
+// mapped again from the page cache, and one it never touches (most line
+// tables, strings only unexecuted code uses) costs no memory. A written
+// page is never dropped: it holds reference counts, interned strings and
+// quickened code. "Around" is the 64 KiB blocks the entry spans, what
+// fault-around may have mapped while it was read.
 void releaseCleanPages(FinderObject *F, const pyox_entry *M) {
   static const uintptr_t Page = uintptr_t(sysconf(_SC_PAGESIZE));
   constexpr uintptr_t Block = 64 << 10;
