@@ -481,10 +481,11 @@ void populateWrite(uint8_t *Data, uint64_t Size) {
 // The code object of mapped entry M, made usable the first time: its
 // checksum and structure checked, then relocated, interned and given its
 // file name. Later imports of the module get the same code object, as
-// they do for CPython's deep-frozen modules. *FRESH is set when this call
-// prepared it: the caller then gives back its clean pages
+// they do for CPython's deep-frozen modules. *PREPARED is set to M when
+// this call prepared it: the caller then gives back its clean pages
 // (releaseCleanPages), once the module has run if it runs it.
-PyObject *mappedCode(FinderObject *F, const pyox_entry *M, bool *Fresh) {
+PyObject *mappedCode(FinderObject *F, const pyox_entry *M,
+                     const pyox_entry **Prepared) {
   uint32_t Index = uint32_t(M - F->Payload.entries);
   uint8_t *Data = const_cast<uint8_t *>(pyox_entry_data(&F->Payload, M));
   const auto *H = reinterpret_cast<const pyox_mapped_header *>(Data);
@@ -507,8 +508,7 @@ PyObject *mappedCode(FinderObject *F, const pyox_entry *M, bool *Fresh) {
   // reads them, the checksum included, as a read would map the file's
   // pages around them too (fault-around), which would stay. The header is
   // not checked yet: its hot_end only bounds what is copied.
-  bool Hot = M->data_size >= sizeof *H && H->hot_end != 0;
-  if (Hot)
+  if (M->data_size >= sizeof *H)
     populateWrite(Data, std::min<uint64_t>(H->hot_end, M->data_size));
   verifiedData(F, M);
   uint8_t Key[PYOX_MAPPED_KEY_SIZE];
@@ -550,15 +550,12 @@ PyObject *mappedCode(FinderObject *F, const pyox_entry *M, bool *Fresh) {
   if (!Path)
     return nullptr;
   F->Prepared[Index] = PreparedBusy; // for good if it fails half-way
-  if (!Hot) // laid out before hot_end: what preparing writes
-    populateWrite(
-        Data, std::min<uint64_t>(pyox_mapped_written_end(Data), M->data_size));
   PyObject *Code = pyox_mapped_prepare(Data, F->Strings, Path);
   Py_DECREF(Path);
   if (!Code)
     return nullptr;
   F->Prepared[Index] = PreparedDone;
-  *Fresh = true;
+  *Prepared = M;
   return Code;
 }
 
@@ -574,11 +571,7 @@ PyObject *loadCode(FinderObject *F, const pyox_entry *E,
     if (const pyox_entry *M = pyox_payload_find(&F->Payload, PYOX_GROUP_MAPPED,
                                                 Name.data(), Name.size())) {
       ++F->MappedCount;
-      bool Fresh = false;
-      PyObject *Code = mappedCode(F, M, &Fresh);
-      if (Fresh)
-        *Prepared = M;
-      return Code;
+      return mappedCode(F, M, Prepared);
     }
   }
   PyObject *Code;

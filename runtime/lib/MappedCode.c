@@ -259,7 +259,7 @@ const char *pyox_mapped_check(const uint8_t *blob, uint64_t size,
   uint64_t count = listTotal(h);
   if (h->objects_size % 8 != 0 ||
       sizeof *h + (uint64_t)h->objects_size + 4 * count > size ||
-      !goodSlot(h, h->root) || h->code_count == 0 ||
+      !goodSlot(h, h->root) || h->code_count == 0 || h->hot_end <= sizeof *h ||
       h->hot_end > sizeof *h + (uint64_t)h->objects_size)
     return "mapped code entry has bad sizes";
   const uint32_t *l = lists(blob);
@@ -324,25 +324,6 @@ static int makeFrozensets(uint8_t *blob) {
     Py_DECREF(made);
   }
   return 0;
-}
-
-uint64_t pyox_mapped_written_end(const uint8_t *blob) {
-  const pyox_mapped_header *h = (const pyox_mapped_header *)blob;
-  const uint32_t *l = lists(blob);
-  uint64_t end = h->reloc_count ? (uint64_t)l[h->reloc_count - 1] + 8 : 0;
-  /* An interned string's slot holds its offset until relocation; the
-   * string's header and first bytes are what interning writes. */
-  for (uint32_t i = 0; i < h->intern_count; ++i) {
-    uint64_t target;
-    memcpy(&target, blob + l[h->reloc_count + i], 8);
-    if (target + sizeof(PyASCIIObject) > end)
-      end = target + sizeof(PyASCIIObject);
-  }
-  uint32_t n;
-  const uint32_t *shared = pyox_mapped_shared_slots(blob, &n);
-  if (n && (uint64_t)shared[n - 1] + 8 > end)
-    end = (uint64_t)shared[n - 1] + 8;
-  return end;
 }
 
 PyObject *pyox_mapped_prepare(uint8_t *blob, uint8_t *strings,

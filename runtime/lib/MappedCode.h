@@ -67,11 +67,6 @@ int pyox_mapped_strings_chunk_ok(const uint8_t *blob, uint32_t chunk);
 PyObject *pyox_mapped_prepare(uint8_t *blob, uint8_t *strings,
                               PyObject *filename);
 
-/* The end (an offset in the checked entry BLOB) of the objects
- * pyox_mapped_prepare writes: its relocated slots and interned strings,
- * which the layout puts first. */
-uint64_t pyox_mapped_written_end(const uint8_t *blob);
-
 /* `TEMPLATE --pyox-lay-out-code IN OUT` (see above; the record formats are
  * in MappedCode.c). Returns the process exit status. */
 int pyox_lay_out_code_main(const char *in, const char *out);

@@ -284,8 +284,7 @@ typedef struct pyox_mapped_header {
   uint32_t shared_count;                 /* 64 */
   uint32_t hot_end;                      /* 68: end of the objects the
                                                 runtime copies first (code,
-                                                tuples, names, docstrings);
-                                                0: not recorded */
+                                                tuples, names, docstrings) */
   uint32_t reserved[2];                  /* 72: zero */
 } pyox_mapped_header;
 
