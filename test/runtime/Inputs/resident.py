@@ -62,9 +62,15 @@ def writable(lo, hi):
     return found
 
 
-def file_kib(lo, hi):
-    # KiB of [lo, hi)'s pages present and still the file's (pagemap bits
-    # 63 and 61): read, not copied.
+PRESENT, FILE_PAGE = 1 << 63, 1 << 61  # /proc/self/pagemap bits
+
+
+def pages_kib(lo, hi, bits=PRESENT):
+    # KiB of [lo, hi)'s pages with all of BITS set in /proc/self/pagemap,
+    # page by page: present (the old text may share its mapping with the
+    # new one, BOLT reusing the original .text's place when the new code
+    # fits there, so a mapping's Rss would count both); with FILE_PAGE too,
+    # present and still the file's page (read, not copied).
     page = 4096
     first, last = lo // page, (hi + page - 1) // page
     with open("/proc/self/pagemap", "rb") as f:
@@ -73,25 +79,8 @@ def file_kib(lo, hi):
     count = 0
     for i in range(last - first):
         entry, = struct.unpack_from("<Q", data, i * 8)
-        count += (entry >> 63) & (entry >> 61) & 1
+        count += entry & bits == bits
     return count * page // 1024
-
-
-def present_kib(lo, hi):
-    # KiB of [lo, hi)'s pages present in this process (/proc/self/pagemap,
-    # bit 63), page by page: the old text may share its mapping with the
-    # new one (BOLT reuses the original .text's place when the new code
-    # fits there), so a mapping's Rss would count both.
-    page = 4096
-    first, last = lo // page, (hi + page - 1) // page
-    present = 0
-    with open("/proc/self/pagemap", "rb") as f:
-        f.seek(first * 8)
-        data = f.read((last - first) * 8)
-    for i in range(last - first):
-        entry, = struct.unpack_from("<Q", data, i * 8)
-        present += (entry >> 63) & 1
-    return present * page // 1024
 
 
 def import_all(names):
@@ -124,13 +113,13 @@ if mode == "payload":
 elif mode == "old-text":
     import_all(names)
     lo, hi = section(".bolt.org.text")
-    print(f".bolt.org.text: {present_kib(lo, hi)} KiB resident of"
+    print(f".bolt.org.text: {pages_kib(lo, hi)} KiB resident of"
           f" {(hi - lo) >> 10} KiB")
 elif mode == "mapped-clean":
     import_all(names)
     lo, hi = section(".pyox")
     areas = writable(lo, hi)
-    clean = sum(file_kib(a, b) for a, b in areas)
+    clean = sum(pages_kib(a, b, PRESENT | FILE_PAGE) for a, b in areas)
     size = sum(b - a for a, b in areas) >> 10
     bound = int(sys.argv[3])
     print(f"mapped code: {size} KiB; the file's pages resident: {clean} KiB;"
