@@ -6,6 +6,9 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config
   llvm-19-dev liblld-19-dev llvm-19-tools clang-19 lld-19 libclang-rt-19-dev bolt-19
+  # Which functions the template's training run executes (callgrind), for
+  # their layout (cmake/BoltTemplate.cmake).
+  valgrind
   python3.11 libpython3.11-dev
   libfmt-dev libgtest-dev libzstd-dev
   # pyproject.toml's [tool.pyox] (lib/Config), used header-only.

@@ -9,6 +9,11 @@ random-read advice (VmFlags "rr") at the last imports.
 `resident.py old-text LIST`: after the imports, how much of the original
 text llvm-bolt left in place (.bolt.org.text) is resident, page by page.
 
+`resident.py cold-text LIST BOUND_KIB`: after the imports, how much of the
+text llvm-bolt lays out after the profiled functions (.text.cold) is
+resident, against BOUND_KIB: each function run there maps a 64 KiB block
+of the file (fault-around).
+
 `resident.py mapped-clean LIST BOUND_KIB`: after the imports, how much of
 the payload's mapped code (its writable mappings) is resident as the file's
 own pages rather than the process's copies: pages mapped by reads that
@@ -115,6 +120,12 @@ elif mode == "old-text":
     lo, hi = section(".bolt.org.text")
     print(f".bolt.org.text: {pages_kib(lo, hi)} KiB resident of"
           f" {(hi - lo) >> 10} KiB")
+elif mode == "cold-text":
+    import_all(names)
+    lo, hi = section(".text.cold")
+    cold, bound = pages_kib(lo, hi), int(sys.argv[3])
+    print(f".text.cold: {cold} KiB resident of {(hi - lo) >> 10} KiB;"
+          f" within {bound} KiB: {cold <= bound}")
 elif mode == "mapped-clean":
     import_all(names)
     lo, hi = section(".pyox")
@@ -125,4 +136,4 @@ elif mode == "mapped-clean":
     print(f"mapped code: {size} KiB; the file's pages resident: {clean} KiB;"
           f" within {bound} KiB: {clean <= bound}")
 else:
-    sys.exit("resident: the mode is payload, old-text or mapped-clean")
+    sys.exit("resident: the mode is payload, old-text, cold-text or mapped-clean")
