@@ -29,6 +29,7 @@
 #include <string.h>
 
 #if defined(__x86_64__)
+#include <cpuid.h>
 #include <immintrin.h>
 #elif defined(__aarch64__) && defined(__ARM_FEATURE_CRC32)
 #include <arm_acle.h>
@@ -85,7 +86,14 @@ PYOX_CRC_TARGET inline uint64_t crcWord(uint64_t Crc, const uint8_t *P) {
 PYOX_CRC_TARGET inline uint32_t crcByte(uint32_t Crc, uint8_t B) {
   return _mm_crc32_u8(Crc, B);
 }
-bool haveHardware() { return __builtin_cpu_supports("sse4.2"); }
+// One cpuid, when a checksum is first computed. __builtin_cpu_supports
+// would link libgcc's __cpu_indicator_init, a constructor that identifies
+// the whole CPU (a dozen cpuid instructions, each a VM exit under a
+// hypervisor: ~50 us of a hello's start-up in this VM) in every program.
+bool haveHardware() {
+  unsigned A, B, C, D;
+  return __get_cpuid(1, &A, &B, &C, &D) && (C & bit_SSE4_2);
+}
 #elif defined(__aarch64__) && defined(__ARM_FEATURE_CRC32)
 #define PYOX_CRC_TARGET
 inline uint64_t crcWord(uint64_t Crc, const uint8_t *P) {
