@@ -20,11 +20,12 @@ def wanted(name):
 
 names = [m.name for m in pkgutil.walk_packages(sys.path, onerror=lambda n: None)
          if wanted(m.name)]
-imported = 0
+# Held by the main module, as a script's imports are: at exit the
+# interpreter then finalizes them the way it finalizes a script's.
+imported = {}
 for name in names:
     try:
-        __import__(name)
-        imported += 1
+        imported[name] = __import__(name)
     except BaseException:
         pass
 
@@ -39,5 +40,5 @@ items = [Item(n, len(n)) for n in names]
 text = json.dumps([dataclasses.asdict(i) for i in items])
 assert len(json.loads(text)) == len(items)
 words = collections.Counter(re.findall(r"[a-z]+", text))
-print(imported, len(words), datetime.date(2026, 1, 1).isoformat(),
+print(len(imported), len(words), datetime.date(2026, 1, 1).isoformat(),
       pathlib.PurePosixPath("/a/b").name, textwrap.shorten(text, 20))
