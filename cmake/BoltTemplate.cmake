@@ -4,8 +4,8 @@
 #   2. the standard library injected into it (pyox-inject build);
 #   3. one run of tools/pyox-run/train.py, which writes the profile;
 #   4. with VALGRIND, the same script run by BINARY itself (with mapped code,
-#      and as a script rather than isolated) under callgrind, which names
-#      every function executed;
+#      and as a script rather than isolated, though ignoring PYTHON*
+#      variables) under callgrind, which names every function executed;
 #   5. BINARY rewritten with its functions reordered: the profiled ones in
 #      the profile's order, then those only step 4 saw, then the rest.
 # Only function order changes; blocks and code stay as the compiler made
@@ -69,7 +69,7 @@ if(VALGRIND)
   step(inject-traced ${PYOX_INJECT} build --stdlib --mapped-code
        --template ${BINARY} -o ${WORK}/traced)
   step(trace ${VALGRIND} --tool=callgrind --demangle=no
-       --callgrind-out-file=${WORK}/callgrind.out ${WORK}/traced -S -W ignore
+       --callgrind-out-file=${WORK}/callgrind.out ${WORK}/traced -E -S -W ignore
        ${TRAIN})
   # The profile's own order, as BOLT would lay it out ("name/N" for the
   # Nth local function of that name).
