@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: builds first (scripts/build.sh), then ctest runs the lit
-# suite, the unit tests (plain and ASan/UBSan) and bounded fuzzer runs.
+# suite (and its program-running suites again with mapped code), the unit
+# tests (plain and ASan/UBSan) and bounded fuzzer runs.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${PYOX_BUILD_DIR:-$root/build}

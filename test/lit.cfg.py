@@ -25,6 +25,16 @@ config.test_exec_root = os.path.join(config.pyox_obj_root, "test")
 lit_config.maxIndividualTestTime = 900
 
 path = [config.pyox_bin_dir, config.llvm_tools_dir, os.environ.get("PATH", "")]
+# `--param mapped_code=1` (ctest's lit-mapped-code): every `pyox-inject
+# build` lays out mapped code unless the test chooses (Inputs/mapped-code),
+# in a tree of outputs of its own, so that it can run beside the plain one.
+# Tests of what only the default form does are UNSUPPORTED there.
+if lit_config.params.get("mapped_code") == "1":
+    path.insert(0, os.path.join(config.test_source_root, "Inputs", "mapped-code"))
+    config.environment["PYOX_INJECT_REAL"] = os.path.join(config.pyox_bin_dir,
+                                                          "pyox-inject")
+    config.test_exec_root = os.path.join(config.pyox_obj_root, "test-mapped-code")
+    config.available_features.add("mapped-code-default")
 config.environment["PATH"] = os.pathsep.join(path)
 for var in ("HOME", "TMPDIR", "LANG"):
     if var in os.environ:
