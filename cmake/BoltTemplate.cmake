@@ -15,10 +15,10 @@
 # runs. It leaves out the functions it cannot analyse (most tp_traverse
 # functions, which end in an indirect tail call, and the 144 libpython
 # functions GCC split into hot and cold parts), and the instrumented run
-# takes neither the mapped-code path nor sys.path[0]'s. Left with the
-# unprofiled code, each of those ~100 functions cost a 64 KiB block of
-# resident text when importing the standard library (the kernel maps the
-# file's cached pages around a fault): 1.4 MiB where 0.1 MiB was run.
+# takes neither the mapped-code path nor sys.path[0]'s. Left among the
+# unprofiled code, the ~90 such functions importing the standard library
+# runs kept 1.4 MiB of it resident (the kernel maps the file's cached
+# pages around a fault, 64 KiB), where they take a few KiB.
 #
 # cmake -DBOLT=... -DPYOX_INJECT=... -DBINARY=... -DWORK=... -DTRAIN=...
 #       [-DVALGRIND=...] -P BoltTemplate.cmake
