@@ -89,8 +89,8 @@ PYOX_CRC_TARGET inline uint32_t crcByte(uint32_t Crc, uint8_t B) {
 // One cpuid, when a checksum is first computed. __builtin_cpu_supports
 // would link libgcc's __cpu_indicator_init, a constructor that identifies
 // the whole CPU (a dozen cpuid instructions, each a VM exit under a
-// hypervisor: ~0.4 ms of a hello's start-up in a nested VM) in every
-// program.
+// hypervisor: ~0.4 ms of a hello's start-up in the VM this was measured
+// in) in every program.
 bool haveHardware() {
   unsigned A, B, C, D;
   return __get_cpuid(1, &A, &B, &C, &D) && (C & bit_SSE4_2);
