@@ -28,8 +28,10 @@ foreach(var BOLT PYOX_INJECT BINARY WORK TRAIN)
   endif()
 endforeach()
 
+# Each step is bounded (the slowest, callgrind, takes ~20 s): a program
+# that hangs fails the build instead of holding it.
 function(step what)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc TIMEOUT 900
                   OUTPUT_FILE ${WORK}/${what}.log ERROR_FILE ${WORK}/${what}.log)
   if(NOT rc EQUAL 0)
     # No half-made template: the next build starts over.

@@ -6,13 +6,13 @@ of the payload section (.pyox) is resident; prints the largest figure
 against BOUND_KIB, and whether the payload's data pages carry the
 random-read advice (VmFlags "rr") at the last imports.
 
-`resident.py old-text LIST`: after the imports, how much of the original
-text llvm-bolt left in place (.bolt.org.text) is resident, page by page.
+`resident.py old-text LIST [BOUND_KIB]`: after the imports, how much of
+the original text llvm-bolt left in place (.bolt.org.text) is resident,
+page by page.
 
-`resident.py cold-text LIST BOUND_KIB`: after the imports, how much of the
-text llvm-bolt lays out after the profiled functions (.text.cold) is
-resident, against BOUND_KIB: each function run there maps a 64 KiB block
-of the file (fault-around).
+`resident.py cold-text LIST [BOUND_KIB]`: likewise for the text llvm-bolt
+lays out after the profiled functions (.text.cold): each function run
+there maps a 64 KiB block of the file (fault-around).
 
 `resident.py mapped-clean LIST BOUND_KIB`: after the imports, how much of
 the payload's mapped code (its writable mappings) is resident as the file's
@@ -115,17 +115,16 @@ if mode == "payload":
           f"(importing {worst[1]}); within {bound} KiB: {worst[0] <= bound}")
     print("random-read advice on the data pages:",
           bool(advised) and all(advised[-10:]))
-elif mode == "old-text":
+elif mode in ("old-text", "cold-text"):
     import_all(names)
-    lo, hi = section(".bolt.org.text")
-    print(f".bolt.org.text: {pages_kib(lo, hi)} KiB resident of"
-          f" {(hi - lo) >> 10} KiB")
-elif mode == "cold-text":
-    import_all(names)
-    lo, hi = section(".text.cold")
-    cold, bound = pages_kib(lo, hi), int(sys.argv[3])
-    print(f".text.cold: {cold} KiB resident of {(hi - lo) >> 10} KiB;"
-          f" within {bound} KiB: {cold <= bound}")
+    name = ".bolt.org.text" if mode == "old-text" else ".text.cold"
+    lo, hi = section(name)
+    kib = pages_kib(lo, hi)
+    line = f"{name}: {kib} KiB resident of {(hi - lo) >> 10} KiB"
+    if len(sys.argv) > 3:
+        bound = int(sys.argv[3])
+        line += f"; within {bound} KiB: {kib <= bound}"
+    print(line)
 elif mode == "mapped-clean":
     import_all(names)
     lo, hi = section(".pyox")
